@@ -1,0 +1,81 @@
+"""Domain errors with source locations, and the exit codes of the CLI.
+
+Every error a user can cause is a `WatchmgrError`; `cli.py` is the one place that turns it into a
+line on stderr and an exit code. A traceback reaching the user is a bug.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes, documented in `watchmgr --help`."""
+
+    OK = 0
+    #: The command ran and found problems (a rule failed to convert, a write failed, ...).
+    ERROR = 1
+    #: Typer/Click usage errors. Under `--detailed-exitcode` these are remapped to USAGE_DETAILED.
+    USAGE = 2
+    #: `plan --detailed-exitcode`: the plan has changes.
+    CHANGES_PENDING = 2
+    #: Usage error while `--detailed-exitcode` is in force (2 means "changes pending" there).
+    USAGE_DETAILED = 64
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """A place in a file; `line` is 1-based, None when the file as a whole is meant."""
+
+    path: str
+    line: int | None = None
+
+    @classmethod
+    def of(cls, path: str | Path, line: int | None = None) -> SourceLocation:
+        return cls(str(path), line)
+
+    def __str__(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+class WatchmgrError(Exception):
+    """An error caused by input, configuration or the cluster; rendered as one line."""
+
+    def __init__(self, message: str, location: SourceLocation | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        return self.message if self.location is None else f"{self.location}: {self.message}"
+
+
+class RuleError(WatchmgrError):
+    """A Sigma rule that cannot be loaded or converted."""
+
+
+class ConfigError(WatchmgrError):
+    """An environment file (or CLI option) that is invalid."""
+
+
+class ClusterError(WatchmgrError):
+    """The cluster refused, failed or could not be reached."""
+
+
+class ConflictError(ClusterError):
+    """A watch changed on the cluster since it was read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A warning or error about one input, kept for reporting rather than raised."""
+
+    location: SourceLocation
+    message: str
+    severity: str = "error"  # "error" | "warning"
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.location}: {prefix}{self.message}"
