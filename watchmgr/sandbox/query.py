@@ -1,0 +1,433 @@
+"""A small, pure evaluator of the ES query DSL, sort and search_after over JSON documents.
+
+Field semantics follow dynamic mapping (watcher-api.md §1.4): a string is `text` (standard
+analyzer: lower-cased word tokens) with an exact `.keyword` sub-field; `_id` is a keyword;
+numbers and booleans compare by value. For `.watches` only `_id` and `metadata.*` are indexed,
+which the caller expresses by passing a view of the document holding just those.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable
+from typing import Any
+
+from watchmgr.sandbox.errors import EsError
+from watchmgr.sandbox.querystring import QueryStringError, parse_query_string
+
+Doc = dict[str, Any]
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def analyze(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+def parsing_error(reason: str) -> EsError:
+    return EsError(400, "parsing_exception", reason, metadata={"line": 1, "col": 1})
+
+
+def _values(doc: Doc, field: str) -> tuple[list[Any], bool]:
+    """Values of `field` and whether they are exact (keyword / non-string) values."""
+    keyword = False
+    if field == "_id":
+        return [doc.get("_id")], True
+    if field.endswith(".keyword"):
+        field, keyword = field[: -len(".keyword")], True
+    current: list[Any] = [doc]
+    for part in field.split("."):
+        found: list[Any] = []
+        for item in current:
+            if isinstance(item, dict) and part in item:
+                value = item[part]
+                found.extend(value if isinstance(value, list) else [value])
+        current = found
+    leaves = [v for v in current if not isinstance(v, dict) and v is not None]
+    if keyword:
+        return [v for v in leaves if isinstance(v, str)], True
+    return leaves, not any(isinstance(v, str) for v in leaves)
+
+
+def _term_matches(values: list[Any], exact: bool, wanted: Any) -> bool:
+    for value in values:
+        if isinstance(value, str):
+            if exact and value == str(wanted):
+                return True
+            if not exact and str(wanted) in analyze(value):
+                return True
+        elif isinstance(value, bool) or isinstance(wanted, bool):
+            if str(value).lower() == str(wanted).lower():
+                return True
+        elif isinstance(value, int | float):
+            try:
+                if float(value) == float(wanted):
+                    return True
+            except (TypeError, ValueError):
+                continue
+    return False
+
+
+def _strings(values: list[Any], exact: bool) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        if isinstance(value, str):
+            out.extend([value] if exact else analyze(value))
+        else:
+            out.append(str(value).lower() if isinstance(value, bool) else str(value))
+    return out
+
+
+def _field_and_value(spec: Any, query: str, value_key: str = "value") -> tuple[str, Any]:
+    if not isinstance(spec, dict) or len(spec) != 1:
+        raise parsing_error(
+            f"[{query}] query doesn't support multiple fields, found {list(spec or [])}"
+        )
+    field, value = next(iter(spec.items()))
+    if isinstance(value, dict):
+        if value_key not in value:
+            raise parsing_error(f"[{query}] query does not support [{next(iter(value), '')}]")
+        value = value[value_key]
+    return field, value
+
+
+def _compare(a: Any, b: Any) -> int:
+    try:
+        fa, fb = float(a), float(b)
+        return (fa > fb) - (fa < fb)
+    except (TypeError, ValueError):
+        sa, sb = str(a), str(b)
+        return (sa > sb) - (sa < sb)
+
+
+def compile_query(query: Any) -> Callable[[Doc], bool]:
+    """Compile a query DSL object into a predicate; raises `EsError` like ES's parser."""
+    if not isinstance(query, dict) or len(query) != 1:
+        raise parsing_error("[_na] query malformed, must start with start_object")
+    name, spec = next(iter(query.items()))
+    builder = _BUILDERS.get(name)
+    if builder is None:
+        raise parsing_error(f"unknown query [{name}]")
+    return builder(spec)
+
+
+def _q_match_all(spec: Any) -> Callable[[Doc], bool]:
+    return lambda doc: True
+
+
+def _q_match_none(spec: Any) -> Callable[[Doc], bool]:
+    return lambda doc: False
+
+
+def _q_term(spec: Any) -> Callable[[Doc], bool]:
+    field, wanted = _field_and_value(spec, "term")
+
+    def match(doc: Doc) -> bool:
+        values, exact = _values(doc, field)
+        return _term_matches(values, exact, wanted)
+
+    return match
+
+
+def _q_terms(spec: Any) -> Callable[[Doc], bool]:
+    if not isinstance(spec, dict):
+        raise parsing_error("[terms] query malformed")
+    fields = [(f, v) for f, v in spec.items() if f != "boost"]
+    if len(fields) != 1 or not isinstance(fields[0][1], list):
+        raise parsing_error("[terms] query does not support multiple fields")
+    field, wanted = fields[0]
+
+    def match(doc: Doc) -> bool:
+        values, exact = _values(doc, field)
+        return any(_term_matches(values, exact, w) for w in wanted)
+
+    return match
+
+
+def _q_prefix(spec: Any) -> Callable[[Doc], bool]:
+    field, prefix = _field_and_value(spec, "prefix")
+
+    def match(doc: Doc) -> bool:
+        values, exact = _values(doc, field)
+        return any(s.startswith(str(prefix)) for s in _strings(values, exact))
+
+    return match
+
+
+def _q_wildcard(spec: Any) -> Callable[[Doc], bool]:
+    field, pattern = _field_and_value(spec, "wildcard")
+    if isinstance(pattern, dict):
+        pattern = pattern.get("wildcard")
+
+    def match(doc: Doc) -> bool:
+        values, exact = _values(doc, field)
+        return any(fnmatch.fnmatchcase(s, str(pattern)) for s in _strings(values, exact))
+
+    return match
+
+
+def _q_exists(spec: Any) -> Callable[[Doc], bool]:
+    if not isinstance(spec, dict) or "field" not in spec:
+        raise parsing_error("[exists] must be provided with a [field]")
+    field = str(spec["field"])
+    return lambda doc: bool(_values(doc, field)[0])
+
+
+def _q_ids(spec: Any) -> Callable[[Doc], bool]:
+    wanted = set(map(str, (spec or {}).get("values", [])))
+    return lambda doc: str(doc.get("_id")) in wanted
+
+
+def _q_range(spec: Any) -> Callable[[Doc], bool]:
+    if not isinstance(spec, dict) or len(spec) != 1:
+        raise parsing_error("[range] query doesn't support multiple fields")
+    field, bounds = next(iter(spec.items()))
+    if not isinstance(bounds, dict):
+        raise parsing_error("[range] query malformed, no start_object after query name")
+    checks = {"gt": lambda c: c > 0, "gte": lambda c: c >= 0, "lt": lambda c: c < 0,
+              "lte": lambda c: c <= 0}  # fmt: skip
+    active = [(checks[k], v) for k, v in bounds.items() if k in checks]
+
+    def match(doc: Doc) -> bool:
+        values, _ = _values(doc, field)
+        return any(all(check(_compare(v, bound)) for check, bound in active) for v in values)
+
+    return match
+
+
+def _q_match(spec: Any) -> Callable[[Doc], bool]:
+    field, text = _field_and_value(spec, "match", "query")
+    operator = "or"
+    if isinstance(spec[field], dict):
+        operator = str(spec[field].get("operator", "or")).lower()
+    words = analyze(str(text))
+
+    def match(doc: Doc) -> bool:
+        values, exact = _values(doc, field)
+        if exact:
+            return _term_matches(values, True, text)
+        tokens = set(_strings(values, False))
+        hits = [w in tokens for w in words]
+        return all(hits) if operator == "and" else any(hits)
+
+    return match
+
+
+def _q_bool(spec: Any) -> Callable[[Doc], bool]:
+    if not isinstance(spec, dict):
+        raise parsing_error("[bool] query malformed")
+
+    def clauses(key: str) -> list[Callable[[Doc], bool]]:
+        value = spec.get(key, [])
+        items = value if isinstance(value, list) else [value]
+        return [compile_query(item) for item in items]
+
+    for key in spec:
+        if key not in ("must", "filter", "should", "must_not", "minimum_should_match", "boost",
+                       "_name"):  # fmt: skip
+            raise parsing_error(f"[bool] query does not support [{key}]")
+    must = clauses("must") + clauses("filter")
+    should = clauses("should")
+    must_not = clauses("must_not")
+    minimum = spec.get("minimum_should_match", 1 if should and not must else 0)
+    minimum = int(str(minimum).rstrip("%")) if not isinstance(minimum, int) else minimum
+
+    def match(doc: Doc) -> bool:
+        if not all(c(doc) for c in must) or any(c(doc) for c in must_not):
+            return False
+        return sum(1 for c in should if c(doc)) >= minimum
+
+    return match
+
+
+def _q_query_string(spec: Any) -> Callable[[Doc], bool]:
+    if not isinstance(spec, dict) or "query" not in spec:
+        raise parsing_error("[query_string] must be provided with a [query]")
+    text = str(spec["query"])
+    default_field = spec.get("default_field", "*")
+    default_and = str(spec.get("default_operator", "or")).lower() == "and"
+    try:
+        node = parse_query_string(text, default_and=default_and)
+    except QueryStringError as err:
+        raise query_shard_error(text, err) from err
+
+    def match(doc: Doc) -> bool:
+        return node.evaluate(lambda field, value, kind: _qs_leaf(doc, field or default_field,
+                                                                  value, kind))  # fmt: skip
+
+    return match
+
+
+def query_shard_error(text: str, err: QueryStringError) -> EsError:
+    """ES's answer to a query_string it cannot parse (a shard failure, then a 400)."""
+    inner = EsError(
+        400,
+        "query_shard_exception",
+        f"Failed to parse query [{text}]",
+        metadata={"index_uuid": "_na_", "index": "_na_"},
+        caused_by=EsError(400, "parse_exception", f"Cannot parse '{text}': {err}", foreign=True),
+    )
+    return EsError(
+        400,
+        "search_phase_execution_exception",
+        "all shards failed",
+        metadata={"phase": "query", "grouped": True, "failed_shards": []},
+        caused_by=inner,
+    )
+
+
+def _all_leaves(doc: Any) -> list[Any]:
+    if isinstance(doc, dict):
+        return [v for k, item in doc.items() if k != "_id" for v in _all_leaves(item)]
+    if isinstance(doc, list):
+        return [v for item in doc for v in _all_leaves(item)]
+    return [] if doc is None else [doc]
+
+
+def _qs_leaf(doc: Doc, field: str, value: Any, kind: str) -> bool:
+    if field == "*":
+        values, exact = _all_leaves(doc), False
+    elif field.endswith("*"):
+        prefix = field[:-1]
+        values = [v for k, item in _flatten(doc).items() if k.startswith(prefix) for v in item]
+        exact = False
+    else:
+        values, exact = _values(doc, field)
+    if kind == "exists":
+        return bool(values)
+    if kind == "range":
+        low, high, incl_low, incl_high = value
+        return any(
+            (low is None or (_compare(v, low) >= 0 if incl_low else _compare(v, low) > 0))
+            and (high is None or (_compare(v, high) <= 0 if incl_high else _compare(v, high) < 0))
+            for v in values
+        )
+    strings = _strings(values, exact)
+    if kind == "regex":
+        return any(re.fullmatch(value, s) for s in strings)
+    if kind == "wildcard":
+        pattern = value if exact else value.lower()
+        return any(fnmatch.fnmatchcase(s, pattern) for s in strings)
+    if kind == "phrase":
+        words = analyze(value)
+        if exact:
+            return value in strings
+        joined = " ".join(strings)
+        return " ".join(words) in joined
+    words = [value] if exact else analyze(value)
+    return bool(words) and all(w in strings for w in words)
+
+
+def _flatten(doc: Any, prefix: str = "") -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    if isinstance(doc, dict):
+        for key, item in doc.items():
+            for k, v in _flatten(item, f"{prefix}{key}.").items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(doc, list):
+        for item in doc:
+            for k, v in _flatten(item, prefix).items():
+                out.setdefault(k, []).extend(v)
+    elif doc is not None:
+        out[prefix[:-1]] = [doc]
+    return out
+
+
+_BUILDERS: dict[str, Callable[[Any], Callable[[Doc], bool]]] = {
+    "match_all": _q_match_all,
+    "match_none": _q_match_none,
+    "term": _q_term,
+    "terms": _q_terms,
+    "prefix": _q_prefix,
+    "wildcard": _q_wildcard,
+    "exists": _q_exists,
+    "ids": _q_ids,
+    "range": _q_range,
+    "match": _q_match,
+    "bool": _q_bool,
+    "query_string": _q_query_string,
+}
+
+
+# ---------------------------------------------------------------------------- sorting
+
+
+def parse_sort(sort: Any) -> list[tuple[str, bool]]:
+    """`[{field: {order}}]` / `[{field: "desc"}]` -> [(field, descending)] (§1.4)."""
+    if sort is None:
+        return []
+    items = sort if isinstance(sort, list) else [sort]
+    out: list[tuple[str, bool]] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append((item, False))
+            continue
+        if not isinstance(item, dict) or len(item) != 1:
+            raise parsing_error("malformed sort format, within the sort array, an object, or an "
+                                "actual string are allowed")  # fmt: skip
+        field, spec = next(iter(item.items()))
+        order = spec.get("order", "asc") if isinstance(spec, dict) else spec
+        if str(order).lower() not in ("asc", "desc"):
+            raise EsError(400, "illegal_argument_exception", f"Unknown SortOrder [{order}]")
+        out.append((field, str(order).lower() == "desc"))
+    return out
+
+
+def check_sortable(doc: Doc, field: str, index: str) -> None:
+    values, exact = _values(doc, field)
+    if values and not exact:
+        raise EsError(
+            400,
+            "illegal_argument_exception",
+            f"Fielddata is disabled on [{field}] in [{index}]. Text fields are not optimised for "
+            "operations that require per-document field data like aggregations and sorting, so "
+            "these operations are disabled by default. Please use a keyword field instead.",
+        )
+
+
+class _Key:
+    """One sort value; missing values sort last in both directions, as ES does by default."""
+
+    __slots__ = ("descending", "value")
+
+    def __init__(self, value: Any, descending: bool) -> None:
+        self.value = value
+        self.descending = descending
+
+    def __lt__(self, other: _Key) -> bool:
+        if self.value is None or other.value is None:
+            return self.value is not None and other.value is None
+        cmp = _compare(self.value, other.value)
+        return cmp > 0 if self.descending else cmp < 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and _compare(self.value, other.value) == 0
+
+
+def sort_value(doc: Doc, field: str) -> Any:
+    values, _ = _values(doc, field)
+    if not values:
+        return None
+    return min(values, key=lambda v: (isinstance(v, str), v))
+
+
+def sort_docs(
+    docs: list[tuple[Doc, Any]], sort: list[tuple[str, bool]], index: str
+) -> list[tuple[Doc, Any]]:
+    """Stable sort (index order breaks ties); `docs` pairs each view with a payload."""
+    for view, _ in docs:
+        for field, _desc in sort:
+            check_sortable(view, field, index)
+    return sorted(docs, key=lambda d: [_Key(sort_value(d[0], f), desc) for f, desc in sort])
+
+
+def after(view: Doc, sort: list[tuple[str, bool]], search_after: list[Any]) -> bool:
+    """True if `view` sorts strictly after the `search_after` values."""
+    for (field, desc), bound in zip(sort, search_after, strict=False):
+        a, b = _Key(sort_value(view, field), desc), _Key(bound, desc)
+        if a < b:
+            return False
+        if b < a:
+            return True
+    return False

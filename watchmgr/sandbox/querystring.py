@@ -1,0 +1,290 @@
+"""A parser for Lucene's classic `query_string` syntax: validates like Lucene and builds a tree.
+
+ES answers a `query_string` it cannot parse with a shard failure whose innermost message is
+Lucene's `Cannot parse '<q>': Encountered ... at line 1, column N.` (watcher-api.md §1.7:
+search errors appear at execution). The messages here keep that first line's shape; Lucene's
+"Was expecting one of" tail is not reproduced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+_SPECIAL = set('+-!():^[]"{}~*?\\/&|')  # characters that end a bare term
+_WS = " \t\r\n\u3000"
+
+
+class QueryStringError(Exception):
+    """Lucene's ParseException / TokenMgrError message (without the `Cannot parse` prefix)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    kind: str  # TERM, PHRASE, REGEX, RANGE_START, RANGE_END, AND, OR, NOT, PLUS, MINUS, LPAREN,
+    #            RPAREN, COLON, CARAT, TILDE, STAR, TO, EOF
+    text: str
+    column: int  # 1-based, as Lucene reports
+
+
+Leaf = Callable[[str | None, Any, str], bool]
+
+
+@dataclass(slots=True)
+class Node:
+    """A parsed query: a leaf (`kind` in term/phrase/wildcard/regex/range/exists) or a bool."""
+
+    kind: str
+    field: str | None = None
+    value: Any = None
+    clauses: list[tuple[str, Node]] = dataclasses.field(default_factory=list)
+
+    def evaluate(self, leaf: Leaf) -> bool:
+        if self.kind != "bool":
+            return leaf(self.field, self.value, self.kind)
+        if not self.clauses:
+            return False
+        must = [n for occur, n in self.clauses if occur == "must"]
+        should = [n for occur, n in self.clauses if occur == "should"]
+        must_not = [n for occur, n in self.clauses if occur == "must_not"]
+        if any(n.evaluate(leaf) for n in must_not):
+            return False
+        if not all(n.evaluate(leaf) for n in must):
+            return False
+        if must or not should:
+            return True  # ES fixes a purely negative query by adding match_all
+        return any(n.evaluate(leaf) for n in should)
+
+
+def _describe(tok: _Tok) -> str:
+    if tok.kind == "EOF":
+        return '"<EOF>"'
+    names = {"AND": "<AND>", "OR": "<OR>", "NOT": "<NOT>", "TERM": "<TERM>",
+             "PHRASE": "<QUOTED>", "RPAREN": '")"', "LPAREN": '"("', "COLON": '":"',
+             "CARAT": '"^"', "TILDE": "<FUZZY_SLOP>", "PLUS": '"+"', "MINUS": '"-"',
+             "RANGE_END": "<RANGE_END>", "RANGE_START": "<RANGE_START>", "TO": '"TO"',
+             "STAR": '"*"', "REGEX": "<REGEXPTERM>"}  # fmt: skip
+    return f'" {names.get(tok.kind, tok.kind)} "{tok.text} ""'
+
+
+def _unexpected(tok: _Tok) -> QueryStringError:
+    return QueryStringError(f"Encountered {_describe(tok)} at line 1, column {tok.column}.")
+
+
+def _lex(text: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in _WS:
+            i += 1
+            continue
+        col = i + 1
+        two = text[i : i + 2]
+        if two in ("&&", "||"):
+            toks.append(_Tok("AND" if two == "&&" else "OR", two, col))
+            i += 2
+            continue
+        simple = {"(": "LPAREN", ")": "RPAREN", ":": "COLON", "+": "PLUS", "-": "MINUS",
+                  "!": "NOT", "^": "CARAT", "[": "RANGE_START", "{": "RANGE_START",
+                  "]": "RANGE_END", "}": "RANGE_END"}  # fmt: skip
+        if ch in simple:
+            toks.append(_Tok(simple[ch], ch, col))
+            i += 1
+            continue
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            if j >= n:
+                raise QueryStringError(
+                    f"Lexical error at line 1, column {n + 1}.  Encountered: <EOF> after : "
+                    f'"{text[i:]}"'
+                )
+            toks.append(_Tok("PHRASE", text[i + 1 : j], col))
+            i = j + 1
+            continue
+        if ch == "/":
+            j = i + 1
+            while j < n and text[j] != "/":
+                j += 2 if text[j] == "\\" else 1
+            if j >= n:
+                raise QueryStringError(
+                    f"Lexical error at line 1, column {n + 1}.  Encountered: <EOF> after : "
+                    f'"{text[i:]}"'
+                )
+            toks.append(_Tok("REGEX", text[i + 1 : j], col))
+            i = j + 1
+            continue
+        if ch == "~":
+            j = i + 1
+            while j < n and (text[j].isdigit() or text[j] == "."):
+                j += 1
+            toks.append(_Tok("TILDE", text[i:j], col))
+            i = j
+            continue
+        # a bare term; `*` and `?` are wildcards inside it, `\x` escapes anything
+        j, buf = i, []
+        while j < n:
+            c = text[j]
+            if c == "\\":
+                if j + 1 >= n:
+                    raise QueryStringError(
+                        f"Lexical error at line 1, column {n + 1}.  Encountered: <EOF> after "
+                        f': "{text[i:]}"'
+                    )
+                buf.append(text[j : j + 2])
+                j += 2
+                continue
+            if c in "-+" and j > i:
+                buf.append(c)  # Lucene _TERM_CHAR: '-' and '+' may continue a term
+                j += 1
+                continue
+            if c in _WS or (c in _SPECIAL and c not in "*?") or text[j : j + 2] in ("&&", "||"):
+                break
+            buf.append(c)
+            j += 1
+        word = "".join(buf)
+        kind = {"AND": "AND", "OR": "OR", "NOT": "NOT", "TO": "TO"}.get(word, "TERM")
+        if word == "*":
+            kind = "STAR"
+        toks.append(_Tok(kind, word, col))
+        i = j
+    toks.append(_Tok("EOF", "", max(n, 1)))
+    return toks
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+class _Parser:
+    def __init__(self, toks: list[_Tok], default_and: bool) -> None:
+        self.toks = toks
+        self.pos = 0
+        self.default_and = default_and
+
+    def peek(self, offset: int = 0) -> _Tok:
+        return self.toks[min(self.pos + offset, len(self.toks) - 1)]
+
+    def take(self) -> _Tok:
+        tok = self.peek()
+        self.pos += 1
+        return tok
+
+    def query(self, field_name: str | None) -> Node:
+        clauses: list[tuple[str, Node]] = []
+        first = True
+        while True:
+            tok = self.peek()
+            if tok.kind in ("EOF", "RPAREN"):
+                if first:
+                    raise _unexpected(tok)
+                break
+            conj = None
+            if tok.kind in ("AND", "OR"):
+                if first:
+                    raise _unexpected(tok)
+                conj = self.take().kind
+            mods = None
+            if self.peek().kind in ("PLUS", "MINUS", "NOT"):
+                mods = self.take().kind
+            node = self.clause(field_name)
+            self._add(clauses, conj, mods, node)
+            first = False
+        if len(clauses) == 1 and clauses[0][0] == "should":
+            return clauses[0][1]
+        return Node("bool", clauses=clauses)
+
+    def _add(self, clauses: list[tuple[str, Node]], conj: str | None, mods: str | None,
+             node: Node) -> None:  # fmt: skip
+        # Lucene QueryParserBase.addClause
+        if clauses and conj == "AND" and clauses[-1][0] != "must_not":
+            clauses[-1] = ("must", clauses[-1][1])
+        if clauses and self.default_and and conj == "OR" and clauses[-1][0] != "must_not":
+            clauses[-1] = ("should", clauses[-1][1])
+        prohibited = mods in ("MINUS", "NOT")
+        if not self.default_and:
+            required = mods == "PLUS" or (conj == "AND" and not prohibited)
+        else:
+            required = not prohibited and conj != "OR"
+        occur = "must_not" if prohibited else "must" if required else "should"
+        clauses.append((occur, node))
+
+    def clause(self, field_name: str | None) -> Node:
+        tok = self.peek()
+        if tok.kind in ("TERM", "STAR") and self.peek(1).kind == "COLON":
+            field_name = _unescape(self.take().text)
+            self.take()
+            if field_name == "_exists_":
+                target = self.take()
+                if target.kind != "TERM":
+                    raise _unexpected(target)
+                return self._boost(Node("exists", _unescape(target.text), "*"))
+        tok = self.peek()
+        if tok.kind == "LPAREN":
+            self.take()
+            inner = self.query(field_name)
+            close = self.take()
+            if close.kind != "RPAREN":
+                raise _unexpected(close)
+            return self._boost(inner)
+        return self._boost(self.term(field_name))
+
+    def _boost(self, node: Node) -> Node:
+        if self.peek().kind == "CARAT":
+            self.take()
+            number = self.take()
+            if number.kind != "TERM" or not re.fullmatch(r"\d+(\.\d+)?", number.text):
+                raise _unexpected(number)
+        return node
+
+    def term(self, field_name: str | None) -> Node:
+        tok = self.take()
+        if tok.kind == "STAR":
+            node = Node("exists" if field_name else "wildcard", field_name, "*")
+        elif tok.kind == "TERM":
+            raw = tok.text
+            kind = "wildcard" if re.search(r"(?<!\\)[*?]", raw) else "term"
+            node = Node(kind, field_name, raw if kind == "wildcard" else _unescape(raw))
+        elif tok.kind == "PHRASE":
+            node = Node("phrase", field_name, _unescape(tok.text))
+        elif tok.kind == "REGEX":
+            node = Node("regex", field_name, tok.text)
+        elif tok.kind == "RANGE_START":
+            low = self.take()
+            if low.kind not in ("TERM", "PHRASE", "STAR"):
+                raise _unexpected(low)
+            to = self.take()
+            if to.kind != "TO":
+                raise _unexpected(to)
+            high = self.take()
+            if high.kind not in ("TERM", "PHRASE", "STAR"):
+                raise _unexpected(high)
+            end = self.take()
+            if end.kind != "RANGE_END":
+                raise _unexpected(end)
+            node = Node("range", field_name, (
+                None if low.kind == "STAR" else _unescape(low.text),
+                None if high.kind == "STAR" else _unescape(high.text),
+                tok.text == "[", end.text == "]"))  # fmt: skip
+        else:
+            raise _unexpected(tok)
+        if self.peek().kind == "TILDE":
+            self.take()
+        return node
+
+
+def parse_query_string(text: str, *, default_and: bool = False) -> Node:
+    """Parse `text`; raise `QueryStringError` where Lucene would refuse it."""
+    parser = _Parser(_lex(text), default_and)
+    if parser.peek().kind == "EOF":
+        return Node("bool")  # an empty query string matches nothing in Lucene; ES: no docs
+    node = parser.query(None)
+    rest = parser.peek()
+    if rest.kind != "EOF":
+        raise _unexpected(rest)
+    return node
