@@ -66,6 +66,21 @@ def fresh_status(watch: dict[str, Any], active: bool, now: datetime) -> dict[str
     }
 
 
+_STATUS_ORDER = ("state", "last_checked", "last_met_condition", "actions", "execution_state",
+                 "version")  # fmt: skip
+_ACTION_STATUS_ORDER = ("ack", "last_execution", "last_successful_execution", "last_throttle")
+
+
+def order_status(status: dict[str, Any]) -> dict[str, Any]:
+    """WatchStatus.toXContent key order (§2.11)."""
+    out = {k: status[k] for k in _STATUS_ORDER if k in status}
+    out["actions"] = {
+        action_id: {k: value[k] for k in _ACTION_STATUS_ORDER if k in value}
+        for action_id, value in status.get("actions", {}).items()
+    }
+    return {k: out[k] for k in _STATUS_ORDER if k in out}
+
+
 # ---------------------------------------------------------------------------- templates / paths
 
 _MUSTACHE = re.compile(r"\{\{\s*([^{}#/^!\s]+)\s*\}\}")
@@ -424,6 +439,7 @@ def execute(
                     ctx["payload"] = transformed
             state, result["actions"] = _run_actions(watch, status, options, env, model, now)
     status["execution_state"] = state
+    status = order_status(status)
     result["execution_duration"] = max(
         0, int((datetime.now(timezone.utc) - start).total_seconds() * 1000)
     )
