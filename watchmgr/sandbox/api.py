@@ -279,7 +279,8 @@ class Api:
 
     def _route(self, request: Request) -> tuple[Route, dict[str, str]]:
         allowed: set[str] = set()
-        for candidate in _ROUTES:
+        # Literal path segments win over placeholders (`/_watcher/watch/_execute` is not an id).
+        for candidate in sorted(_ROUTES, key=lambda r: r.pattern.pattern.count("(?P")):
             match = candidate.pattern.match(request.path)
             if match is None:
                 continue
@@ -615,9 +616,9 @@ def _usage(api: Api, request: Request, groups: dict[str, str]) -> Response:
         parts = path.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        leaf = node.setdefault(parts[-1], {"active": 0, "total": 0})
-        leaf["active"] += 1
-        leaf["total"] += 1
+        leaf = node.setdefault(parts[-1], {})
+        leaf["active"] = leaf.get("active", 0) + 1
+        leaf["total"] = leaf.get("total", 0) + 1
 
     active = 0
     docs = api.store.docs()
