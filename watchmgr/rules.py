@@ -1,0 +1,547 @@
+"""Find and load Sigma rules with pySigma; lenient metadata, legacy aggregations, path:line errors.
+
+pySigma parses every rule. watchmgr adds what real rule sets need and pySigma will not do:
+
+* invalid metadata (dates like ``27/10/2019``, tags without a namespace, an unknown status) is a
+  warning, not a failure: it does not change what the watch searches for;
+* the legacy aggregation pipe (``sel | count(F) by G > 3``), which pySigma rejects, is split off
+  and parsed here (`Aggregation`); ``near`` is refused with a clear message;
+* ``detection.timeframe`` is taken out before pySigma sees the detection, so that ``1 of them``
+  does not select it as a search identifier;
+* every error names the file and the line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from watchmgr.errors import Diagnostic, RuleError, SourceLocation
+from watchmgr.merge import deep_merge
+
+RULE_SUFFIXES = (".yml", ".yaml")
+
+#: pySigma error classes that concern metadata only: reported as warnings.
+_METADATA_ERRORS = frozenset(
+    {
+        "SigmaDateError",
+        "SigmaModifiedError",
+        "SigmaStatusError",
+        "SigmaLevelError",
+        "SigmaFalsePositivesError",
+        "SigmaReferencesError",
+        "SigmaFieldsError",
+        "SigmaAuthorError",
+        "SigmaDescriptionError",
+        "SigmaLicenseError",
+        "SigmaTaxonomyError",
+        "SigmaRelatedError",
+        "SigmaScopeError",
+        "SigmaIdentifierError",
+        "SigmaTitleError",
+    }
+)
+
+#: The metadata key each metadata error is about, to find its line.
+_METADATA_KEYS = {
+    "SigmaDateError": "date",
+    "SigmaModifiedError": "modified",
+    "SigmaStatusError": "status",
+    "SigmaLevelError": "level",
+    "SigmaFalsePositivesError": "falsepositives",
+    "SigmaReferencesError": "references",
+    "SigmaFieldsError": "fields",
+    "SigmaAuthorError": "author",
+    "SigmaDescriptionError": "description",
+    "SigmaLicenseError": "license",
+    "SigmaTaxonomyError": "taxonomy",
+    "SigmaRelatedError": "related",
+    "SigmaScopeError": "scope",
+    "SigmaIdentifierError": "id",
+    "SigmaTitleError": "title",
+    "SigmaValueError": "tags",
+}
+
+_AGGREGATION = re.compile(
+    r"""^\s*(?P<func>count|min|max|avg|sum)\s*\(\s*(?P<field>[^\s()]+)?\s*\)
+        \s*(?:by\s+(?P<group>[^\s<>=]+)\s*)?
+        (?P<op>==|<=|>=|<|>)\s*(?P<value>\d+)\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregation:
+    """A legacy Sigma aggregation: ``func(field) by group op threshold``."""
+
+    function: str  # count | min | max | avg | sum | near
+    field: str | None
+    group_by: str | None
+    op: str  # > >= < <= ==
+    threshold: int
+    #: the aggregation as written (for messages)
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCondition:
+    """One condition of a rule: the search part (pySigma) and an optional aggregation."""
+
+    index: int
+    search: str
+    aggregation: Aggregation | None
+
+
+@dataclass(eq=False, slots=True)
+class Rule:
+    """One Sigma rule (one document of a possibly multi-document file), ready to convert."""
+
+    path: str
+    line: int
+    #: position of this rule among the rules of its file (0-based): the watch-id counter.
+    position: int
+    #: the rule as written (multi-document actions merged), detection.timeframe included.
+    raw: dict[str, Any]
+    sigma: Any  # sigma.rule.SigmaRule
+    conditions: tuple[RuleCondition, ...]
+    warnings: tuple[Diagnostic, ...] = ()
+    #: ids of pySigma detection items whose value was written as a YAML list.
+    list_valued: frozenset[int] = field(default_factory=frozenset)
+    #: the file's text lines, for locating errors found later (conversion).
+    lines: Sequence[str] = ()
+
+    @property
+    def location(self) -> SourceLocation:
+        return SourceLocation(self.path, self.line)
+
+    @property
+    def title(self) -> str:
+        return str(self.raw.get("title") or "")
+
+    @property
+    def sigma_id(self) -> str | None:
+        value = self.raw.get("id")
+        return str(value) if value is not None else None
+
+    @property
+    def timeframe(self) -> str | None:
+        detection = self.raw.get("detection")
+        value = detection.get("timeframe") if isinstance(detection, dict) else None
+        return str(value) if value is not None else None
+
+    def locate(self, pattern: str) -> SourceLocation:
+        """The first line of this rule's document that matches `pattern` (else the rule start)."""
+        return SourceLocation(self.path, find_line(self.lines, self.line, pattern) or self.line)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """Rules loaded from a set of paths, and what went wrong with the others."""
+
+    rules: tuple[Rule, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "warning")
+
+
+def find_line(lines: Sequence[str], start: int, pattern: str) -> int | None:
+    """The 1-based number of the first line at or after `start` matching regex `pattern`."""
+    regex = re.compile(pattern)
+    for number in range(max(start, 1), len(lines) + 1):
+        if number > start and lines[number - 1].startswith("---"):
+            break  # the next YAML document begins
+        if regex.search(lines[number - 1]):
+            return number
+    return None
+
+
+def display_path(path: Path) -> str:
+    """`path` relative to the current directory when it lies below it, else as given."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Rule files under `paths` (files as given, directories searched), sorted, without repeats."""
+    found: dict[Path, None] = {}
+    problems: list[Diagnostic] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for candidate in sorted(path.rglob("*")):
+                if candidate.suffix in RULE_SUFFIXES and candidate.is_file():
+                    found.setdefault(candidate, None)
+        elif path.is_file():
+            found.setdefault(path, None)
+        else:
+            problems.append(
+                Diagnostic(SourceLocation(str(path)), "no such file or directory (check the path)")
+            )
+    return list(found), problems
+
+
+def load_paths(paths: Iterable[str | Path]) -> LoadResult:
+    """Load every rule file under `paths`; failures become diagnostics, never exceptions."""
+    files, diagnostics = discover(paths)
+    rules: list[Rule] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            diagnostics.append(
+                Diagnostic(SourceLocation(display_path(path)), f"cannot read: {err.strerror}")
+            )
+            continue
+        file_rules, file_diags = load_text(data, display_path(path))
+        rules.extend(file_rules)
+        diagnostics.extend(file_diags)
+    rules, duplicates = _drop_duplicate_ids(rules)
+    diagnostics.extend(duplicates)
+    return LoadResult(tuple(rules), tuple(diagnostics))
+
+
+def load_text(data: bytes, path: str) -> tuple[list[Rule], list[Diagnostic]]:
+    """Load the rules of one file's contents; `path` is only used in messages."""
+    here = SourceLocation(path, 1)
+    if b"\x00" in data:
+        return [], [Diagnostic(here, "binary file, not a Sigma rule (remove it or fix the path)")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return [], [Diagnostic(SourceLocation(path, line), "not UTF-8 text, not a Sigma rule")]
+    if not text.strip():
+        return [], [Diagnostic(here, "empty file: no Sigma rule in it")]
+    try:
+        documents = list(yaml.load_all(text, Loader=_Loader))
+    except yaml.YAMLError as err:
+        return [], [_yaml_diagnostic(err, path)]
+    lines = text.splitlines()
+    starts = _document_starts(lines, len(documents))
+    rules: list[Rule] = []
+    diagnostics: list[Diagnostic] = []
+    for doc_index, merged, line in _apply_actions(documents, starts, path, diagnostics):
+        try:
+            rules.append(_build_rule(merged, path, line, len(rules), lines))
+        except RuleError as err:
+            diagnostics.append(Diagnostic(err.location or SourceLocation(path, line), err.message))
+        del doc_index
+    for rule in rules:
+        diagnostics.extend(rule.warnings)
+    return rules, diagnostics
+
+
+class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """The C safe loader: plain YAML only, so ``!!python/object`` is refused."""
+
+
+def _yaml_diagnostic(err: yaml.YAMLError, path: str) -> Diagnostic:
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    problem = getattr(err, "problem", None) or str(err)
+    if "could not determine a constructor for the tag" in problem:
+        tag = problem.rsplit("tag", 1)[-1].strip(" '")
+        message = f"YAML tag {tag!r} is not allowed: rules must be plain YAML"
+    else:
+        message = f"malformed YAML: {problem}"
+    return Diagnostic(SourceLocation(path, line), message)
+
+
+def _document_starts(lines: Sequence[str], count: int) -> list[int]:
+    """The first line of each YAML document (documents are separated by ``---`` lines)."""
+    separators = [i + 1 for i, text in enumerate(lines) if text.startswith("---")]
+    starts: list[int] = []
+    if not separators or (separators[0] != 1 and _has_content(lines[: separators[0] - 1])):
+        starts.append(1)
+    starts.extend(s + 1 for s in separators)
+    while len(starts) < count:
+        starts.append(starts[-1] if starts else 1)
+    return starts[:count] if len(starts) >= count else starts
+
+
+def _has_content(lines: Sequence[str]) -> bool:
+    return any(text.strip() and not text.lstrip().startswith("#") for text in lines)
+
+
+def _apply_actions(
+    documents: list[Any], starts: list[int], path: str, diagnostics: list[Diagnostic]
+) -> Iterator[tuple[int, dict[str, Any], int]]:
+    """Yield (document index, merged rule dict, first line) per rule of a multi-document file.
+
+    The Sigma collection actions: ``global`` sets a template merged into the documents that
+    follow, ``reset`` drops it, ``repeat`` repeats the previous rule with changes.
+    """
+    template: dict[str, Any] = {}
+    previous: dict[str, Any] | None = None
+    any_rule = False
+    for index, document in enumerate(documents):
+        line = starts[index] if index < len(starts) else 1
+        if document is None:
+            continue
+        if not isinstance(document, dict):
+            diagnostics.append(
+                Diagnostic(
+                    SourceLocation(path, line),
+                    f"not a Sigma rule: the document is a {type(document).__name__}, "
+                    "expected a mapping with title, logsource and detection",
+                )
+            )
+            continue
+        action = document.get("action")
+        body = {k: v for k, v in document.items() if k != "action"}
+        if action == "global":
+            template = body
+            continue
+        if action == "reset":
+            template = {}
+            continue
+        if action == "repeat":
+            if previous is None:
+                diagnostics.append(
+                    Diagnostic(
+                        SourceLocation(path, line), "'action: repeat' without a rule before it"
+                    )
+                )
+                continue
+            merged = deep_merge(previous, body)
+        elif action is None:
+            # The template is merged into the document and wins, as in sigmac and pySigma.
+            def replaced(where: tuple[str, ...], line: int = line) -> None:
+                diagnostics.append(
+                    Diagnostic(
+                        SourceLocation(path, line),
+                        f"the 'action: global' document's {'.'.join(where)!r} replaces this "
+                        "document's (a list and a mapping cannot be merged)",
+                        "warning",
+                    )
+                )
+
+            merged = deep_merge(body, template, replaced)
+        else:
+            diagnostics.append(
+                Diagnostic(
+                    SourceLocation(path, line),
+                    f"unknown collection action {action!r} (use global, reset or repeat)",
+                )
+            )
+            continue
+        previous = merged
+        any_rule = True
+        yield index, merged, line
+    if not any_rule and not diagnostics:
+        diagnostics.append(
+            Diagnostic(
+                SourceLocation(path, starts[0] if starts else 1), "no Sigma rule in this file"
+            )
+        )
+
+
+def _build_rule(
+    raw: dict[str, Any], path: str, line: int, position: int, lines: Sequence[str]
+) -> Rule:
+    from sigma.rule import SigmaRule
+
+    def at(pattern: str) -> SourceLocation:
+        return SourceLocation(path, find_line(lines, line, pattern) or line)
+
+    if "correlation" in raw:
+        raise RuleError(
+            "Sigma correlation rules cannot be expressed as one Watcher search "
+            "(convert the rules it references instead)",
+            at(r"^correlation:"),
+        )
+    detection = raw.get("detection")
+    if detection is None:
+        if "title" not in raw and "logsource" not in raw:
+            raise RuleError(
+                "not a Sigma rule: no 'title', 'logsource' or 'detection' "
+                "(is this the right file?)",
+                SourceLocation(path, line),
+            )
+        raise RuleError(
+            "missing 'detection' section (a rule needs detection and condition)", at("")
+        )
+    if not isinstance(detection, dict):
+        raise RuleError(
+            "'detection' must be a mapping of search identifiers and a condition",
+            at(r"^detection:"),
+        )
+    if "condition" not in detection:
+        raise RuleError("'detection' has no 'condition'", at(r"^detection:"))
+
+    conditions_raw = detection["condition"]
+    condition_list = conditions_raw if isinstance(conditions_raw, list) else [conditions_raw]
+    searches: list[str] = []
+    conditions: list[RuleCondition] = []
+    for index, condition in enumerate(condition_list):
+        if not isinstance(condition, str):
+            raise RuleError(
+                "'condition' must be a string or a list of strings", at(r"^\s*condition:")
+            )
+        where = at(re.escape(condition.strip()[:40]) or r"^\s*condition:")
+        search, aggregation = _split_aggregation(condition, where)
+        searches.append(search)
+        conditions.append(RuleCondition(index, search, aggregation))
+
+    pysigma_detection = {k: v for k, v in detection.items() if k not in ("condition", "timeframe")}
+    pysigma_detection["condition"] = searches
+    pysigma_raw = {**raw, "detection": pysigma_detection}
+    try:
+        rule = SigmaRule.from_dict(pysigma_raw, collect_errors=True)
+    except Exception as err:  # pySigma raises its own errors and, on odd input, plain ones
+        raise _rule_error(err, at) from err
+
+    warnings: list[Diagnostic] = []
+    for problem in rule.errors:
+        name = type(problem).__name__
+        if name in _METADATA_ERRORS or (
+            name == "SigmaValueError" and "tag" in str(problem).lower()
+        ):
+            key = _METADATA_KEYS.get(name, "")
+            warnings.append(
+                Diagnostic(at(rf"^{key}:") if key else at(""), _message(problem), "warning")
+            )
+        else:
+            raise _rule_error(problem, at)
+    for parsed in rule.detection.parsed_condition:
+        try:
+            parsed.parse(postprocess=False)
+        except Exception as err:
+            raise _rule_error(err, at) from err
+
+    return Rule(
+        path=path,
+        line=line,
+        position=position,
+        raw=raw,
+        sigma=rule,
+        conditions=tuple(conditions),
+        warnings=tuple(warnings),
+        list_valued=_list_valued(rule, pysigma_detection),
+        lines=lines,
+    )
+
+
+_OPERATORS = re.compile(r"\b(and|or|not|of|them|all|any)\b", re.IGNORECASE)
+
+
+def _split_aggregation(condition: str, where: SourceLocation) -> tuple[str, Aggregation | None]:
+    # sigmac read the boolean operators case-insensitively and rule sets rely on it; pySigma
+    # wants them in lower case.
+    condition = _OPERATORS.sub(lambda m: m.group(1).lower(), condition)
+    if "|" not in condition:
+        return condition, None
+    search, _, tail = condition.partition("|")
+    if re.match(r"\s*near\b", tail, re.IGNORECASE):
+        # Kept for the converter to refuse (or, in the sigmac-2020 dialect, drop with a warning).
+        return search.strip(), Aggregation("near", None, None, "", 0, tail.strip())
+    match = _AGGREGATION.match(tail)
+    if match is None:
+        raise RuleError(
+            f"cannot parse aggregation {tail.strip()!r} "
+            "(expected e.g. 'count(Field) by Group > 3')",
+            where,
+        )
+    return search.strip(), Aggregation(
+        function=match["func"].lower(),
+        field=match["field"],
+        group_by=match["group"],
+        op=match["op"],
+        threshold=int(match["value"]),
+        text=tail.strip(),
+    )
+
+
+def _message(err: Exception) -> str:
+    """pySigma's message without the location it may have appended."""
+    text = str(err)
+    return re.sub(r"\s+in rule\s+\S*$", "", text).rstrip(".")
+
+
+def _rule_error(err: Exception, at: Any) -> RuleError:
+    from sigma.modifiers import modifier_mapping
+
+    name = type(err).__name__
+    text = _message(err)
+    unknown = re.match(r"Unknown modifier '?([^']*)'?", text)
+    if unknown:
+        modifier = unknown.group(1)
+        close = difflib.get_close_matches(modifier, list(modifier_mapping), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return RuleError(f"unknown modifier {modifier!r}{hint}", at(rf"\|{re.escape(modifier)}\b"))
+    missing = re.match(r"Detection '([^']*)' not defined", text)
+    if missing:
+        return RuleError(
+            f"condition names search identifier {missing.group(1)!r}, "
+            "which is not defined under 'detection'",
+            at(
+                rf"^\s*condition:.*\b{re.escape(missing.group(1))}\b|^\s*-.*\b{re.escape(missing.group(1))}\b"
+            ),
+        )
+    if name == "SigmaConditionError" or "condition" in name.lower():
+        return RuleError(f"invalid condition: {text}", at(r"^\s*condition:"))
+    if name.startswith("Sigma"):
+        return RuleError(text[:1].lower() + text[1:], at(r"^detection:"))
+    return RuleError(f"cannot load rule: {name}: {text}", at(r"^detection:"))
+
+
+def _list_valued(rule: Any, detection: dict[str, Any]) -> frozenset[int]:
+    """Ids of pySigma detection items whose value was a YAML list in the rule."""
+    marked: set[int] = set()
+
+    def walk(sigma_detection: Any, definition: Any) -> None:
+        items = sigma_detection.detection_items
+        if isinstance(definition, dict):
+            for item, value in zip(items, definition.values(), strict=False):
+                if isinstance(value, list):
+                    marked.add(id(item))
+        elif isinstance(definition, list):
+            if len(items) == 1 and not hasattr(items[0], "detection_items"):
+                marked.add(id(items[0]))
+            else:
+                for item, value in zip(items, definition, strict=False):
+                    if hasattr(item, "detection_items"):
+                        walk(item, value)
+
+    for name, sigma_detection in rule.detection.detections.items():
+        walk(sigma_detection, detection.get(name))
+    return frozenset(marked)
+
+
+def _drop_duplicate_ids(rules: list[Rule]) -> tuple[list[Rule], list[Diagnostic]]:
+    """Rules whose Sigma id another file already used fail, naming both files."""
+    first: dict[str, Rule] = {}
+    kept: list[Rule] = []
+    problems: list[Diagnostic] = []
+    for rule in rules:
+        rule_id = rule.sigma_id
+        if rule_id is None or rule.raw.get("action") is not None:
+            kept.append(rule)
+            continue
+        earlier = first.get(rule_id)
+        if earlier is not None and earlier.path != rule.path:
+            problems.append(
+                Diagnostic(
+                    rule.locate(r"^id:"),
+                    f"duplicate rule id {rule_id} (also in {earlier.location}); "
+                    "give one of the rules a new id",
+                )
+            )
+            continue
+        first.setdefault(rule_id, rule)
+        kept.append(rule)
+    return kept, problems

@@ -1,0 +1,378 @@
+"""Rule + query + settings → watch id and body, in the shape of sigmac's xpack-watcher output.
+
+Pure: no I/O. Key order is part of the contract (the seed's order); watchmgr's only addition to
+the body is ``metadata.watchmgr``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from watchmgr import query as query_module
+from watchmgr.errors import Diagnostic, RuleError, SourceLocation
+from watchmgr.rules import Aggregation, Rule, RuleCondition
+from watchmgr.settings import (
+    RULER,
+    Action,
+    EmailAction,
+    IndexAction,
+    LoggingAction,
+    WatchSettings,
+    WebhookAction,
+)
+
+#: The key watchmgr owns inside a watch's metadata.
+OWNER_KEY = "watchmgr"
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """A desired watch: its id, the rule file it comes from, its body and active state."""
+
+    id: str
+    source: str
+    line: int
+    body: dict[str, Any]
+    active: bool = True
+
+    @property
+    def location(self) -> SourceLocation:
+        return SourceLocation(self.source, self.line)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    watches: tuple[Watch, ...]  # sorted by id
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def base_id(rule: Rule, settings: WatchSettings) -> str:
+    """The watch id of a rule's first watch under the settings' id scheme."""
+    if settings.id_scheme == "sigma-id":
+        if not rule.sigma_id:
+            raise RuleError(
+                "the rule has no 'id', which the 'sigma-id' watch id scheme needs "
+                "(add a UUID or use the 'title' scheme)",
+                rule.location,
+            )
+        name = rule.sigma_id
+    else:
+        # The seed's scheme: spaces become '-', parentheses go, every other character stays.
+        name = rule.title.replace(" ", "-").replace("(", "").replace(")", "")
+        name = "".join(
+            "-" if c in "\t\r\n" else c for c in name if c.isprintable() or c in "\t\r\n"
+        )
+    watch_id = settings.id_prefix + name
+    if not name.strip("-"):
+        raise RuleError(
+            "the rule has no title to make a watch id from (add a 'title')", rule.location
+        )
+    if watch_id in ("_execute", "_query", "_activate", "_deactivate", "_ack"):
+        raise RuleError(f"watch id {watch_id!r} is reserved by the Watcher API", rule.location)
+    return watch_id
+
+
+def build_body(
+    rule: Rule, condition: RuleCondition, query: str, settings: WatchSettings
+) -> dict[str, Any]:
+    """The watch body for one condition of a rule."""
+    raw = rule.raw
+    legacy = settings.dialect == "sigmac-2020"
+    aggregation = condition.aggregation
+    if aggregation is not None and aggregation.function == "near":
+        aggregation = (
+            None  # only reached in the sigmac-2020 dialect, which drops it (with a warning)
+        )
+    request_body: dict[str, Any] = {
+        "size": 0,
+        "query": {
+            "bool": {
+                "must": [{"query_string": {"query": query, "analyze_wildcard": True}}],
+                "filter": {"range": {settings.timestamp_field: {"gte": settings.range}}},
+            }
+        },
+    }
+    shape = _aggregation_shape(aggregation, legacy)
+    if shape.aggs:
+        request_body["aggs"] = shape.aggs
+    body: dict[str, Any] = {
+        "metadata": {
+            "title": raw.get("title", ""),
+            "description": raw.get("description", ""),
+            # sigmac wrote the rule's list, or "" when the rule has no tags.
+            "tags": raw.get("tags", ""),
+            "query": query,
+            OWNER_KEY: {"rule_id": rule.sigma_id, "source": rule.path},
+        },
+        "trigger": {"schedule": {"interval": rule.timeframe or settings.interval}},
+        "input": {"search": {"request": {"body": request_body, "indices": list(settings.indices)}}},
+        "condition": shape.condition,
+        "actions": {
+            action.name: _action(action, rule, shape.listing) for action in settings.actions
+        },
+    }
+    if settings.throttle_period is not None:
+        body["throttle_period"] = settings.throttle_period
+    return body
+
+
+def render_rules(
+    rules: Iterable[Rule], settings_for: Callable[[Rule], WatchSettings | None]
+) -> RenderResult:
+    """Convert every rule; a rule that fails (or collides) becomes a diagnostic, not an exception.
+
+    `settings_for` gives a rule's settings, or None to skip the rule.
+    """
+    watches: dict[str, Watch] = {}
+    diagnostics: list[Diagnostic] = []
+    used_in_file: dict[str, set[str]] = {}
+    for rule in rules:
+        settings = settings_for(rule)
+        if settings is None:
+            continue
+        try:
+            # Further watches of one file count on: -2, -3, ... (sigmac's counter).
+            built, warnings = _rule_watches(
+                rule, settings, used_in_file.setdefault(rule.path, set())
+            )
+        except RuleError as err:
+            diagnostics.append(Diagnostic(err.location or rule.location, err.message))
+            continue
+        diagnostics.extend(warnings)
+        for watch in built:
+            other = watches.get(watch.id)
+            if other is not None:
+                diagnostics.append(
+                    Diagnostic(
+                        watch.location,
+                        f"watch id {watch.id!r} is also made by {other.location}; "
+                        "change one rule's title or use the 'sigma-id' id scheme",
+                    )
+                )
+                continue
+            watches[watch.id] = watch
+    return RenderResult(
+        watches=tuple(sorted(watches.values(), key=lambda w: w.id)),
+        diagnostics=tuple(diagnostics),
+    )
+
+
+def _rule_watches(
+    rule: Rule, settings: WatchSettings, used: set[str]
+) -> tuple[list[Watch], list[Diagnostic]]:
+    """The watches of one rule; `used` holds the ids earlier rules of the same file took."""
+    first = base_id(rule, settings)
+    built: list[Watch] = []
+    warnings: list[Diagnostic] = []
+    for condition in rule.conditions:
+        agg = condition.aggregation
+        if agg is not None and agg.function == "near":
+            where = rule.locate(re.escape(agg.text[:30]))
+            if settings.dialect != "sigmac-2020":
+                raise RuleError(
+                    f"the aggregation {agg.text!r} cannot be expressed in a Watcher search "
+                    "(sigmac dropped 'near' silently; the sigmac-2020 dialect does so too)",
+                    where,
+                )
+            warnings.append(
+                Diagnostic(where, f"'{agg.text}' dropped: the watch searches without it", "warning")
+            )
+        query = query_module.render(rule, condition, settings.dialect)
+        watch_id = first
+        counter = 2
+        while watch_id in used:
+            watch_id = f"{first}-{counter}"
+            counter += 1
+        used.add(watch_id)
+        built.append(
+            Watch(
+                id=watch_id,
+                source=rule.path,
+                line=rule.line,
+                body=build_body(rule, condition, query, settings),
+                active=settings.active,
+            )
+        )
+    return built, warnings
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What an aggregation adds to a watch: search aggs, the condition, the e-mail listing."""
+
+    aggs: dict[str, Any]
+    condition: dict[str, Any]
+    listing: str | None  # None: list the hits
+
+
+_COMPARE_OPS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte", "==": "eq"}
+_HITS_CONDITION = {"compare": {"ctx.payload.hits.total": {"not_eq": 0}}}
+
+
+def _aggregation_shape(agg: Aggregation | None, legacy: bool) -> _Shape:
+    if agg is None:
+        return _Shape({}, _HITS_CONDITION, None)
+    op = _COMPARE_OPS[agg.op]
+    if agg.field is None and agg.group_by is None:
+        # `count() > N`: the number of hits itself.
+        return _Shape({}, {"compare": {"ctx.payload.hits.total": {op: agg.threshold}}}, None)
+    if legacy or (agg.function == "count" and agg.field is None):
+        return _sigmac_terms(agg, legacy)
+    return _metric_buckets(agg)
+
+
+def _sigmac_terms(agg: Aggregation, legacy: bool) -> _Shape:
+    """sigmac's terms aggregations, compared on bucket 0.
+
+    For ``count() by G`` this is right: the buckets are sorted by count, so bucket 0 passes
+    the threshold exactly when some bucket does. (For ``count(F) by G`` it is not, which is why
+    only the sigmac-2020 dialect uses it there.)
+    """
+    descending = agg.op in (">", ">=", "==")
+    minimum: dict[str, int] = {}
+    if agg.op == ">":
+        minimum = {"min_doc_count": agg.threshold + 1}
+    elif agg.op == ">=":
+        minimum = {"min_doc_count": agg.threshold}
+    condition_value: dict[str, int] = {_COMPARE_OPS[agg.op]: agg.threshold}
+    if legacy and agg.op == "==":
+        condition_value = {"not_eq": 0}  # sigmac had no branch for `==`
+
+    def terms(field: str) -> dict[str, Any]:
+        return {
+            "field": f"{field}.keyword",
+            "size": 10,
+            "order": {"_count": "desc" if descending else "asc"},
+            **minimum,
+        }
+
+    aggs: dict[str, Any] = {}
+    location = ""
+    loops: list[str] = []
+    if agg.field is not None:
+        aggs = {"aggs": {"agg": {"terms": terms(agg.field)}}}
+        location = "agg.buckets.0."
+        loops.append("agg.buckets")
+    if agg.group_by is not None:
+        aggs = {"aggs": {"by": {"terms": terms(agg.group_by), **aggs}}}
+        location = "by.buckets.0." + location
+        loops.append("by.buckets")
+    if legacy:
+        # sigmac's listing: its loops are nested the wrong way round and miss `ctx.payload.`.
+        loops[0] = "aggregations." + loops[0]
+        listing = "Hits:\n" + "\n".join(
+            f"{{{{#{loop}}}}}\n{'-' * (2 * i)} {{{{key}}}} {{{{doc_count}}}}\n"
+            for i, loop in enumerate(loops)
+        )
+        listing += "\n".join(f"{{{{/{loop}}}}}\n" for loop in reversed(loops))
+    else:
+        listing = _bucket_listing("{{doc_count}}")
+    return _Shape(
+        aggs["aggs"],
+        {"compare": {f"ctx.payload.aggregations.{location}doc_count": condition_value}},
+        listing,
+    )
+
+
+def _metric_buckets(agg: Aggregation) -> _Shape:
+    """A metric per group (distinct count for ``count(F)``), and a condition over every bucket."""
+    assert agg.field is not None
+    if agg.function == "count":
+        metric = {"cardinality": {"field": f"{agg.field}.keyword"}}
+    else:
+        metric = {agg.function: {"field": agg.field}}
+    op = _COMPARE_OPS[agg.op]
+    if agg.group_by is None:
+        return _Shape(
+            {"agg": metric},
+            {"compare": {"ctx.payload.aggregations.agg.value": {op: agg.threshold}}},
+            "Hits:\n{{ctx.payload.aggregations.agg.value}}\n",
+        )
+    order = "desc" if agg.op in (">", ">=", "==") else "asc"
+    terms = {"field": f"{agg.group_by}.keyword", "size": 10, "order": {"agg": order}}
+    return _Shape(
+        {"by": {"terms": terms, "aggs": {"agg": metric}}},
+        {
+            "array_compare": {
+                "ctx.payload.aggregations.by.buckets": {
+                    "path": "agg.value",
+                    op: {"value": agg.threshold, "quantifier": "some"},
+                }
+            }
+        },
+        _bucket_listing("{{agg.value}}"),
+    )
+
+
+def _bucket_listing(value: str) -> str:
+    return (
+        "Hits:\n{{#ctx.payload.aggregations.by.buckets}}\n"
+        f"{{{{key}}}} {value}\n"
+        "{{/ctx.payload.aggregations.by.buckets}}\n"
+    )
+
+
+def _hits_body(rule: Rule) -> str:
+    fields = rule.raw.get("fields")
+    body = "Hits:\n{{#ctx.payload.hits.hits}}"
+    if isinstance(fields, list) and fields and all(isinstance(f, str) for f in fields):
+        width = max(len(f) for f in fields)
+        lines = "\n".join(f"{f:>{width}} = {{{{_source.{f}}}}}" for f in fields)
+        # sigmac put no newline between the last field line and the ruler.
+        body += "Hit on {{_source.@timestamp}}:\n" + lines + RULER + "\n"
+    else:
+        body += "{{_source}}\n" + RULER + "\n"
+    return body + "{{/ctx.payload.hits.hits}}"
+
+
+def _action(action: Action, rule: Rule, listing: str | None) -> dict[str, Any]:
+    title = mustache_literal(rule.title)
+    if isinstance(action, EmailAction):
+        email: dict[str, Any] = {}
+        if action.profile is not None:
+            email["profile"] = action.profile
+        if action.sender is not None:
+            email["from"] = action.sender
+        email["to"] = action.to[0] if len(action.to) == 1 else list(action.to)
+        if action.cc:
+            email["cc"] = list(action.cc)
+        if action.bcc:
+            email["bcc"] = list(action.bcc)
+        email["subject"] = action.subject.replace("{title}", title)
+        if action.body is not None:
+            email["body"] = action.body
+        else:
+            email["body"] = listing if listing is not None else _hits_body(rule)
+        if action.attach_data:
+            email["attachments"] = {"data.json": {"data": {"format": "json"}}}
+        return {"email": email}
+    if isinstance(action, WebhookAction):
+        return {
+            "webhook": {
+                "method": action.method,
+                "url": action.url,
+                "headers": dict(action.headers),
+                "body": action.body,
+            }
+        }
+    if isinstance(action, IndexAction):
+        return {"index": {"index": action.index}}
+    assert isinstance(action, LoggingAction)
+    return {"logging": {"text": action.text.replace("{title}", title), "level": action.level}}
+
+
+def mustache_literal(text: str) -> str:
+    """`text` such that Mustache prints it as written: ``{{``/``}}`` cannot start a tag.
+
+    Mustache has no escape for its delimiters, so the text is wrapped in a delimiter switch to
+    a pair it does not contain, and switched back after.
+    """
+    if "{{" not in text and "}}" not in text:
+        return text
+    for open_, close in (("<%", "%>"), ("[[", "]]"), ("<<", ">>"), ("(%", "%)")):
+        if open_ not in text and close not in text:
+            return f"{{{{={open_} {close}=}}}}{text}{open_}={{{{ }}}}={close}"
+    return text.replace("{", "(").replace("}", ")")
