@@ -26,6 +26,7 @@ from urllib.parse import unquote
 from watchmgr.sandbox import execute as ex
 from watchmgr.sandbox.config import WATCHER_LICENSES, SandboxConfig, Security
 from watchmgr.sandbox.errors import (
+    WATCHES_INDEX_META,
     EsError,
     RawResponseError,
     document_missing,
@@ -33,7 +34,6 @@ from watchmgr.sandbox.errors import (
     parse_exception,
     validation_failed,
     watch_not_found,
-    WATCHES_INDEX_META,
 )
 from watchmgr.sandbox.normalize import ParseContext, deep_merge, parse_watch, render_watch
 from watchmgr.sandbox.query import after, compile_query, parse_sort, sort_docs
@@ -158,6 +158,16 @@ def _json_body(request: Request) -> Any:
         ) from None
 
 
+def _media_type_error(reason: str) -> EsError:
+    # The status_exception is only a cause: ES reports the media-type exception as root cause.
+    return EsError(
+        400,
+        "media_type_header_exception",
+        "Invalid media-type value on headers [Accept, Content-Type]",
+        caused_by=EsError(400, "status_exception", reason, foreign=True),
+    )
+
+
 def _check_id(watch_id: str) -> None:
     if not watch_id:
         raise validation_failed("watch id is missing")
@@ -239,42 +249,26 @@ class Api:
                 return None
             found = int(match.group(2))
             if found not in (major, major - 1):
-                raise EsError(
-                    400,
-                    "media_type_header_exception",
-                    "Invalid media-type value on headers [Accept, Content-Type]",
-                    caused_by=EsError(
-                        400, "status_exception",
-                        f"{header} version must be either version {major} or {major - 1}, but "
-                        f"found {found}. {header}={value}",
-                    ),
-                )  # fmt: skip
+                raise _media_type_error(
+                    f"{header} version must be either version {major} or {major - 1}, but "
+                    f"found {found}. {header}={value}"
+                )
             return found
 
         accept_v = version("Accept", accept)
         content_v = version("Content-Type", content_type) if has_body else None
         if has_body and content_type and (accept_v is None) != (content_v is None) and accept:
-            raise EsError(
-                400, "media_type_header_exception",
-                "Invalid media-type value on headers [Accept, Content-Type]",
-                caused_by=EsError(
-                    400, "status_exception",
-                    "A compatible version is required on both Content-Type and Accept headers if "
-                    "either one has requested a compatible version. "
-                    f"Accept={accept or None}, Content-Type={content_type or None}",
-                ),
-            )  # fmt: skip
+            raise _media_type_error(
+                "A compatible version is required on both Content-Type and Accept headers if "
+                "either one has requested a compatible version. "
+                f"Accept={accept or None}, Content-Type={content_type or None}"
+            )
         if accept_v is not None and content_v is not None and accept_v != content_v:
-            raise EsError(
-                400, "media_type_header_exception",
-                "Invalid media-type value on headers [Accept, Content-Type]",
-                caused_by=EsError(
-                    400, "status_exception",
-                    "A compatible version is required on both Content-Type and Accept headers if "
-                    "either one has requested a compatible version and the compatible versions "
-                    f"must match. Accept={accept}, Content-Type={content_type}",
-                ),
-            )  # fmt: skip
+            raise _media_type_error(
+                "A compatible version is required on both Content-Type and Accept headers if "
+                "either one has requested a compatible version and the compatible versions "
+                f"must match. Accept={accept}, Content-Type={content_type}"
+            )
         return accept_v if accept_v is not None else content_v
 
     def _route(self, request: Request) -> tuple[Route, dict[str, str]]:

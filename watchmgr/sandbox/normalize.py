@@ -254,7 +254,7 @@ def _valid_cron_field(text: str, index: int) -> bool:
             return False
         if base in ("*", "") and (base or step):
             continue
-        if index == 3 and base in ("L", "LW") or index == 3 and re.fullmatch(r"L-\d+", base):
+        if (index == 3 and base in ("L", "LW")) or (index == 3 and re.fullmatch(r"L-\d+", base)):
             continue
         if index == 3 and base.endswith("W") and _cron_value(base[:-1], low, high, names):
             continue

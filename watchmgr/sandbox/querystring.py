@@ -8,9 +8,9 @@ search errors appear at execution). The messages here keep that first line's sha
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 

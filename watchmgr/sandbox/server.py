@@ -74,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
         # Keep-alive plus Nagle plus delayed ACKs would add ~40 ms to every request.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return  # the request log replaces stderr access logs
 
     def _serve(self) -> None:
@@ -208,7 +208,7 @@ class Sandbox:
         if response is None:
             try:
                 response = api.handle(request)
-            except Exception as err:  # noqa: BLE001 - a server must answer, like ES's 500s
+            except Exception as err:
                 response = Response(
                     500, EsError(500, "exception", f"sandbox bug: {err!r}").to_body()
                 )
@@ -283,7 +283,7 @@ def serve_forever(
     latency_ms: float = 0.0,
     *,
     jitter_ms: float = 0.0,
-    license: str = "trial",  # noqa: A002 - the ES word
+    license: str = "trial",
     api_keys: tuple[ApiKey, ...] = (),
     rate_429: float = 0.0,
     rate_503: float = 0.0,
