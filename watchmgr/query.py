@@ -366,6 +366,8 @@ class _Builder:
             node = Term(field, Null())
         elif item.value_linking is ConditionAND and len(values) > 1:
             node = And([Term(field, v) for v in values])
+        elif len(values) > 1 and not _listable(values):
+            node = Or([Term(field, v) for v in values])
         elif len(values) > 1 or (id(item) in self.rule.list_valued and _listable(values)):
             node = Term(field, ValueList(tuple(values)))
         else:
@@ -488,19 +490,123 @@ class UnsupportedRegex(ValueError):
     """A regular expression construct that Lucene's regex syntax cannot express."""
 
 
-def to_lucene_regex(pattern: str, ignore_case: bool = False) -> str:
+def to_lucene_regex(pattern: str, ignore_case: bool = False, notes: list[str] | None = None) -> str:
     """Translate a Sigma (PCRE-style, unanchored) regex to a Lucene regex for a keyword field.
 
-    Lucene regexes match the whole value, so an unanchored pattern gets ``.*`` at both ends and
-    ``^``/``$`` anchors are dropped. Raises UnsupportedRegex for what Lucene cannot express.
+    Lucene regexes match the whole value, so an unanchored pattern gets ``.*`` at its ends;
+    ``^``/``$`` anchors (also at the start of a leading group's alternatives) and ``\\b`` at
+    either end become the matching prefix/suffix; leading inline flags (``(?i)``) are applied.
+    Raises UnsupportedRegex for what Lucene cannot express; what it can only approximate
+    (by matching more, never less) is described in `notes`.
     """
-    body = pattern
-    anchored_start = body.startswith("^")
-    if anchored_start:
-        body = body[1:]
-    anchored_end = body.endswith("$") and not body.endswith("\\$")
-    if anchored_end:
-        body = body[:-1]
+    flags = re.match(r"\(\?([imsx]+)\)", pattern)
+    if flags:
+        if "x" in flags.group(1):
+            raise UnsupportedRegex("the verbose flag (?x)")
+        ignore_case = ignore_case or "i" in flags.group(1)
+        pattern = pattern[flags.end() :]
+    return _whole(pattern, ignore_case, [] if notes is None else notes)
+
+
+def _whole(pattern: str, ignore_case: bool, notes: list[str]) -> str:
+    """`pattern` with search semantics as a whole-value Lucene regex."""
+    alternatives = _split_alternatives(pattern)
+    if len(alternatives) > 1:
+        return "|".join(f"({_whole(alt, ignore_case, notes)})" for alt in alternatives)
+    inner = _sole_group(pattern)
+    if inner is not None and (_split_alternatives(inner)[0] != inner or inner[:1] in ("^", "\\")):
+        return _whole(inner, ignore_case, notes)
+    prefix, pattern = _start_of(pattern)
+    suffix, pattern = _end_of(pattern)
+    leading = _leading_anchored_group(pattern)
+    if leading is not None and prefix == ".*":
+        group, rest = leading
+        inner_alts = "|".join(
+            (_translate(alt[1:], ignore_case, notes) or "()")
+            if alt.startswith("^")
+            else ".*" + _translate(alt, ignore_case, notes)
+            for alt in group
+        )
+        return f"({inner_alts}){_translate(rest, ignore_case, notes)}{suffix}"
+    return f"{prefix}({_translate(pattern, ignore_case, notes)}){suffix}"
+
+
+def _scan(pattern: str) -> list[tuple[int, str, int]]:
+    """(index, character, depth before it) of each `(`, `)` and `|` outside classes/escapes."""
+    marks: list[tuple[int, str, int]] = []
+    depth, i = 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            close = pattern.find("]", i + (3 if pattern[i + 1 : i + 2] == "^" else 2))
+            if close < 0:
+                raise UnsupportedRegex("unterminated character class")
+            i = close + 1
+            continue
+        if c in "()|":
+            marks.append((i, c, depth))
+            depth += 1 if c == "(" else -1 if c == ")" else 0
+        i += 1
+    return marks
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    cuts = [i for i, c, depth in _scan(pattern) if c == "|" and depth == 0]
+    bounds = [-1, *cuts, len(pattern)]
+    return [pattern[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _sole_group(pattern: str) -> str | None:
+    """The inside of `pattern` when it is one (unquantified) group, else None."""
+    if not pattern.startswith("(") or not pattern.endswith(")"):
+        return None
+    closing = [i for i, c, depth in _scan(pattern) if c == ")" and depth == 1]
+    if not closing or closing[0] != len(pattern) - 1:
+        return None
+    inner = pattern[1:-1]
+    return inner[2:] if inner.startswith("?:") else inner
+
+
+_WORD = "[a-zA-Z0-9_]"
+_NOT_WORD = "[^a-zA-Z0-9_]"
+
+
+def _start_of(pattern: str) -> tuple[str, str]:
+    if pattern.startswith("^"):
+        return "", pattern[1:]
+    if pattern.startswith("\\b"):
+        return f"(.*{_NOT_WORD})?", pattern[2:]
+    return ".*", pattern
+
+
+def _end_of(pattern: str) -> tuple[str, str]:
+    escaped_tail = len(pattern) - len(pattern.rstrip("\\"))
+    if pattern.endswith("$") and (len(pattern) - 1 - len(pattern[:-1].rstrip("\\"))) % 2 == 0:
+        return "", pattern[:-1]
+    if pattern.endswith("\\b") and escaped_tail == 0 and not pattern.endswith("\\\\b"):
+        return f"({_NOT_WORD}.*)?", pattern[:-2]
+    return ".*", pattern
+
+
+def _leading_anchored_group(pattern: str) -> tuple[list[str], str] | None:
+    """``(^a|b)rest`` as (["^a", "b"], "rest") when an alternative of a leading group is anchored."""
+    if not pattern.startswith("("):
+        return None
+    closing = [i for i, c, depth in _scan(pattern) if c == ")" and depth == 1]
+    if not closing:
+        return None
+    inner = pattern[1 : closing[0]]
+    alternatives = _split_alternatives(inner[2:] if inner.startswith("?:") else inner)
+    if not any(alt.startswith("^") for alt in alternatives):
+        return None
+    return alternatives, pattern[closing[0] + 1 :]
+
+
+def _translate(body: str, ignore_case: bool, notes: list[str]) -> str:
+    """A PCRE fragment in Lucene regex syntax (no anchors left to handle)."""
     out: list[str] = []
     i = 0
     in_class = False
@@ -517,7 +623,10 @@ def to_lucene_regex(pattern: str, ignore_case: bool = False) -> str:
                 if in_class:
                     raise UnsupportedRegex(f"'\\{n}' inside a character class")
                 out.append(f"[^{_PCRE_CLASSES[_PCRE_NEGATED[n]]}]")
-            elif n in "bBAzZG" or (n.isdigit() and n != "0"):
+            elif n in "bB":
+                # Lucene has no word boundary; dropping it can only widen the match.
+                notes.append(f"'\\{n}' inside the pattern is dropped (the watch may match more)")
+            elif n in "AzZG" or (n.isdigit() and n != "0"):
                 raise UnsupportedRegex(f"'\\{n}' (anchors, word boundaries and back-references)")
             elif n == "t":
                 out.append("\\t")
@@ -533,6 +642,16 @@ def to_lucene_regex(pattern: str, ignore_case: bool = False) -> str:
             if c == "]":
                 in_class = False
                 out.append(c)
+            elif (
+                ignore_case
+                and c.isalpha()
+                and body[i + 1 : i + 2] == "-"
+                and body[i + 2 : i + 3].isalpha()
+            ):
+                low, high = c, body[i + 2]
+                out.append(f"{low.lower()}-{high.lower()}{low.upper()}-{high.upper()}")
+                i += 3
+                continue
             elif ignore_case and c.isalpha():
                 out.append(c.lower() + c.upper() if c.lower() != c.upper() else c)
             elif c in _LUCENE_ONLY_OPERATORS or c in "[/":
@@ -576,8 +695,7 @@ def to_lucene_regex(pattern: str, ignore_case: bool = False) -> str:
         i += 1
     if in_class:
         raise UnsupportedRegex("unterminated character class")
-    core = "".join(out)
-    return ("" if anchored_start else ".*") + f"({core})" + ("" if anchored_end else ".*")
+    return "".join(out)
 
 
 def _literal(c: str) -> str:
@@ -617,6 +735,7 @@ class SigmacDialect:
     def __init__(self, legacy: bool = False) -> None:
         self.legacy = legacy
         self.keyword_state = True  # sigmac's initial state
+        self.notes: list[str] = []  # approximations made, for warnings
 
     def render(self, node: Node) -> str:
         text = self.node(node)
@@ -677,7 +796,7 @@ class SigmacDialect:
             if self.legacy:
                 return self.term_format.format(field, f"/{value.pattern}/")
             # A regex matches a whole value: on the exact sub-field, unanchored like Sigma's.
-            lucene = to_lucene_regex(value.pattern, value.ignore_case)
+            lucene = to_lucene_regex(value.pattern, value.ignore_case, self.notes)
             return self.term_format.format(field + self.keyword_suffix, f"/{lucene}/")
         if isinstance(value, Compare):
             return self.term_format.format(field, value.op + value.number)
@@ -792,10 +911,22 @@ def _escape_field(name: str) -> str:
 # --------------------------------------------------------------------------- the public face
 
 
-def _render(rule: Rule, condition: RuleCondition, legacy: bool) -> str:
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A rendered query and the approximations it had to make (for warnings)."""
+
+    text: str
+    notes: tuple[str, ...] = ()
+
+
+def render(rule: Rule, condition: RuleCondition, dialect: str = "sigmac") -> Query:
+    """The query_string text of one condition of `rule` in the named dialect (`DIALECTS`)."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown query dialect {dialect!r}")
     tree = optimize(_Builder(rule).condition(condition))
+    printer = SigmacDialect(legacy=dialect == "sigmac-2020")
     try:
-        return SigmacDialect(legacy).render(tree)
+        text = printer.render(tree)
     except UnsupportedRegex as err:
         raise RuleError(
             f"regular expression cannot be expressed in Lucene syntax: {err}",
@@ -805,13 +936,7 @@ def _render(rule: Rule, condition: RuleCondition, legacy: bool) -> str:
         raise RuleError(
             f"cannot express the condition in query_string: {err}", rule.location
         ) from err
-
-
-def render(rule: Rule, condition: RuleCondition, dialect: str = "sigmac") -> str:
-    """The query_string text of one condition of `rule` in the named dialect (`DIALECTS`)."""
-    if dialect not in DIALECTS:
-        raise ValueError(f"unknown query dialect {dialect!r}")
-    return _render(rule, condition, legacy=dialect == "sigmac-2020")
+    return Query(text, tuple(dict.fromkeys(printer.notes)))
 
 
 #: The dialects: `sigmac` is sigmac 2020's text with its mistakes put right; `sigmac-2020`

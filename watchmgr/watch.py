@@ -181,6 +181,10 @@ def _rule_watches(
                 Diagnostic(where, f"'{agg.text}' dropped: the watch searches without it", "warning")
             )
         query = query_module.render(rule, condition, settings.dialect)
+        warnings.extend(
+            Diagnostic(rule.locate(r"\|re\b"), f"regular expression: {note}", "warning")
+            for note in query.notes
+        )
         watch_id = first
         counter = 2
         while watch_id in used:
@@ -192,7 +196,7 @@ def _rule_watches(
                 id=watch_id,
                 source=rule.path,
                 line=rule.line,
-                body=build_body(rule, condition, query, settings),
+                body=build_body(rule, condition, query.text, settings),
                 active=settings.active,
             )
         )
