@@ -412,14 +412,31 @@ def sort_value(doc: Doc, field: str) -> Any:
     return min(values, key=lambda v: (isinstance(v, str), v))
 
 
+def _typed(value: Any) -> tuple[int, Any]:
+    if isinstance(value, bool):
+        return (0, int(value))
+    if isinstance(value, int | float):
+        return (0, float(value))
+    return (1, str(value))
+
+
 def sort_docs(
     docs: list[tuple[Doc, Any]], sort: list[tuple[str, bool]], index: str
 ) -> list[tuple[Doc, Any]]:
-    """Stable sort (index order breaks ties); `docs` pairs each view with a payload."""
-    for view, _ in docs:
-        for field, _desc in sort:
+    """Stable sort (index order breaks ties); `docs` pairs each view with a payload.
+
+    Missing values sort last in both directions, as ES does by default.
+    """
+    for field, _desc in sort:
+        for view, _ in docs:
             check_sortable(view, field, index)
-    return sorted(docs, key=lambda d: [_Key(sort_value(d[0], f), desc) for f, desc in sort])
+    ordered = list(docs)
+    for field, desc in reversed(sort):  # stable multi-key sort: least significant key first
+        keyed = [(sort_value(d[0], field), d) for d in ordered]
+        present = [(v, d) for v, d in keyed if v is not None]
+        present.sort(key=lambda item: _typed(item[0]), reverse=desc)
+        ordered = [d for _, d in present] + [d for v, d in keyed if v is None]
+    return ordered
 
 
 def after(view: Doc, sort: list[tuple[str, bool]], search_after: list[Any]) -> bool:
