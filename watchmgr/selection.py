@@ -1,0 +1,197 @@
+"""Which rules an environment deploys, and which indices a rule's watch searches (pure).
+
+Paths are compared as POSIX text relative to the repository root. Globs:
+
+* ``*`` and ``?`` stay within one directory, ``[...]`` is a character class;
+* ``**`` crosses directories (``rules/**/deprecated/*.yml``);
+* a glob without ``/`` matches the file name in any directory (``*_test.yml``);
+* a glob ending in ``/`` matches everything below that directory (``rules/windows/legacy/``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+#: Sigma levels, lowest first: ``min_level: high`` selects high and critical.
+LEVELS = ("informational", "low", "medium", "high", "critical")
+#: Sigma statuses (the Sigma specification, section "Status").
+STATUSES = ("stable", "test", "experimental", "deprecated", "unsupported")
+LOGSOURCE_KEYS = ("product", "category", "service")
+DEFAULT_RULE_PATHS = ("rules/",)
+
+
+@dataclass(frozen=True, slots=True)
+class Glob:
+    """A path glob as written, with its compiled form."""
+
+    pattern: str
+
+    def matches(self, path: str) -> bool:
+        return _compile(self.pattern).fullmatch(path) is not None
+
+
+_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    compiled = _CACHE.get(pattern)
+    if compiled is None:
+        compiled = _CACHE[pattern] = re.compile(glob_to_regex(pattern))
+    return compiled
+
+
+def glob_to_regex(pattern: str) -> str:
+    """The regular expression (for `re.fullmatch`) of a path glob, as described above."""
+    text = pattern.removeprefix("./")
+    if text.endswith("/"):
+        text += "**"
+    if "/" not in text:
+        text = "**/" + text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if text.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif text.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif c == "*":
+            out.append("[^/]*")
+            i += 1
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "[" and (end := text.find("]", i + 2)) != -1:
+            body = text[i + 1 : end]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    return "".join(out)
+
+
+def is_valid_glob(pattern: str) -> bool:
+    try:
+        re.compile(glob_to_regex(pattern))
+    except re.error:
+        return False
+    return bool(pattern.strip())
+
+
+def relative_path(path: str, roots: Sequence[Path]) -> str:
+    """`path` as POSIX text relative to the first of `roots` it lies below, else as given.
+
+    Rule paths are what `rules.display_path` made of them (relative to the current directory
+    when below it); `roots` holds the repository root as given and resolved.
+    """
+    pure = PurePosixPath(Path(path).as_posix())
+    for root in roots:
+        root_pure = PurePosixPath(root.as_posix())
+        if str(root_pure) in ("", "."):
+            continue
+        try:
+            return str(pure.relative_to(root_pure))
+        except ValueError:
+            continue
+    text = str(pure)
+    return text.removeprefix("./")
+
+
+def under(path: str, directory: str) -> bool:
+    """Whether root-relative `path` is `directory` itself or lies below it."""
+    clean = directory.removeprefix("./").rstrip("/")
+    if clean in ("", "."):
+        return not path.startswith("../") and not path.startswith("/")
+    return path == clean or path.startswith(clean + "/")
+
+
+def _lower_strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value.lower(),)
+    if isinstance(value, list):
+        return tuple(str(v).lower() for v in value if v is not None)
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSelection:
+    """``rules:`` of an environment. Every given filter must pass; string comparisons ignore case.
+
+    A rule without a level fails a `min_level` filter; one without a status fails a `status`
+    filter; logsource filters compare the rule's ``logsource`` field of the same name.
+    """
+
+    paths: tuple[str, ...] = DEFAULT_RULE_PATHS
+    exclude: tuple[Glob, ...] = ()
+    min_level: str | None = None
+    status: tuple[str, ...] = ()
+    tags_any: tuple[str, ...] = ()
+    tags_all: tuple[str, ...] = ()
+    #: (logsource key, accepted values); a rule passes when its value is one of them.
+    logsource: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def selects(self, path: str, raw: dict[str, Any]) -> bool:
+        """Whether the rule at root-relative `path` with metadata `raw` is selected."""
+        if not any(under(path, directory) for directory in self.paths):
+            return False
+        if any(glob.matches(path) for glob in self.exclude):
+            return False
+        if self.min_level is not None:
+            level = str(raw.get("level") or "").lower()
+            if level not in LEVELS or LEVELS.index(level) < LEVELS.index(self.min_level):
+                return False
+        if self.status and str(raw.get("status") or "").lower() not in self.status:
+            return False
+        tags = set(_lower_strings(raw.get("tags")))
+        if self.tags_any and not tags.intersection(self.tags_any):
+            return False
+        if self.tags_all and not tags.issuperset(self.tags_all):
+            return False
+        logsource = raw.get("logsource")
+        source = logsource if isinstance(logsource, dict) else {}
+        for key, accepted in self.logsource:
+            if str(source.get(key) or "").lower() not in accepted:
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRoute:
+    """One ``mapping.indices.by_logsource`` entry: the logsource fields it names, its indices."""
+
+    match: tuple[tuple[str, str], ...]
+    indices: tuple[str, ...]
+    line: int | None = None
+
+    def matches(self, logsource: dict[str, Any]) -> bool:
+        return all(str(logsource.get(k) or "").lower() == v for k, v in self.match)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexMapping:
+    """``mapping.indices``: logsource → the indices a watch searches.
+
+    The most specific matching entry wins (the one naming the most of product, category and
+    service); among equally specific entries the first listed wins. No match: `default`.
+    """
+
+    default: tuple[str, ...] = ()
+    by_logsource: tuple[IndexRoute, ...] = ()
+
+    def indices_for(self, raw: dict[str, Any]) -> tuple[str, ...]:
+        logsource = raw.get("logsource")
+        source = logsource if isinstance(logsource, dict) else {}
+        best: IndexRoute | None = None
+        for route in self.by_logsource:
+            if route.matches(source) and (best is None or len(route.match) > len(best.match)):
+                best = route
+        return best.indices if best is not None else self.default
