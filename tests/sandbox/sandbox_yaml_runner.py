@@ -29,7 +29,7 @@ SUPPORTED_FEATURES = frozenset(
         "stash_in_key",
         "headers",
         "contains",
-    }  # fmt: skip
+    }
 )
 
 # api name -> (method, [path templates, most specific first])
@@ -61,8 +61,14 @@ APIS: dict[str, tuple[str, list[str]]] = {
     "xpack.usage": ("GET", ["/_xpack/usage"]),
 }
 
-CATCHES = {"missing": 404, "bad_request": 400, "conflict": 409, "forbidden": 403,
-           "unauthorized": 401, "request_timeout": 408}  # fmt: skip
+CATCHES = {
+    "missing": 404,
+    "bad_request": 400,
+    "conflict": 409,
+    "forbidden": 403,
+    "unauthorized": 401,
+    "request_timeout": 408,
+}
 
 
 class YamlTestFailure(AssertionError):
@@ -325,8 +331,12 @@ class Runner:
 
 
 def _matches(expected: Any, actual: Any) -> bool:
-    if isinstance(expected, str) and len(expected) > 1 and expected.strip().startswith("/") \
-            and expected.strip().endswith("/"):  # fmt: skip
+    if (
+        isinstance(expected, str)
+        and len(expected) > 1
+        and expected.strip().startswith("/")
+        and expected.strip().endswith("/")
+    ):
         pattern = expected.strip()[1:-1]
         # Multi-line YAML regexes are written in "comments" (verbose) mode.
         flags = re.VERBOSE if "\n" in pattern else 0
@@ -345,7 +355,10 @@ def _matches(expected: Any, actual: Any) -> bool:
             and len(expected) == len(actual)
             and all(_matches(e, a) for e, a in zip(expected, actual, strict=True))
         )
-    if isinstance(expected, int | float) and isinstance(actual, int | float) \
-            and not isinstance(expected, bool):  # fmt: skip
+    if (
+        isinstance(expected, int | float)
+        and isinstance(actual, int | float)
+        and not isinstance(expected, bool)
+    ):
         return bool(float(expected) == float(actual))
     return bool(expected == actual)

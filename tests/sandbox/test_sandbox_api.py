@@ -1,4 +1,4 @@
-"""The sandbox through the official client: every watcher API, versions, errors, protocol, faults."""
+"""The sandbox through the official client: watcher APIs, versions, errors, protocol, faults."""
 
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ WATCH = {
 }
 
 
-def raw(url: str, method: str = "GET", body: bytes | None = None,
-        headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:  # fmt: skip
+def raw(
+    url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request) as resp:
@@ -174,11 +175,16 @@ def test_cas_conflict_and_update_mode_merge(client: Elasticsearch) -> None:
     ("params", "reason"),
     [
         ({"if_seq_no": 1}, "Validation Failed: 1: ifSeqNo is set, but primary term is [0];"),
-        ({"if_primary_term": 3}, "Validation Failed: 1: ifSeqNo is unassigned, but primary term is [3];"),
-        ({"version": 2, "if_seq_no": 1, "if_primary_term": 1},
-         "Validation Failed: 1: compare and write operations can not use versioning;"),
+        (
+            {"if_primary_term": 3},
+            "Validation Failed: 1: ifSeqNo is unassigned, but primary term is [3];",
+        ),
+        (
+            {"version": 2, "if_seq_no": 1, "if_primary_term": 1},
+            "Validation Failed: 1: compare and write operations can not use versioning;",
+        ),
     ],
-)  # fmt: skip
+)
 def test_cas_parameter_validation(
     client: Elasticsearch, params: dict[str, int], reason: str
 ) -> None:
@@ -194,9 +200,10 @@ def test_cas_parameter_validation(
 def test_query_watches_query_sort_and_paging(client: Elasticsearch) -> None:
     for i in range(25):
         client.watcher.put_watch(
-            id=f"w{i:02d}", trigger={"schedule": {"interval": "1m"}},
+            id=f"w{i:02d}",
+            trigger={"schedule": {"interval": "1m"}},
             metadata={"team": "red" if i % 2 else "blue", "n": i, "name": f"Rule number {i}"},
-        )  # fmt: skip
+        )
     page = client.watcher.query_watches(size=5)
     assert page["count"] == 25 and [w["_id"] for w in page["watches"]] == [
         f"w0{i}" for i in range(5)
@@ -204,9 +211,13 @@ def test_query_watches_query_sort_and_paging(client: Elasticsearch) -> None:
     red = client.watcher.query_watches(query={"term": {"metadata.team": "red"}}, size=100)
     assert red["count"] == 12
     both = client.watcher.query_watches(
-        query={"bool": {"filter": [{"terms": {"_id": ["w01", "w02", "w03"]}}],
-                        "must_not": [{"term": {"metadata.team.keyword": "blue"}}]}},
-    )  # fmt: skip
+        query={
+            "bool": {
+                "filter": [{"terms": {"_id": ["w01", "w02", "w03"]}}],
+                "must_not": [{"term": {"metadata.team.keyword": "blue"}}],
+            }
+        },
+    )
     assert sorted(w["_id"] for w in both["watches"]) == ["w01", "w03"]
     assert client.watcher.query_watches(query={"prefix": {"_id": "w1"}})["count"] == 10
     assert client.watcher.query_watches(query={"range": {"metadata.n": {"gte": 20}}})["count"] == 5
@@ -267,11 +278,17 @@ def test_execute_options(client: Elasticsearch) -> None:
 def _search_watch(query: str) -> dict[str, Any]:
     return {
         "trigger": {"schedule": {"interval": "5m"}},
-        "input": {"search": {"request": {"indices": ["logs-*"], "body": {
-            "query": {"query_string": {"query": query}}}}}},
+        "input": {
+            "search": {
+                "request": {
+                    "indices": ["logs-*"],
+                    "body": {"query": {"query_string": {"query": query}}},
+                }
+            }
+        },
         "condition": {"compare": {"ctx.payload.hits.total": {"gt": 0}}},
         "actions": {"log": {"logging": {"text": "hit"}}},
-    }  # fmt: skip
+    }
 
 
 def test_execute_search_input_validates_query_string(client: Elasticsearch) -> None:
@@ -313,13 +330,17 @@ def test_error_envelopes(sandbox: Sandbox, client: Elasticsearch) -> None:
         client.watcher.put_watch(id="bad id", body=WATCH)
     assert blank.value.body == {
         "error": {
-            "root_cause": [{"type": "action_request_validation_exception",
-                            "reason": "Validation Failed: 1: watch id contains whitespace;"}],
+            "root_cause": [
+                {
+                    "type": "action_request_validation_exception",
+                    "reason": "Validation Failed: 1: watch id contains whitespace;",
+                }
+            ],
             "type": "action_request_validation_exception",
             "reason": "Validation Failed: 1: watch id contains whitespace;",
         },
         "status": 400,
-    }  # fmt: skip
+    }
     headers = {"Content-Type": "application/json"}
     status, _, body = raw(sandbox.url + "/_watcher/watch/w", "PUT", b'{"trigger": ', headers)
     assert status == 400 and body["error"]["type"] == "x_content_parse_exception"
@@ -332,7 +353,7 @@ def test_error_envelopes(sandbox: Sandbox, client: Elasticsearch) -> None:
         body["error"]["reason"]
         == "request [/_watcher/watch/w] contains unrecognized parameter: [colour]"
     )
-    status, headers_405, body = raw(sandbox.url + "/_watcher/_start", "GET")
+    status, _, body = raw(sandbox.url + "/_watcher/_start", "GET")
     assert status == 405 and body["error"].startswith(
         "Incorrect HTTP method for uri [/_watcher/_start]"
     )
@@ -344,14 +365,20 @@ def test_error_envelopes(sandbox: Sandbox, client: Elasticsearch) -> None:
 
 
 def test_9x_client_against_8x_sandbox_fails_like_es8() -> None:
-    with Sandbox(SandboxConfig(es_version="8.19.0")) as sandbox:
-        with Elasticsearch(sandbox.url, max_retries=0) as client:
-            with pytest.raises(BadRequestError) as bad:
-                client.watcher.get_watch(id="x")
+    with (
+        Sandbox(SandboxConfig(es_version="8.19.0")) as sandbox,
+        Elasticsearch(sandbox.url, max_retries=0) as client,
+        pytest.raises(BadRequestError) as bad,
+    ):
+        client.watcher.get_watch(id="x")
     assert bad.value.body == {
         "error": {
-            "root_cause": [{"type": "media_type_header_exception",
-                            "reason": "Invalid media-type value on headers [Accept, Content-Type]"}],
+            "root_cause": [
+                {
+                    "type": "media_type_header_exception",
+                    "reason": "Invalid media-type value on headers [Accept, Content-Type]",
+                }
+            ],
             "type": "media_type_header_exception",
             "reason": "Invalid media-type value on headers [Accept, Content-Type]",
             "caused_by": {
@@ -361,7 +388,7 @@ def test_9x_client_against_8x_sandbox_fails_like_es8() -> None:
             },
         },
         "status": 400,
-    }  # fmt: skip
+    }
 
 
 def test_compat_headers_over_raw_http() -> None:
@@ -376,9 +403,11 @@ def test_compat_headers_over_raw_http() -> None:
             "Accept version must be either version 9 or 8, but found 7."
         )
         status, _, body = raw(
-            sandbox.url + "/_watcher/_query/watches", "POST", b"{}",
+            sandbox.url + "/_watcher/_query/watches",
+            "POST",
+            b"{}",
             {"Accept": vendor8, "Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         assert status == 400
         assert "A compatible version is required on both Content-Type and Accept" in json.dumps(
             body
@@ -402,12 +431,16 @@ def test_security_api_keys() -> None:
             == "missing authentication credentials for REST request [/_watcher/watch/w]"
         )
         assert "ApiKey" in headers["WWW-Authenticate"] or "Basic" in headers["WWW-Authenticate"]
-        with Elasticsearch(sandbox.url, max_retries=0) as anonymous:
-            with pytest.raises(AuthenticationException):
-                anonymous.watcher.get_watch(id="w")
-        with Elasticsearch(sandbox.url, api_key=("k1", "wrong"), max_retries=0) as wrong:
-            with pytest.raises(AuthenticationException):
-                wrong.watcher.stats()
+        with (
+            Elasticsearch(sandbox.url, max_retries=0) as anonymous,
+            pytest.raises(AuthenticationException),
+        ):
+            anonymous.watcher.get_watch(id="w")
+        with (
+            Elasticsearch(sandbox.url, api_key=("k1", "wrong"), max_retries=0) as wrong,
+            pytest.raises(AuthenticationException),
+        ):
+            wrong.watcher.stats()
         with Elasticsearch(sandbox.url, api_key=("k1", "secret1"), max_retries=0) as admin:
             admin.watcher.put_watch(id="w", body=WATCH)
         with Elasticsearch(sandbox.url, api_key=monitor.encoded, max_retries=0) as reader:
@@ -423,27 +456,33 @@ def test_security_api_keys() -> None:
 
 
 def test_basic_license_blocks_watcher_but_not_delete() -> None:
-    with Sandbox(SandboxConfig(es_version="9.1.0", license="basic")) as sandbox:
-        with Elasticsearch(sandbox.url, max_retries=0) as client:
-            with pytest.raises(AuthorizationException) as denied:
-                client.watcher.put_watch(id="w", body=WATCH)
-            assert denied.value.body == {
-                "error": {
-                    "root_cause": [{"type": "security_exception",
-                                    "reason": "current license is non-compliant for [watcher]",
-                                    "license.expired.feature": "watcher"}],
-                    "type": "security_exception",
-                    "reason": "current license is non-compliant for [watcher]",
-                    "license.expired.feature": "watcher",
-                },
-                "status": 403,
-            }  # fmt: skip
-            with pytest.raises(BadRequestError):  # request validation runs before the licence
-                client.watcher.put_watch(id="bad id", body=WATCH)
-            with pytest.raises(NotFoundError):  # delete is not licence-gated
-                client.watcher.delete_watch(id="w")
-            sandbox.set_license("platinum")
-            assert client.watcher.put_watch(id="w", body=WATCH)["created"] is True
+    with (
+        Sandbox(SandboxConfig(es_version="9.1.0", license="basic")) as sandbox,
+        Elasticsearch(sandbox.url, max_retries=0) as client,
+    ):
+        with pytest.raises(AuthorizationException) as denied:
+            client.watcher.put_watch(id="w", body=WATCH)
+        assert denied.value.body == {
+            "error": {
+                "root_cause": [
+                    {
+                        "type": "security_exception",
+                        "reason": "current license is non-compliant for [watcher]",
+                        "license.expired.feature": "watcher",
+                    }
+                ],
+                "type": "security_exception",
+                "reason": "current license is non-compliant for [watcher]",
+                "license.expired.feature": "watcher",
+            },
+            "status": 403,
+        }
+        with pytest.raises(BadRequestError):  # request validation runs before the licence
+            client.watcher.put_watch(id="bad id", body=WATCH)
+        with pytest.raises(NotFoundError):  # delete is not licence-gated
+            client.watcher.delete_watch(id="w")
+        sandbox.set_license("platinum")
+        assert client.watcher.put_watch(id="w", body=WATCH)["created"] is True
 
 
 # ---------------------------------------------------------------------------- faults and the log

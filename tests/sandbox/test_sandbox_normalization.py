@@ -25,9 +25,11 @@ def _lookup(body: Any, path: str) -> Any:
 
 @pytest.fixture(scope="module")
 def es() -> Any:
-    with Sandbox(SandboxConfig(es_version="9.1.0")) as sandbox:
-        with Elasticsearch(sandbox.url, max_retries=0) as client:
-            yield client
+    with (
+        Sandbox(SandboxConfig(es_version="9.1.0")) as sandbox,
+        Elasticsearch(sandbox.url, max_retries=0) as client,
+    ):
+        yield client
 
 
 def test_rule_ids_are_unique_and_cited_in_the_normalizer() -> None:

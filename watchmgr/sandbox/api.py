@@ -85,9 +85,14 @@ _ROUTES: list[Route] = []
 
 
 def route(
-    methods: str, path: str, action: str, params: str = "", *, write: bool = False,
+    methods: str,
+    path: str,
+    action: str,
+    params: str = "",
+    *,
+    write: bool = False,
     monitor: bool = False,
-) -> Callable[[Handler], Handler]:  # fmt: skip
+) -> Callable[[Handler], Handler]:
     regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"
 
     def register(handler: Handler) -> Handler:
@@ -100,7 +105,7 @@ def route(
                 frozenset(p for p in params.split(",") if p),
                 write,
                 monitor,
-            )  # fmt: skip
+            )
         )
         return handler
 
@@ -145,8 +150,9 @@ def _json_body(request: Request) -> Any:
                 at = text.find(f'"{key}"', text.find(f'"{key}"') + 1)
                 line = text.count("\n", 0, at) + 1
                 col = at - text.rfind("\n", 0, at)
-                raise EsError(400, "x_content_parse_exception",
-                              f"[{line}:{col}] Duplicate field '{key}'")  # fmt: skip
+                raise EsError(
+                    400, "x_content_parse_exception", f"[{line}:{col}] Duplicate field '{key}'"
+                )
             out[key] = value
         return out
 
@@ -287,15 +293,20 @@ class Api:
             methods = ", ".join(sorted(allowed))
             raise RawResponseError(
                 405,
-                {"error": f"Incorrect HTTP method for uri [{request.path}] and method "
-                 f"[{request.method}], allowed: [{methods}]", "status": 405},
+                {
+                    "error": f"Incorrect HTTP method for uri [{request.path}] and method "
+                    f"[{request.method}], allowed: [{methods}]",
+                    "status": 405,
+                },
                 {"Allow": ",".join(sorted(allowed))},
-            )  # fmt: skip
+            )
         raise RawResponseError(
             400,
-            {"error": f"no handler found for uri [{request.path}] and method [{request.method}]",
-             "status": 400},
-        )  # fmt: skip
+            {
+                "error": f"no handler found for uri [{request.path}] and method [{request.method}]",
+                "status": 400,
+            },
+        )
 
     def _check_params(self, request: Request, route_: Route) -> None:
         for name in sorted(request.params):
@@ -319,10 +330,11 @@ class Api:
                 "ApiKey",
             ]
             raise EsError(
-                401, "security_exception",
+                401,
+                "security_exception",
                 f"missing authentication credentials for REST request [{request.path}]",
                 headers={"WWW-Authenticate": challenge},
-            )  # fmt: skip
+            )
         if scheme.lower() == "apikey":
             try:
                 key_id, _, secret = base64.b64decode(credentials).decode().partition(":")
@@ -343,19 +355,31 @@ class Api:
                     principal = f"user [{user}] with effective roles [{','.join(candidate.roles)}]"
             if privileges is None:
                 raise EsError(
-                    401, "security_exception",
+                    401,
+                    "security_exception",
                     f"unable to authenticate user [{user}] for REST request [{request.path}]",
-                    headers={"WWW-Authenticate": ['Basic realm="security", charset="UTF-8"',
-                                                  'Bearer realm="security"', "ApiKey"]},
-                )  # fmt: skip
+                    headers={
+                        "WWW-Authenticate": [
+                            'Basic realm="security", charset="UTF-8"',
+                            'Bearer realm="security"',
+                            "ApiKey",
+                        ]
+                    },
+                )
         if privileges is None:
             raise EsError(
-                401, "security_exception",
+                401,
+                "security_exception",
                 "unable to authenticate with provided credentials and anonymous access is not "
                 "allowed for this request",
-                headers={"WWW-Authenticate": ['Basic realm="security", charset="UTF-8"',
-                                              'Bearer realm="security"', "ApiKey"]},
-            )  # fmt: skip
+                headers={
+                    "WWW-Authenticate": [
+                        'Basic realm="security", charset="UTF-8"',
+                        'Bearer realm="security"',
+                        "ApiKey",
+                    ]
+                },
+            )
         if (
             not route_.action.startswith("cluster:")
             or "all" in privileges
@@ -366,26 +390,32 @@ class Api:
             return
         if route_.monitor and ("monitor_watcher" in privileges or "monitor" in privileges):
             return
-        if route_.action.startswith("cluster:monitor/") and "monitor" in privileges:
-            if "watcher" not in route_.action:
-                return
+        if (
+            route_.action.startswith("cluster:monitor/")
+            and "monitor" in privileges
+            and "watcher" not in route_.action
+        ):
+            return
         granted = (
             "[monitor_watcher,manage_watcher,monitor,manage,all]"
             if route_.monitor
             else "[manage_watcher,manage,all]"
         )
         raise EsError(
-            403, "security_exception",
+            403,
+            "security_exception",
             f"action [{route_.action}] is unauthorized for {principal}, this action is granted "
             f"by the cluster privileges {granted}",
-        )  # fmt: skip
+        )
 
     def require_license(self) -> None:
         if self.license not in WATCHER_LICENSES:
             raise EsError(
-                403, "security_exception", "current license is non-compliant for [watcher]",
+                403,
+                "security_exception",
+                "current license is non-compliant for [watcher]",
                 metadata={"license.expired.feature": "watcher"},
-            )  # fmt: skip
+            )
 
     def warning(self, text: str) -> str:
         return f'299 Elasticsearch-{self.config.es_version}-{self._build_hash} "{text}"'
@@ -409,17 +439,29 @@ class Api:
     def _index_for_action(
         self, index: str, doc_id: str | None, source: dict[str, Any]
     ) -> dict[str, Any]:
-        doc_id = doc_id or base64.urlsafe_b64encode(hashlib.sha1(json.dumps(source).encode()
-                                                    + str(time.time_ns()).encode()).digest()[:15]).decode()  # fmt: skip
+        doc_id = (
+            doc_id
+            or base64.urlsafe_b64encode(
+                hashlib.sha1(json.dumps(source).encode() + str(time.time_ns()).encode()).digest()[
+                    :15
+                ]
+            ).decode()
+        )
         created, version = self.store.index_doc(index, doc_id, source)
-        return {"created": created, "result": "created" if created else "updated", "id": doc_id,
-                "version": version, "type": "_doc", "index": index}  # fmt: skip
+        return {
+            "created": created,
+            "result": "created" if created else "updated",
+            "id": doc_id,
+            "version": version,
+            "type": "_doc",
+            "index": index,
+        }
 
     def _http_input(self, request: dict[str, Any]) -> dict[str, Any]:
         host = str(request["host"])
         try:
             loopback = all(
-                info[4][0].startswith("127.") or info[4][0] == "::1"
+                str(info[4][0]).startswith("127.") or str(info[4][0]) == "::1"
                 for info in socket.getaddrinfo(host, None)
             )
         except OSError:
@@ -462,8 +504,12 @@ class Api:
         options = request.get("indices_options") or {}
         lenient = options.get("ignore_unavailable", True)
         body = request.get("body") or {}
-        return self.search_indices(request.get("indices") or ["*"], body, lenient=lenient,
-                                   total_as_int=request.get("rest_total_hits_as_int", True))  # fmt: skip
+        return self.search_indices(
+            request.get("indices") or ["*"],
+            body,
+            lenient=lenient,
+            total_as_int=request.get("rest_total_hits_as_int", True),
+        )
 
     def search_indices(
         self, patterns: list[str], body: dict[str, Any], *, lenient: bool, total_as_int: bool
@@ -481,9 +527,17 @@ class Api:
                 elif part in names:
                     selected.append(part)
                 elif not lenient:
-                    raise EsError(404, "index_not_found_exception", f"no such index [{part}]",
-                                  metadata={"resource.type": "index_or_alias", "resource.id": part,
-                                            "index_uuid": "_na_", "index": part})  # fmt: skip
+                    raise EsError(
+                        404,
+                        "index_not_found_exception",
+                        f"no such index [{part}]",
+                        metadata={
+                            "resource.type": "index_or_alias",
+                            "resource.id": part,
+                            "index_uuid": "_na_",
+                            "index": part,
+                        },
+                    )
         query = compile_query(body.get("query", {"match_all": {}}))
         hits: list[tuple[dict[str, Any], Any]] = []
         for name in dict.fromkeys(selected):
@@ -504,9 +558,12 @@ class Api:
             "took": 1,
             "timed_out": False,
             "_shards": {"total": shards, "successful": shards, "skipped": 0, "failed": 0},
-            "hits": {"total": total, "max_score": 1.0 if hits else None,
-                     "hits": [h for _, h in hits[start : start + size]]},
-        }  # fmt: skip
+            "hits": {
+                "total": total,
+                "max_score": 1.0 if hits else None,
+                "hits": [h for _, h in hits[start : start + size]],
+            },
+        }
 
     def watcher_running(self) -> bool:
         return not self.store.manually_stopped
@@ -519,41 +576,65 @@ class Api:
 def _root(api: Api, request: Request, groups: dict[str, str]) -> Response:
     cfg = api.config
     lucene = "10.2.2" if cfg.major >= 9 else "9.12.2"
-    return Response(200, {
-        "name": cfg.node_name,
-        "cluster_name": cfg.cluster_name,
-        "cluster_uuid": cfg.cluster_uuid,
-        "version": {
-            "number": cfg.es_version,
-            "build_flavor": "default",
-            "build_type": "tar",
-            "build_hash": api._build_hash,
-            "build_date": "2025-01-01T00:00:00.000Z",
-            "build_snapshot": False,
-            "lucene_version": lucene,
-            "minimum_wire_compatibility_version": f"{cfg.major - 1}.18.0",
-            "minimum_index_compatibility_version": f"{cfg.major - 1}.0.0",
+    return Response(
+        200,
+        {
+            "name": cfg.node_name,
+            "cluster_name": cfg.cluster_name,
+            "cluster_uuid": cfg.cluster_uuid,
+            "version": {
+                "number": cfg.es_version,
+                "build_flavor": "default",
+                "build_type": "tar",
+                "build_hash": api._build_hash,
+                "build_date": "2025-01-01T00:00:00.000Z",
+                "build_snapshot": False,
+                "lucene_version": lucene,
+                "minimum_wire_compatibility_version": f"{cfg.major - 1}.18.0",
+                "minimum_index_compatibility_version": f"{cfg.major - 1}.0.0",
+            },
+            "tagline": "You Know, for Search",
         },
-        "tagline": "You Know, for Search",
-    })  # fmt: skip
+    )
 
 
-@route("GET", "/_cluster/health", "cluster:monitor/health",
-       "wait_for_status,timeout,master_timeout,wait_for_nodes,level,local,wait_for_active_shards,"
-       "wait_for_events,wait_for_no_relocating_shards,wait_for_no_initializing_shards")  # fmt: skip
+@route(
+    "GET",
+    "/_cluster/health",
+    "cluster:monitor/health",
+    "wait_for_status,timeout,master_timeout,wait_for_nodes,level,local,wait_for_active_shards,"
+    "wait_for_events,wait_for_no_relocating_shards,wait_for_no_initializing_shards",
+)
 def _health(api: Api, request: Request, groups: dict[str, str]) -> Response:
-    return Response(200, {
-        "cluster_name": api.config.cluster_name, "status": "green", "timed_out": False,
-        "number_of_nodes": 1, "number_of_data_nodes": 1, "active_primary_shards": 1,
-        "active_shards": 1, "relocating_shards": 0, "initializing_shards": 0,
-        "unassigned_shards": 0, "unassigned_primary_shards": 0, "delayed_unassigned_shards": 0,
-        "number_of_pending_tasks": 0, "number_of_in_flight_fetch": 0,
-        "task_max_waiting_in_queue_millis": 0, "active_shards_percent_as_number": 100.0,
-    })  # fmt: skip
+    return Response(
+        200,
+        {
+            "cluster_name": api.config.cluster_name,
+            "status": "green",
+            "timed_out": False,
+            "number_of_nodes": 1,
+            "number_of_data_nodes": 1,
+            "active_primary_shards": 1,
+            "active_shards": 1,
+            "relocating_shards": 0,
+            "initializing_shards": 0,
+            "unassigned_shards": 0,
+            "unassigned_primary_shards": 0,
+            "delayed_unassigned_shards": 0,
+            "number_of_pending_tasks": 0,
+            "number_of_in_flight_fetch": 0,
+            "task_max_waiting_in_queue_millis": 0,
+            "active_shards_percent_as_number": 100.0,
+        },
+    )
 
 
-@route("GET,PUT", "/_cluster/settings", "cluster:admin/settings/update",
-       "flat_settings,master_timeout,timeout,include_defaults")  # fmt: skip
+@route(
+    "GET,PUT",
+    "/_cluster/settings",
+    "cluster:admin/settings/update",
+    "flat_settings,master_timeout,timeout,include_defaults",
+)
 def _cluster_settings(api: Api, request: Request, groups: dict[str, str]) -> Response:
     current = api.store.cluster_settings
     if request.method == "GET":
@@ -573,32 +654,58 @@ def _cluster_settings(api: Api, request: Request, groups: dict[str, str]) -> Res
 
 @route("GET", "/_cluster/state", "cluster:monitor/state", "local,master_timeout,flat_settings")
 def _cluster_state(api: Api, request: Request, groups: dict[str, str]) -> Response:
-    return Response(200, {
-        "cluster_name": api.config.cluster_name, "cluster_uuid": api.config.cluster_uuid,
-        "master_node": api.node_id, "metadata": {"cluster_uuid": api.config.cluster_uuid},
-    })  # fmt: skip
+    return Response(
+        200,
+        {
+            "cluster_name": api.config.cluster_name,
+            "cluster_uuid": api.config.cluster_uuid,
+            "master_node": api.node_id,
+            "metadata": {"cluster_uuid": api.config.cluster_uuid},
+        },
+    )
 
 
 @route("GET", "/_nodes", "cluster:monitor/nodes/info", "flat_settings,timeout")
 def _nodes(api: Api, request: Request, groups: dict[str, str]) -> Response:
-    return Response(200, {
-        "_nodes": {"total": 1, "successful": 1, "failed": 0},
-        "cluster_name": api.config.cluster_name,
-        "nodes": {api.node_id: {
-            "name": api.config.node_name, "version": api.config.es_version, "roles": ["master", "data"],
-            "http": {"publish_address": api.http_address, "bound_address": [api.http_address]},
-        }},
-    })  # fmt: skip
+    return Response(
+        200,
+        {
+            "_nodes": {"total": 1, "successful": 1, "failed": 0},
+            "cluster_name": api.config.cluster_name,
+            "nodes": {
+                api.node_id: {
+                    "name": api.config.node_name,
+                    "version": api.config.es_version,
+                    "roles": ["master", "data"],
+                    "http": {
+                        "publish_address": api.http_address,
+                        "bound_address": [api.http_address],
+                    },
+                }
+            },
+        },
+    )
 
 
 @route("GET", "/_license", "cluster:monitor/xpack/license/get", "local,accept_enterprise")
 def _license(api: Api, request: Request, groups: dict[str, str]) -> Response:
-    return Response(200, {"license": {
-        "status": "active", "uid": api.node_id, "type": api.license,
-        "issue_date": "2025-01-01T00:00:00.000Z", "issue_date_in_millis": 1735689600000,
-        "max_nodes": 1000, "max_resource_units": None, "issued_to": api.config.cluster_name,
-        "issuer": "elasticsearch", "start_date_in_millis": -1,
-    }})  # fmt: skip
+    return Response(
+        200,
+        {
+            "license": {
+                "status": "active",
+                "uid": api.node_id,
+                "type": api.license,
+                "issue_date": "2025-01-01T00:00:00.000Z",
+                "issue_date_in_millis": 1735689600000,
+                "max_nodes": 1000,
+                "max_resource_units": None,
+                "issued_to": api.config.cluster_name,
+                "issuer": "elasticsearch",
+                "start_date_in_millis": -1,
+            }
+        },
+    )
 
 
 @route("GET", "/_xpack/usage", "cluster:monitor/xpack/usage", "master_timeout")
@@ -632,9 +739,13 @@ def _usage(api: Api, request: Request, groups: dict[str, str]) -> Response:
         for action in src["actions"].values():
             bump("action._all")
             bump(f"action.{next(k for k in action if k in ex_types())}")
-    watcher = {"available": True, "enabled": True,
-               "execution": {"actions": {}}, "count": {"active": active, "total": len(docs)},
-               "watch": counts}  # fmt: skip
+    watcher = {
+        "available": True,
+        "enabled": True,
+        "execution": {"actions": {}},
+        "count": {"active": active, "total": len(docs)},
+        "watch": counts,
+    }
     return Response(200, {"watcher": watcher})
 
 
@@ -647,8 +758,13 @@ def ex_types() -> tuple[str, ...]:
 # ------------------------------------------------------------------ watcher: watches
 
 
-@route("PUT,POST", "/_watcher/watch/{id}", "cluster:admin/xpack/watcher/watch/put",
-       "active,version,if_seq_no,if_primary_term", write=True)  # fmt: skip
+@route(
+    "PUT,POST",
+    "/_watcher/watch/{id}",
+    "cluster:admin/xpack/watcher/watch/put",
+    "active,version,if_seq_no,if_primary_term",
+    write=True,
+)
 def _put_watch(api: Api, request: Request, groups: dict[str, str]) -> Response:
     watch_id = groups["id"]
     _check_id(watch_id)
@@ -687,24 +803,35 @@ def _put_watch(api: Api, request: Request, groups: dict[str, str]) -> Response:
 
     try:
         doc, created = api.store.put(
-            watch_id, build, if_seq_no=if_seq_no, if_primary_term=if_primary_term,
+            watch_id,
+            build,
+            if_seq_no=if_seq_no,
+            if_primary_term=if_primary_term,
             must_exist=update_mode,
-        )  # fmt: skip
+        )
     except Missing:
         raise document_missing(watch_id) from None
     except Conflict as conflict:
         current = conflict.current
         raise EsError(
-            409, "version_conflict_engine_exception",
+            409,
+            "version_conflict_engine_exception",
             f"[{watch_id}]: version conflict, required seqNo [{if_seq_no}], primary term "
-            f"[{if_primary_term}]. current document has seqNo [{current.seq_no if current else -2}] "
-            f"and primary term [{current.primary_term if current else 0}]",
+            f"[{if_primary_term}]. current document has seqNo "
+            f"[{current.seq_no if current else -2}] and primary term "
+            f"[{current.primary_term if current else 0}]",
             metadata=dict(WATCHES_INDEX_META),
-        ) from None  # fmt: skip
-    return Response(201 if created else 200, {
-        "_id": watch_id, "_version": doc.version, "_seq_no": doc.seq_no,
-        "_primary_term": doc.primary_term, "created": created,
-    })  # fmt: skip
+        ) from None
+    return Response(
+        201 if created else 200,
+        {
+            "_id": watch_id,
+            "_version": doc.version,
+            "_seq_no": doc.seq_no,
+            "_primary_term": doc.primary_term,
+            "created": created,
+        },
+    )
 
 
 @route("GET", "/_watcher/watch/{id}", "cluster:monitor/xpack/watcher/watch/get", monitor=True)
@@ -716,10 +843,18 @@ def _get_watch(api: Api, request: Request, groups: dict[str, str]) -> Response:
     if doc is None:
         raise RawResponseError(404, {"found": False, "_id": watch_id})
     status = {**doc.source["status"], "version": doc.version}  # §1.2
-    return Response(200, {
-        "found": True, "_id": watch_id, "_version": doc.version, "_seq_no": doc.seq_no,
-        "_primary_term": doc.primary_term, "status": status, "watch": render_watch(doc.source),
-    })  # fmt: skip
+    return Response(
+        200,
+        {
+            "found": True,
+            "_id": watch_id,
+            "_version": doc.version,
+            "_seq_no": doc.seq_no,
+            "_primary_term": doc.primary_term,
+            "status": status,
+            "watch": render_watch(doc.source),
+        },
+    )
 
 
 @route("DELETE", "/_watcher/watch/{id}", "cluster:admin/xpack/watcher/watch/delete", write=True)
@@ -750,22 +885,42 @@ def _state_change(api: Api, watch_id: str, active: bool) -> Response:
     return Response(200, {"status": {**after_doc.source["status"], "version": after_doc.version}})
 
 
-@route("PUT,POST", "/_watcher/watch/{id}/_activate", "cluster:admin/xpack/watcher/watch/activate",
-       "master_timeout", write=True)  # fmt: skip
+@route(
+    "PUT,POST",
+    "/_watcher/watch/{id}/_activate",
+    "cluster:admin/xpack/watcher/watch/activate",
+    "master_timeout",
+    write=True,
+)
 def _activate(api: Api, request: Request, groups: dict[str, str]) -> Response:
     return _state_change(api, groups["id"], True)
 
 
-@route("PUT,POST", "/_watcher/watch/{id}/_deactivate",
-       "cluster:admin/xpack/watcher/watch/activate", "master_timeout", write=True)  # fmt: skip
+@route(
+    "PUT,POST",
+    "/_watcher/watch/{id}/_deactivate",
+    "cluster:admin/xpack/watcher/watch/activate",
+    "master_timeout",
+    write=True,
+)
 def _deactivate(api: Api, request: Request, groups: dict[str, str]) -> Response:
     return _state_change(api, groups["id"], False)
 
 
-@route("PUT,POST", "/_watcher/watch/{id}/_ack", "cluster:admin/xpack/watcher/watch/ack",
-       "master_timeout", write=True)  # fmt: skip
-@route("PUT,POST", "/_watcher/watch/{id}/_ack/{action}", "cluster:admin/xpack/watcher/watch/ack",
-       "master_timeout", write=True)  # fmt: skip
+@route(
+    "PUT,POST",
+    "/_watcher/watch/{id}/_ack",
+    "cluster:admin/xpack/watcher/watch/ack",
+    "master_timeout",
+    write=True,
+)
+@route(
+    "PUT,POST",
+    "/_watcher/watch/{id}/_ack/{action}",
+    "cluster:admin/xpack/watcher/watch/ack",
+    "master_timeout",
+    write=True,
+)
 def _ack(api: Api, request: Request, groups: dict[str, str]) -> Response:
     watch_id = groups["id"]
     _check_id(watch_id)
@@ -797,22 +952,45 @@ def _ack(api: Api, request: Request, groups: dict[str, str]) -> Response:
     return Response(200, {"status": {**after_doc.source["status"], "version": before.version}})
 
 
-@route("PUT,POST", "/_watcher/watch/_execute", "cluster:admin/xpack/watcher/watch/execute",
-       "debug,ignore_condition,record_execution")  # fmt: skip
-@route("PUT,POST", "/_watcher/watch/{id}/_execute", "cluster:admin/xpack/watcher/watch/execute",
-       "debug,ignore_condition,record_execution", write=True)  # fmt: skip
+@route(
+    "PUT,POST",
+    "/_watcher/watch/_execute",
+    "cluster:admin/xpack/watcher/watch/execute",
+    "debug,ignore_condition,record_execution",
+)
+@route(
+    "PUT,POST",
+    "/_watcher/watch/{id}/_execute",
+    "cluster:admin/xpack/watcher/watch/execute",
+    "debug,ignore_condition,record_execution",
+    write=True,
+)
 def _execute(api: Api, request: Request, groups: dict[str, str]) -> Response:
     watch_id = groups.get("id")
     body = _json_body(request) or {}
     if not isinstance(body, dict):
         raise parse_exception("could not parse watch execution request. expected an object")
-    known = ("trigger_data", "ignore_condition", "record_execution", "alternative_input",
-             "action_modes", "watch")  # fmt: skip
+    known = (
+        "trigger_data",
+        "ignore_condition",
+        "record_execution",
+        "alternative_input",
+        "action_modes",
+        "watch",
+    )
     for key in body:
         if key not in known:
             hint = ""
-            if key in ("trigger", "input", "condition", "actions", "transform", "metadata",
-                       "throttle_period", "throttle_period_in_millis"):  # fmt: skip
+            if key in (
+                "trigger",
+                "input",
+                "condition",
+                "actions",
+                "transform",
+                "metadata",
+                "throttle_period",
+                "throttle_period_in_millis",
+            ):
                 hint = f' please wrap watch including field [{key}] inside a "watch" field'
             raise parse_exception(
                 f"could not parse watch execution request. unexpected {_kind(body[key])} field "
@@ -828,11 +1006,13 @@ def _execute(api: Api, request: Request, groups: dict[str, str]) -> Response:
     inline = body.get("watch")
     if watch_id is None and inline is None:
         raise validation_failed(
-            "a watch execution request must either have a watch id or an inline watch source, but both are missing"
+            "a watch execution request must either have a watch id or an inline watch source, "
+            "but both are missing"
         )
     if watch_id is not None and inline is not None:
         raise validation_failed(
-            "a watch execution request must either have a watch id or an inline watch source but not both"
+            "a watch execution request must either have a watch id or an inline watch source "
+            "but not both"
         )
     if watch_id is not None:
         _check_id(watch_id)
@@ -851,10 +1031,14 @@ def _execute(api: Api, request: Request, groups: dict[str, str]) -> Response:
     scheduled = _parse_time(trigger["scheduled_time"]) if "scheduled_time" in trigger else triggered
     alt = body.get("alternative_input")
     options = ex.ExecuteOptions(
-        trigger_time=triggered, scheduled_time=scheduled,
+        trigger_time=triggered,
+        scheduled_time=scheduled,
         alternative_input=alt if isinstance(alt, dict) else None,
-        ignore_condition=ignore, record_execution=record, action_modes=modes, debug=debug,
-    )  # fmt: skip
+        ignore_condition=ignore,
+        record_execution=record,
+        action_modes=modes,
+        debug=debug,
+    )
     if inline is not None:
         watch = parse_watch(inline, api.parse_context("_inlined_"))
         status = ex.fresh_status(watch, True, now)
@@ -886,8 +1070,12 @@ def _kind(value: Any) -> str:
     return "string" if isinstance(value, str) else "value"
 
 
-@route("GET,POST", "/_watcher/_query/watches", "cluster:monitor/xpack/watcher/watch/query",
-       monitor=True)  # fmt: skip
+@route(
+    "GET,POST",
+    "/_watcher/_query/watches",
+    "cluster:monitor/xpack/watcher/watch/query",
+    monitor=True,
+)
 def _query_watches(api: Api, request: Request, groups: dict[str, str]) -> Response:
     api.require_license()
     body = _json_body(request) or {}
@@ -915,14 +1103,17 @@ def _query_watches(api: Api, request: Request, groups: dict[str, str]) -> Respon
             raise illegal_argument("`from` parameter must be set to 0 when `search_after` is used.")
     if start + size > 10_000:
         raise EsError(
-            400, "search_phase_execution_exception", "all shards failed",
+            400,
+            "search_phase_execution_exception",
+            "all shards failed",
             metadata={"phase": "query", "grouped": True, "failed_shards": []},
             caused_by=illegal_argument(
                 f"Result window is too large, from + size must be less than or equal to: "
                 f"[10000] but was [{start + size}]. See the scroll api for a more efficient way "
                 "to request large data sets. This limit can be set by changing the "
-                "[index.max_result_window] index level setting."),
-        )  # fmt: skip
+                "[index.max_result_window] index level setting."
+            ),
+        )
     query = compile_query(body["query"]) if body.get("query") is not None else None
     matched = []
     for watch_id, doc in api.store.docs():
@@ -936,20 +1127,35 @@ def _query_watches(api: Api, request: Request, groups: dict[str, str]) -> Respon
         matched = [m for m in matched if after(m[0], sort, search_after)]
     page = matched[start : start + size]
     watches = [
-        {"_id": wid, "watch": render_watch(doc.source), "status": doc.source["status"],
-         "_seq_no": doc.seq_no, "_primary_term": doc.primary_term}
+        {
+            "_id": wid,
+            "watch": render_watch(doc.source),
+            "status": doc.source["status"],
+            "_seq_no": doc.seq_no,
+            "_primary_term": doc.primary_term,
+        }
         for _, (wid, doc) in page
-    ]  # fmt: skip
+    ]
     return Response(200, {"count": count, "watches": watches})
 
 
 # ------------------------------------------------------------------ watcher: service
 
 
-@route("GET", "/_watcher/stats", "cluster:monitor/xpack/watcher/stats/dist",
-       "emit_stacktraces,metric", monitor=True)  # fmt: skip
-@route("GET", "/_watcher/stats/{metric}", "cluster:monitor/xpack/watcher/stats/dist",
-       "emit_stacktraces", monitor=True)  # fmt: skip
+@route(
+    "GET",
+    "/_watcher/stats",
+    "cluster:monitor/xpack/watcher/stats/dist",
+    "emit_stacktraces,metric",
+    monitor=True,
+)
+@route(
+    "GET",
+    "/_watcher/stats/{metric}",
+    "cluster:monitor/xpack/watcher/stats/dist",
+    "emit_stacktraces",
+    monitor=True,
+)
 def _stats(api: Api, request: Request, groups: dict[str, str]) -> Response:
     metrics = set((groups.get("metric") or request.params.get("metric") or "").split(",")) - {""}
     headers: dict[str, str] = {}
@@ -976,12 +1182,16 @@ def _stats(api: Api, request: Request, groups: dict[str, str]) -> Response:
         node["current_watches"] = []
     if everything or "queued_watches" in metrics:
         node["queued_watches"] = []
-    return Response(200, {
-        "_nodes": {"total": 1, "successful": 1, "failed": 0},
-        "cluster_name": api.config.cluster_name,
-        "manually_stopped": api.store.manually_stopped,
-        "stats": [node],
-    }, headers)  # fmt: skip
+    return Response(
+        200,
+        {
+            "_nodes": {"total": 1, "successful": 1, "failed": 0},
+            "cluster_name": api.config.cluster_name,
+            "manually_stopped": api.store.manually_stopped,
+            "stats": [node],
+        },
+        headers,
+    )
 
 
 @route("POST", "/_watcher/_start", "cluster:admin/xpack/watcher/service", "master_timeout")
@@ -997,8 +1207,11 @@ def _stop(api: Api, request: Request, groups: dict[str, str]) -> Response:
 
 
 _ALLOWED_SETTINGS = ("index.number_of_replicas", "index.auto_expand_replicas")
-_ALLOWED_PREFIXES = ("index.routing.allocation.exclude", "index.routing.allocation.include",
-                     "index.routing.allocation.require")  # fmt: skip
+_ALLOWED_PREFIXES = (
+    "index.routing.allocation.exclude",
+    "index.routing.allocation.include",
+    "index.routing.allocation.require",
+)
 _DENIED_SETTINGS = ("index.routing.allocation.include._tier_preference",)
 
 
@@ -1024,18 +1237,25 @@ def _nest(flat: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-@route("GET,PUT", "/_watcher/settings", "cluster:admin/xpack/watcher/settings/update",
-       "master_timeout,timeout")  # fmt: skip
+@route(
+    "GET,PUT",
+    "/_watcher/settings",
+    "cluster:admin/xpack/watcher/settings/update",
+    "master_timeout,timeout",
+)
 def _settings(api: Api, request: Request, groups: dict[str, str]) -> Response:
     if request.method == "GET":
         return Response(200, _nest(api.store.watcher_settings))
     changes = _flatten_settings(_json_body(request))
     forbidden = sorted(
-        name for name in changes
-        if (name not in _ALLOWED_SETTINGS
-            and not any(name.startswith(p + ".") for p in _ALLOWED_PREFIXES))
+        name
+        for name in changes
+        if (
+            name not in _ALLOWED_SETTINGS
+            and not any(name.startswith(p + ".") for p in _ALLOWED_PREFIXES)
+        )
         or name in _DENIED_SETTINGS
-    )  # fmt: skip
+    )
     if forbidden:
         raise validation_failed(
             f"illegal settings: [{', '.join(forbidden)}], these settings may not be configured. "
@@ -1061,9 +1281,13 @@ def _settings(api: Api, request: Request, groups: dict[str, str]) -> Response:
 # ------------------------------------------------------------------ plain indices (tests only)
 
 
-@route("GET,POST", "/{index}/_search", "indices:data/read/search",
-       "rest_total_hits_as_int,ignore_unavailable,allow_no_indices,expand_wildcards,size,from,q,"
-       "track_total_hits,typed_keys,seq_no_primary_term,version")  # fmt: skip
+@route(
+    "GET,POST",
+    "/{index}/_search",
+    "indices:data/read/search",
+    "rest_total_hits_as_int,ignore_unavailable,allow_no_indices,expand_wildcards,size,from,q,"
+    "track_total_hits,typed_keys,seq_no_primary_term,version",
+)
 def _search(api: Api, request: Request, groups: dict[str, str]) -> Response:
     body = _json_body(request) or {}
     as_int = _bool_param(request, "rest_total_hits_as_int", False)
@@ -1072,20 +1296,31 @@ def _search(api: Api, request: Request, groups: dict[str, str]) -> Response:
         query = compile_query(body.get("query", {"match_all": {}}))
         hits = [
             {"_index": ".watches", "_id": wid, "_score": 1.0, "_source": doc.source}
-            for wid, doc in api.store.docs() if query({"_id": wid, **doc.source})
-        ]  # fmt: skip
+            for wid, doc in api.store.docs()
+            if query({"_id": wid, **doc.source})
+        ]
         total: Any = len(hits) if as_int else {"value": len(hits), "relation": "eq"}
-        return Response(200, {
-            "took": 1, "timed_out": False,
-            "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-            "hits": {"total": total, "max_score": 1.0 if hits else None, "hits": hits},
-        }, {"Warning": api.warning(SYSTEM_INDEX_WARNING)})  # fmt: skip
+        return Response(
+            200,
+            {
+                "took": 1,
+                "timed_out": False,
+                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                "hits": {"total": total, "max_score": 1.0 if hits else None, "hits": hits},
+            },
+            {"Warning": api.warning(SYSTEM_INDEX_WARNING)},
+        )
     lenient = _bool_param(request, "ignore_unavailable", False)
     return Response(200, api.search_indices([index], body, lenient=lenient, total_as_int=as_int))
 
 
-@route("PUT,POST", "/{index}/_doc/{id}", "indices:data/write/index", "refresh,op_type,routing,timeout",
-       write=True)  # fmt: skip
+@route(
+    "PUT,POST",
+    "/{index}/_doc/{id}",
+    "indices:data/write/index",
+    "refresh,op_type,routing,timeout",
+    write=True,
+)
 @route("POST", "/{index}/_doc", "indices:data/write/index", "refresh,routing,timeout", write=True)
 def _index(api: Api, request: Request, groups: dict[str, str]) -> Response:
     body = _json_body(request)
@@ -1096,26 +1331,46 @@ def _index(api: Api, request: Request, groups: dict[str, str]) -> Response:
         or hashlib.sha1(request.body + str(time.time_ns()).encode()).hexdigest()[:20]
     )
     created, _ = api.store.index_doc(groups["index"], doc_id, body)
-    return Response(201 if created else 200, {
-        "_index": groups["index"], "_id": doc_id, "_version": 1,
-        "result": "created" if created else "updated",
-        "_shards": {"total": 1, "successful": 1, "failed": 0}, "_seq_no": 0, "_primary_term": 1,
-    })  # fmt: skip
+    return Response(
+        201 if created else 200,
+        {
+            "_index": groups["index"],
+            "_id": doc_id,
+            "_version": 1,
+            "result": "created" if created else "updated",
+            "_shards": {"total": 1, "successful": 1, "failed": 0},
+            "_seq_no": 0,
+            "_primary_term": 1,
+        },
+    )
 
 
 @route("GET", "/{index}/_doc/{id}", "indices:data/read/get", "realtime,refresh,routing")
 def _get_doc(api: Api, request: Request, groups: dict[str, str]) -> Response:
     docs = api.store.index_docs(groups["index"])
     if docs is None:
-        raise EsError(404, "index_not_found_exception", f"no such index [{groups['index']}]",
-                      metadata={"index": groups["index"]})  # fmt: skip
+        raise EsError(
+            404,
+            "index_not_found_exception",
+            f"no such index [{groups['index']}]",
+            metadata={"index": groups["index"]},
+        )
     if groups["id"] not in docs:
         raise RawResponseError(
             404, {"_index": groups["index"], "_id": groups["id"], "found": False}
         )
-    return Response(200, {"_index": groups["index"], "_id": groups["id"], "_version": 1,
-                          "_seq_no": 0, "_primary_term": 1, "found": True,
-                          "_source": docs[groups["id"]]})  # fmt: skip
+    return Response(
+        200,
+        {
+            "_index": groups["index"],
+            "_id": groups["id"],
+            "_version": 1,
+            "_seq_no": 0,
+            "_primary_term": 1,
+            "found": True,
+            "_source": docs[groups["id"]],
+        },
+    )
 
 
 @route("PUT", "/{index}", "indices:admin/create", "wait_for_active_shards,timeout,master_timeout")
@@ -1127,6 +1382,10 @@ def _create_index(api: Api, request: Request, groups: dict[str, str]) -> Respons
             {"error": f"no handler found for uri [{request.path}] and method [PUT]", "status": 400},
         )
     if not api.store.create_index(index):
-        raise EsError(400, "resource_already_exists_exception", f"index [{index}/_na_] already exists",
-                      metadata={"index": index})  # fmt: skip
+        raise EsError(
+            400,
+            "resource_already_exists_exception",
+            f"index [{index}/_na_] already exists",
+            metadata={"index": index},
+        )
     return Response(200, {"acknowledged": True, "shards_acknowledged": True, "index": index})

@@ -40,7 +40,7 @@ def sandbox_command(
     jitter_ms: Annotated[
         float, typer.Option(help="Random +/- jitter on the latency, in ms.")
     ] = 0.0,
-    license: Annotated[  # noqa: A002 - the ES word
+    license: Annotated[
         str, typer.Option(help=f"Licence mode, one of {', '.join(sorted(LICENSES))}.")
     ] = "trial",
     api_key: Annotated[

@@ -14,7 +14,7 @@ LICENSES = WATCHER_LICENSES | {"basic"}
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """An API key; `privileges` are cluster privileges (`manage_watcher`, `monitor_watcher`, ...)."""
+    """An API key; `privileges` are cluster privileges (`manage_watcher`, `monitor_watcher`)."""
 
     id: str
     api_key: str

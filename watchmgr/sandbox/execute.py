@@ -66,8 +66,14 @@ def fresh_status(watch: dict[str, Any], active: bool, now: datetime) -> dict[str
     }
 
 
-_STATUS_ORDER = ("state", "last_checked", "last_met_condition", "actions", "execution_state",
-                 "version")  # fmt: skip
+_STATUS_ORDER = (
+    "state",
+    "last_checked",
+    "last_met_condition",
+    "actions",
+    "execution_state",
+    "version",
+)
 _ACTION_STATUS_ORDER = ("ack", "last_execution", "last_successful_execution", "last_throttle")
 
 
@@ -137,9 +143,16 @@ def _failure(kind: str, err: EsError | str) -> dict[str, Any]:
             "reason": err.reason,
             "error": err.to_body()["error"],
         }
-    return {"type": kind, "status": "failure", "reason": err,
-            "error": {"root_cause": [{"type": "exception", "reason": err}], "type": "exception",
-                      "reason": err}}  # fmt: skip
+    return {
+        "type": kind,
+        "status": "failure",
+        "reason": err,
+        "error": {
+            "root_cause": [{"type": "exception", "reason": err}],
+            "type": "exception",
+            "reason": err,
+        },
+    }
 
 
 def _search(env: Env, spec: dict[str, Any], model: dict[str, Any]) -> dict[str, Any]:
@@ -169,8 +182,12 @@ def run_input(
             payload = {
                 k: lookup(payload, k) for k in spec["extract"] if lookup(payload, k) is not None
             }
-        return {"type": "search", "status": "success", "payload": payload,
-                "search": {"request": spec["request"]}}, payload  # fmt: skip
+        return {
+            "type": "search",
+            "status": "success",
+            "payload": payload,
+            "search": {"request": spec["request"]},
+        }, payload
     if kind == "http":
         rendered = render_watch({"input": {"http": spec}})["input"]["http"]["request"]
         try:
@@ -180,10 +197,17 @@ def run_input(
             result["http"] = {"request": rendered}
             return result, None
         if "extract" in spec:
-            payload = {k: v for k, v in payload.items()
-                       if k in spec["extract"] or k in ("_status_code", "_headers")}  # fmt: skip
-        return {"type": "http", "status": "success", "payload": payload,
-                "http": {"request": rendered, "status_code": payload.get("_status_code")}}, payload  # fmt: skip
+            payload = {
+                k: v
+                for k, v in payload.items()
+                if k in spec["extract"] or k in ("_status_code", "_headers")
+            }
+        return {
+            "type": "http",
+            "status": "success",
+            "payload": payload,
+            "http": {"request": rendered, "status_code": payload.get("_status_code")},
+        }, payload
     if kind == "chain":
         payload = {}
         results = []
@@ -198,8 +222,7 @@ def run_input(
                     failed = _failure("chain", f"failed to execute input [{name}]")
                     return failed, None
                 payload[name] = sub_payload
-        return {"type": "chain", "status": "success", "payload": payload,
-                "chain": results}, payload  # fmt: skip
+        return {"type": "chain", "status": "success", "payload": payload, "chain": results}, payload
     return _failure(kind, f"unsupported input [{kind}]"), None
 
 
@@ -246,8 +269,12 @@ def run_condition(condition: dict[str, Any], model: dict[str, Any]) -> dict[str,
         if isinstance(operand, str) and operand.startswith("{{"):
             operand = lookup(model, operand.strip("{} "))
         value = lookup(model, path)
-        return {"type": "compare", "status": "success", "met": compare(op, value, operand),
-                "compare": {"resolved_values": {path: value}}}  # fmt: skip
+        return {
+            "type": "compare",
+            "status": "success",
+            "met": compare(op, value, operand),
+            "compare": {"resolved_values": {path: value}},
+        }
     if kind == "array_compare":
         path, inner = next(iter(spec.items()))
         items = lookup(model, path) or []
@@ -257,8 +284,12 @@ def run_condition(condition: dict[str, Any], model: dict[str, Any]) -> dict[str,
         operand = rule.get("value") if isinstance(rule, dict) else rule
         hits = [compare(op, lookup(i, sub_path) if sub_path else i, operand) for i in items]
         met = all(hits) if quantifier == "all" else any(hits)
-        return {"type": "array_compare", "status": "success", "met": met,
-                "array_compare": {"resolved_values": {path: items}}}  # fmt: skip
+        return {
+            "type": "array_compare",
+            "status": "success",
+            "met": met,
+            "array_compare": {"resolved_values": {path: items}},
+        }
     if kind == "script":
         source = str(spec.get("source", "")).strip().rstrip(";")
         if source in ("return true", "true", "return false", "false"):
@@ -292,8 +323,12 @@ def run_transform(
             result = _failure("search", err)
             result["search"] = {"request": spec["request"]}
             return result, None
-        return {"type": "search", "status": "success", "payload": payload,
-                "search": {"request": spec["request"]}}, payload  # fmt: skip
+        return {
+            "type": "search",
+            "status": "success",
+            "payload": payload,
+            "search": {"request": spec["request"]},
+        }, payload
     if kind == "chain":
         payload = model["ctx"]["payload"]
         results = []
@@ -339,11 +374,11 @@ def run_action(
         docs = _index_docs(payload, spec)
         if simulate:
             if isinstance(payload.get("_doc"), list):
-                source = [
+                sources = [
                     {**s, **({"_id": i} if i else {}), **({"_index": x} if x else {})}
                     for x, i, s in docs
                 ]
-                return {"status": "simulated", "index": {"request": {"source": source}}}
+                return {"status": "simulated", "index": {"request": {"source": sources}}}
             index, doc_id, source = docs[0]
             request = {"index": index, "source": source}
             if doc_id:
@@ -395,7 +430,7 @@ def execute(
         "trigger": {
             "triggered_time": iso(options.trigger_time),
             "scheduled_time": iso(options.scheduled_time),
-        },  # fmt: skip
+        },
         "metadata": watch.get("metadata", {}),
         "payload": {},
         "vars": {},
@@ -405,8 +440,11 @@ def execute(
     messages: list[str] = []
 
     if options.alternative_input is not None:
-        input_result: dict[str, Any] = {"type": "simple", "status": "success",
-                                        "payload": options.alternative_input}  # fmt: skip
+        input_result: dict[str, Any] = {
+            "type": "simple",
+            "status": "success",
+            "payload": options.alternative_input,
+        }
         payload: dict[str, Any] | None = options.alternative_input
     else:
         kind, spec = next(iter(watch["input"].items()))
@@ -519,10 +557,21 @@ def _run_actions(
     results: list[dict[str, Any]] = []
     outcomes: list[str] = []
     for action_id, action in watch["actions"].items():
-        action_type = next(k for k in action if k not in (
-            "throttle_period_in_millis", "condition", "transform", "foreach", "max_iterations"))  # fmt: skip
+        action_type = next(
+            k
+            for k in action
+            if k
+            not in (
+                "throttle_period_in_millis",
+                "condition",
+                "transform",
+                "foreach",
+                "max_iterations",
+            )
+        )
         action_status = status.setdefault("actions", {}).setdefault(
-            action_id, {"ack": {"timestamp": stamp, "state": AWAITS}})  # fmt: skip
+            action_id, {"ack": {"timestamp": stamp, "state": AWAITS}}
+        )
         mode = _mode(action_id, options.action_modes)
         entry: dict[str, Any] = {"id": action_id, "type": action_type}
         if mode == "skip":
@@ -543,8 +592,11 @@ def _run_actions(
             cond = run_condition(action["condition"], model)
             entry["condition"] = cond
             if not cond["met"]:
-                entry.update(status="condition_failed",
-                             reason=f"condition failed. skipping: [{_condition_type(action['condition'])}] condition")  # fmt: skip
+                entry.update(
+                    status="condition_failed",
+                    reason="condition failed. skipping: "
+                    f"[{_condition_type(action['condition'])}] condition",
+                )
                 _reset_ack(action_status, stamp)  # §1.6: action condition not met -> awaits
                 results.append(entry)
                 outcomes.append("condition_failed")

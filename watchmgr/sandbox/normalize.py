@@ -175,18 +175,40 @@ def parse_text_template(value: Any) -> Any:
 
 # ---------------------------------------------------------------------------- trigger / schedule
 
-_INTERVAL_UNITS = {"s": ("seconds", 1), "m": ("minutes", 60), "h": ("hours", 3600),
-                   "d": ("days", 86400), "w": ("weeks", 604800)}  # fmt: skip
+_INTERVAL_UNITS = {
+    "s": ("seconds", 1),
+    "m": ("minutes", 60),
+    "h": ("hours", 3600),
+    "d": ("days", 86400),
+    "w": ("weeks", 604800),
+}
 _DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 _DAY_ALIASES = {
     **{d.lower(): d for d in _DAYS},
-    "sunday": "SUN", "monday": "MON", "tuesday": "TUE", "wednesday": "WED",
-    "thursday": "THU", "friday": "FRI", "saturday": "SAT",
+    "sunday": "SUN",
+    "monday": "MON",
+    "tuesday": "TUE",
+    "wednesday": "WED",
+    "thursday": "THU",
+    "friday": "FRI",
+    "saturday": "SAT",
     **{str(i + 1): d for i, d in enumerate(_DAYS)},
-}  # fmt: skip
+}
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-_MONTH_FULL = ["january", "february", "march", "april", "may", "june", "july", "august",
-               "september", "october", "november", "december"]  # fmt: skip
+_MONTH_FULL = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _MONTH_ALIASES = {
     **{m.lower(): m for m in _MONTHS},
     **{full: _MONTHS[i] for i, full in enumerate(_MONTH_FULL)},
@@ -227,7 +249,7 @@ def _interval(value: Any) -> str:
     return text
 
 
-_CRON_FIELDS = (
+_CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("seconds", 0, 59, {}),
     ("minutes", 0, 59, {}),
     ("hours", 0, 23, {}),
@@ -522,7 +544,8 @@ def _parse_trigger(value: Any, ctx: ParseContext) -> dict[str, Any]:
     for key, item in obj.items():
         if key != "schedule":  # only the schedule trigger exists (§2.2)
             raise parse_exception(
-                f"could not parse trigger [{key}] for [{ctx.watch_id}]. unknown trigger type [{key}]"
+                f"could not parse trigger [{key}] for [{ctx.watch_id}]. unknown trigger type "
+                f"[{key}]"
             )
         chosen = {"schedule": _parse_schedule(item, ctx)}
     return chosen
@@ -544,7 +567,7 @@ def _bool(value: Any, field: str) -> bool:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"  # §2.3 Q4: "true"/"false" strings accepted
+        return bool(value == "true")  # §2.3 Q4: "true"/"false" strings accepted
     raise parse_exception(f"could not read search request. failed to parse [{field}] as boolean")
 
 
@@ -882,7 +905,8 @@ def _input_http(value: Any, ctx: ParseContext) -> dict[str, Any]:
             )
     if request is None:
         raise parse_exception(
-            f"could not parse [http] input for watch [{ctx.watch_id}]. missing require [request] field"
+            f"could not parse [http] input for watch [{ctx.watch_id}]. missing require "
+            "[request] field"
         )
     out: dict[str, Any] = {"request": request}
     if extract is not None:
@@ -986,7 +1010,8 @@ def _condition_empty(name: str) -> Callable[[Any, ParseContext], dict[str, Any]]
     def parse(value: Any, ctx: ParseContext) -> dict[str, Any]:
         _expect_object(
             value,
-            f"could not parse [{name}] condition for watch [{ctx.watch_id}]. expected an empty object",
+            f"could not parse [{name}] condition for watch [{ctx.watch_id}]. expected an empty "
+            "object",
         )
         return {}  # §2.4 C9
 
@@ -1110,8 +1135,15 @@ def _action_logging(value: Any, ctx: ParseContext, where: str) -> dict[str, Any]
     return out
 
 
-_INDEX_ORDER = ("index", "doc_id", "op_type", "execution_time_field", "timeout_in_millis",
-                "dynamic_name_timezone", "refresh")  # fmt: skip
+_INDEX_ORDER = (
+    "index",
+    "doc_id",
+    "op_type",
+    "execution_time_field",
+    "timeout_in_millis",
+    "dynamic_name_timezone",
+    "refresh",
+)
 
 
 def _action_index(value: Any, ctx: ParseContext, where: str) -> dict[str, Any]:
@@ -1151,8 +1183,22 @@ def _addresses(value: Any, where: str) -> list[Any]:
     return [parse_text_template(i) for i in items]
 
 
-_EMAIL_ORDER = ("account", "user", "password", "profile", "attach_data", "attachments", "from",
-                "reply_to", "priority", "to", "cc", "bcc", "subject", "body")  # fmt: skip
+_EMAIL_ORDER = (
+    "account",
+    "user",
+    "password",
+    "profile",
+    "attach_data",
+    "attachments",
+    "from",
+    "reply_to",
+    "priority",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "body",
+)
 
 
 def _action_email(value: Any, ctx: ParseContext, where: str) -> dict[str, Any]:
@@ -1245,7 +1291,8 @@ def _parse_action(action_id: str, value: Any, ctx: ParseContext) -> dict[str, An
     where = f"{ctx.watch_id}/{action_id}"
     if re.search(r"\s", action_id):
         raise parse_exception(
-            f"could not parse action [{action_id}] for watch [{ctx.watch_id}]. id contains whitespace"
+            f"could not parse action [{action_id}] for watch [{ctx.watch_id}]. id contains "
+            "whitespace"
         )  # §2.6 A6
     obj = _expect_object(value, f"could not parse action [{where}]. expected an object")
     throttle: int | None = None
@@ -1305,8 +1352,15 @@ def _parse_actions(value: Any, ctx: ParseContext) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- the watch
 
-_WATCH_ORDER = ("trigger", "input", "condition", "transform", "throttle_period_in_millis",
-                "actions", "metadata")  # fmt: skip
+_WATCH_ORDER = (
+    "trigger",
+    "input",
+    "condition",
+    "transform",
+    "throttle_period_in_millis",
+    "actions",
+    "metadata",
+)
 
 
 def parse_watch(body: Any, ctx: ParseContext) -> dict[str, Any]:

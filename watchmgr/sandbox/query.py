@@ -185,8 +185,12 @@ def _q_range(spec: Any) -> Callable[[Doc], bool]:
     field, bounds = next(iter(spec.items()))
     if not isinstance(bounds, dict):
         raise parsing_error("[range] query malformed, no start_object after query name")
-    checks = {"gt": lambda c: c > 0, "gte": lambda c: c >= 0, "lt": lambda c: c < 0,
-              "lte": lambda c: c <= 0}  # fmt: skip
+    checks: dict[str, Callable[[int], bool]] = {
+        "gt": lambda c: c > 0,
+        "gte": lambda c: c >= 0,
+        "lt": lambda c: c < 0,
+        "lte": lambda c: c <= 0,
+    }
     active = [(checks[k], v) for k, v in bounds.items() if k in checks]
 
     def match(doc: Doc) -> bool:
@@ -224,8 +228,15 @@ def _q_bool(spec: Any) -> Callable[[Doc], bool]:
         return [compile_query(item) for item in items]
 
     for key in spec:
-        if key not in ("must", "filter", "should", "must_not", "minimum_should_match", "boost",
-                       "_name"):  # fmt: skip
+        if key not in (
+            "must",
+            "filter",
+            "should",
+            "must_not",
+            "minimum_should_match",
+            "boost",
+            "_name",
+        ):
             raise parsing_error(f"[bool] query does not support [{key}]")
     must = clauses("must") + clauses("filter")
     should = clauses("should")
@@ -253,8 +264,9 @@ def _q_query_string(spec: Any) -> Callable[[Doc], bool]:
         raise query_shard_error(text, err) from err
 
     def match(doc: Doc) -> bool:
-        return node.evaluate(lambda field, value, kind: _qs_leaf(doc, field or default_field,
-                                                                  value, kind))  # fmt: skip
+        return node.evaluate(
+            lambda field, value, kind: _qs_leaf(doc, field or default_field, value, kind)
+        )
 
     return match
 
@@ -364,8 +376,10 @@ def parse_sort(sort: Any) -> list[tuple[str, bool]]:
             out.append((item, False))
             continue
         if not isinstance(item, dict) or len(item) != 1:
-            raise parsing_error("malformed sort format, within the sort array, an object, or an "
-                                "actual string are allowed")  # fmt: skip
+            raise parsing_error(
+                "malformed sort format, within the sort array, an object, or an "
+                "actual string are allowed"
+            )
         field, spec = next(iter(item.items()))
         order = spec.get("order", "asc") if isinstance(spec, dict) else spec
         if str(order).lower() not in ("asc", "desc"):

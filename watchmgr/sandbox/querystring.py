@@ -62,11 +62,25 @@ class Node:
 def _describe(tok: _Tok) -> str:
     if tok.kind == "EOF":
         return '"<EOF>"'
-    names = {"AND": "<AND>", "OR": "<OR>", "NOT": "<NOT>", "TERM": "<TERM>",
-             "PHRASE": "<QUOTED>", "RPAREN": '")"', "LPAREN": '"("', "COLON": '":"',
-             "CARAT": '"^"', "TILDE": "<FUZZY_SLOP>", "PLUS": '"+"', "MINUS": '"-"',
-             "RANGE_END": "<RANGE_END>", "RANGE_START": "<RANGE_START>", "TO": '"TO"',
-             "STAR": '"*"', "REGEX": "<REGEXPTERM>"}  # fmt: skip
+    names = {
+        "AND": "<AND>",
+        "OR": "<OR>",
+        "NOT": "<NOT>",
+        "TERM": "<TERM>",
+        "PHRASE": "<QUOTED>",
+        "RPAREN": '")"',
+        "LPAREN": '"("',
+        "COLON": '":"',
+        "CARAT": '"^"',
+        "TILDE": "<FUZZY_SLOP>",
+        "PLUS": '"+"',
+        "MINUS": '"-"',
+        "RANGE_END": "<RANGE_END>",
+        "RANGE_START": "<RANGE_START>",
+        "TO": '"TO"',
+        "STAR": '"*"',
+        "REGEX": "<REGEXPTERM>",
+    }
     return f'" {names.get(tok.kind, tok.kind)} "{tok.text} ""'
 
 
@@ -88,9 +102,19 @@ def _lex(text: str) -> list[_Tok]:
             toks.append(_Tok("AND" if two == "&&" else "OR", two, col))
             i += 2
             continue
-        simple = {"(": "LPAREN", ")": "RPAREN", ":": "COLON", "+": "PLUS", "-": "MINUS",
-                  "!": "NOT", "^": "CARAT", "[": "RANGE_START", "{": "RANGE_START",
-                  "]": "RANGE_END", "}": "RANGE_END"}  # fmt: skip
+        simple = {
+            "(": "LPAREN",
+            ")": "RPAREN",
+            ":": "COLON",
+            "+": "PLUS",
+            "-": "MINUS",
+            "!": "NOT",
+            "^": "CARAT",
+            "[": "RANGE_START",
+            "{": "RANGE_START",
+            "]": "RANGE_END",
+            "}": "RANGE_END",
+        }
         if ch in simple:
             toks.append(_Tok(simple[ch], ch, col))
             i += 1
@@ -199,8 +223,9 @@ class _Parser:
             return clauses[0][1]
         return Node("bool", clauses=clauses)
 
-    def _add(self, clauses: list[tuple[str, Node]], conj: str | None, mods: str | None,
-             node: Node) -> None:  # fmt: skip
+    def _add(
+        self, clauses: list[tuple[str, Node]], conj: str | None, mods: str | None, node: Node
+    ) -> None:
         # Lucene QueryParserBase.addClause
         if clauses and conj == "AND" and clauses[-1][0] != "must_not":
             clauses[-1] = ("must", clauses[-1][1])
@@ -267,10 +292,16 @@ class _Parser:
             end = self.take()
             if end.kind != "RANGE_END":
                 raise _unexpected(end)
-            node = Node("range", field_name, (
-                None if low.kind == "STAR" else _unescape(low.text),
-                None if high.kind == "STAR" else _unescape(high.text),
-                tok.text == "[", end.text == "]"))  # fmt: skip
+            node = Node(
+                "range",
+                field_name,
+                (
+                    None if low.kind == "STAR" else _unescape(low.text),
+                    None if high.kind == "STAR" else _unescape(high.text),
+                    tok.text == "[",
+                    end.text == "]",
+                ),
+            )
         else:
             raise _unexpected(tok)
         if self.peek().kind == "TILDE":

@@ -106,8 +106,12 @@ class Sandbox:
         server.sandbox = self
         self._server = server
         self._api.http_address = f"{self.config.host}:{self.port}"
-        self._thread = threading.Thread(target=server.serve_forever, name="watchmgr-sandbox",
-                                        kwargs={"poll_interval": 0.05}, daemon=True)  # fmt: skip
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            name="watchmgr-sandbox",
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -229,13 +233,17 @@ class Sandbox:
             return Response(0, None, reset=True)
         if plan.rate_429 and faults.draw() < plan.rate_429:
             err = EsError(
-                429, "es_rejected_execution_exception",
+                429,
+                "es_rejected_execution_exception",
                 "rejected execution of coordinating operation [sandbox fault injection]",
-            )  # fmt: skip
+            )
             return Response(429, err.to_body(), {"Retry-After": str(plan.retry_after_s)})
         if plan.rate_503 and faults.draw() < plan.rate_503:
-            err = EsError(503, "unavailable_shards_exception",
-                          "[.watches][0] primary shard is not active Timeout: [1m]")  # fmt: skip
+            err = EsError(
+                503,
+                "unavailable_shards_exception",
+                "[.watches][0] primary shard is not active Timeout: [1m]",
+            )
             return Response(503, err.to_body())
         if is_write and plan.fail_writes and faults.next_write() in plan.fail_writes:
             err = EsError(
@@ -309,7 +317,7 @@ def serve_forever(
             reset_rate=reset_rate,
             fail_writes=fail_writes,
             seed=seed,
-        ),  # fmt: skip
+        ),
     )
     stop = threading.Event()
 
@@ -319,8 +327,10 @@ def serve_forever(
     previous = signal.signal(signal.SIGTERM, on_signal)
     sandbox = Sandbox(config).start()
     try:
-        print(f"watchmgr sandbox (Elasticsearch {es_version} Watcher API) listening on "
-              f"{sandbox.url}", flush=True)  # fmt: skip
+        print(
+            f"watchmgr sandbox (Elasticsearch {es_version} Watcher API) listening on {sandbox.url}",
+            flush=True,
+        )
         if state is not None:
             print(f"state file: {state}", flush=True)
         while not stop.wait(0.2):

@@ -272,7 +272,7 @@ class Store:
                     "source": source,
                     "version": doc.version,
                     "seq_no": doc.seq_no,
-                }  # fmt: skip
+                }
             )
             return doc, current is None
 
@@ -302,7 +302,7 @@ class Store:
                     "source": source,
                     "version": doc.version,
                     "seq_no": doc.seq_no,
-                }  # fmt: skip
+                }
             )
             return current, doc
 
