@@ -1,4 +1,5 @@
 """Bad input: one line each, ``path:line: message``, naming the offending key and what to do."""
+# ruff: noqa: E501  (inline environment files read better as one string per case)
 
 from __future__ import annotations
 
