@@ -254,7 +254,8 @@ def _yaml_diagnostic(err: yaml.YAMLError, path: str) -> Diagnostic:
     line = mark.line + 1 if mark is not None else 1
     problem = getattr(err, "problem", None) or str(err)
     if "could not determine a constructor for the tag" in problem:
-        tag = problem.rsplit("tag", 1)[-1].strip(" '")
+        found = re.search(r"'([^']*)'", problem)
+        tag = (found.group(1) if found else "?").replace("tag:yaml.org,2002:", "!!")
         message = f"YAML tag {tag!r} is not allowed: rules must be plain YAML"
     else:
         message = f"malformed YAML: {problem}"
