@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, replace
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +38,9 @@ class LogEntry:
     status: int
     write: bool
     query: str = ""
+
+
+_REASONS = {code.value: code.phrase for code in HTTPStatus}
 
 
 class _FaultState:
@@ -68,6 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
     #: Buffer the response so headers and body leave in one segment (flushed per request).
     wbufsize = 1 << 16
     server: _Server
+    req_headers: dict[str, str]
 
     def setup(self) -> None:
         super().setup()
@@ -77,10 +82,32 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return  # the request log replaces stderr access logs
 
-    def _serve(self) -> None:
+    def handle_one_request(self) -> None:
+        # A lean HTTP/1.1 request parser: the stdlib one goes through email.feedparser, which
+        # costs more than the whole Watcher API call and would eat the latency budget.
+        line = self.rfile.readline(65537)
+        if not line:
+            self.close_connection = True
+            return
+        try:
+            method, target, version = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+        except ValueError:
+            self.close_connection = True
+            return
+        headers: dict[str, str] = {}
+        while True:
+            raw = self.rfile.readline(65537)
+            if raw in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = raw.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        self.command, self.path, self.request_version = method, target, version
+        self.req_headers = headers
+        self.close_connection = (
+            headers.get("connection", "").lower() == "close" or version == "HTTP/1.0"
+        )
         self.server.sandbox._dispatch(self)
-
-    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _serve
+        self.wfile.flush()
 
 
 class Sandbox:
@@ -195,7 +222,7 @@ class Sandbox:
             delay = plan.latency_ms + (faults.draw() * 2 - 1) * plan.jitter_ms
             if delay > 0:
                 time.sleep(delay / 1000)
-        length = int(handler.headers.get("Content-Length") or 0)
+        length = int(handler.req_headers.get("content-length") or 0)
         body = handler.rfile.read(length) if length else b""
         parts = urlsplit(handler.path)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -203,7 +230,7 @@ class Sandbox:
             method=handler.command,
             path=parts.path or "/",
             params=params,
-            headers={k.lower(): v for k, v in handler.headers.items()},
+            headers=handler.req_headers,
             body=body,
         )
         route = api.route_for(request)
@@ -254,25 +281,26 @@ class Sandbox:
 
     def _write(self, handler: _Handler, request: Request, response: Response) -> None:
         payload = b"" if response.body is None else json.dumps(response.body).encode()
-        handler.send_response(response.status)
         headers = dict(response.headers)
         content_type = headers.pop("Content-Type", None) or (
             "application/json;charset=utf-8" if response.status >= 400 else "application/json"
         )
-        handler.send_header("X-elastic-product", "Elasticsearch")
-        handler.send_header("Content-Type", content_type)
-        for name, value in headers.items():
-            if name == "WWW-Authenticate":
-                continue
-            handler.send_header(name, value)
+        lines = [
+            f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}",
+            "X-elastic-product: Elasticsearch",
+            f"Content-Type: {content_type}",
+        ]
+        lines += [
+            f"{name}: {value}" for name, value in headers.items() if name != "WWW-Authenticate"
+        ]
         if response.status == 401 and isinstance(response.body, dict):
             for challenge in response.body["error"].get("header", {}).get("WWW-Authenticate", []):
-                handler.send_header("WWW-Authenticate", challenge)
-        body = b"" if request.method == "HEAD" else payload
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        if body:
-            handler.wfile.write(body)
+                lines.append(f"WWW-Authenticate: {challenge}")
+        lines.append(f"Content-Length: {len(payload)}")
+        if handler.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        handler.wfile.write(head if request.method == "HEAD" else head + payload)
 
     @staticmethod
     def _reset(handler: _Handler) -> None:
