@@ -579,3 +579,18 @@ def test_basic_auth_user(tmp_path: Any) -> None:
         )
         with Elasticsearch(sandbox.url, basic_auth=("elastic", "pw")) as client:
             assert client.watcher.stats()["stats"][0]["watcher_state"] == "started"
+
+
+def test_8x_sandbox_has_no_schedule_timezone() -> None:
+    # §2.2 S14 / §9: before 9.x, `timezone` is read as a schedule type
+    watch = {"trigger": {"schedule": {"timezone": "UTC", "cron": "0 0 12 * * ?"}}}
+    with Sandbox(SandboxConfig(es_version="8.19.0")) as sandbox:
+        status, _, body = raw(
+            sandbox.url + "/_watcher/watch/tz", "PUT", json.dumps(watch).encode(),
+            {"Content-Type": "application/json"},
+        )  # fmt: skip
+    assert status == 400
+    assert (
+        body["error"]["reason"]
+        == "could not parse schedule for [tz]. unknown schedule type [timezone]"
+    )
