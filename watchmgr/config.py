@@ -95,6 +95,7 @@ class ElasticsearchTarget:
     #: when set, the cluster must report this ``cluster_uuid`` (guards against a wrong URL).
     cluster_uuid: str | None = None
     location: SourceLocation | None = None
+    ca_certs_location: SourceLocation | None = None
 
     def describe(self) -> str:
         where = (
@@ -382,7 +383,7 @@ def connection_params(
             raise ConfigError(
                 f"ca_certs file {target.ca_certs!r} does not exist (paths are relative to the "
                 "repository root)",
-                target.location,
+                target.ca_certs_location,
             )
         ca_certs = str(ca_path)
     basic = None
@@ -1032,6 +1033,7 @@ def _elasticsearch(ctx: _Ctx, value: Any, warnings: list[Diagnostic]) -> Elastic
         request_timeout=timeout,
         cluster_uuid=uuid,
         location=ctx.at(key),
+        ca_certs_location=ctx.at((*key, "ca_certs")) if ca_certs is not None else None,
     )
 
 

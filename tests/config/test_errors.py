@@ -470,7 +470,9 @@ def test_empty_env_variable_is_an_error_too(tmp_path: Path) -> None:
 
 def test_missing_ca_file_is_reported_when_connecting_only(tmp_path: Path) -> None:
     env = env_from(tmp_path, ES + "  ca_certs: certs/ca.pem\n")
-    with pytest.raises(ConfigError, match=r"ca_certs file 'certs/ca.pem' does not exist"):
+    with pytest.raises(
+        ConfigError, match=r"test.yaml:3: ca_certs file 'certs/ca.pem' does not exist"
+    ):
         connection_params(env, environ={})
 
 
