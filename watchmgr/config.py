@@ -672,7 +672,9 @@ ID_SCHEMES: tuple[str, ...] = get_args(IdScheme)
 
 #: Key names that would hold a secret. `*_env` keys name variables and are fine.
 _SECRET_KEY = re.compile(
-    r"pass(word|wd|phrase)?|secret|token|api_?key|apikey|private_?key|credential|auth", re.I
+    r"password|passwd|passphrase|^pass$|secret|token|api_?key|private_?key|credential"
+    r"|(?:^|_)auth(?:orization)?(?:$|_)",
+    re.I,
 )
 #: Values that are secrets whatever key they sit under (scheme prefixes, well-known formats).
 _SECRET_VALUE = re.compile(
@@ -752,9 +754,9 @@ def _mapping(ctx: _Ctx, key: Key, value: Any, allowed: tuple[str, ...]) -> dict[
         if _SECRET_KEY.search(str(name)) and not str(name).endswith("_env"):
             raise ctx.error(
                 (*key, name),
-                f"{name!r} would put a secret in the file{where}: keep it in an environment "
-                f"variable and name the variable (e.g. '{_secret_env_key(str(name))}: "
-                "WATCHMGR_PROD_SECRET')",
+                f"{_dotted((*key, name))} would put a secret in the file: keep it in an "
+                "environment variable and name the variable (e.g. "
+                f"'{_secret_env_key(str(name))}: WATCHMGR_PROD_SECRET')",
             )
         close = difflib.get_close_matches(str(name), allowed, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else f"valid keys: {', '.join(allowed)}"
@@ -1076,8 +1078,6 @@ def _rules(ctx: _Ctx, value: Any) -> RuleSelection:
             _choice(ctx, (*key, "status", i), s, STATUSES)
             for i, s in enumerate(_texts(ctx, (*key, "status"), data["status"], single=True))
         )
-        if isinstance(data["status"], str):
-            status = (_choice(ctx, (*key, "status"), data["status"], STATUSES),)
     tags = _mapping(ctx, (*key, "tags"), data.get("tags"), TAGS_KEYS)
     tags_any = tuple(
         t.lower() for t in _texts(ctx, (*key, "tags", "any"), tags.get("any", []), single=True)

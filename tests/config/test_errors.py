@@ -86,7 +86,7 @@ CASES: list[tuple[str, str, dict[str, str], str, int, str]] = [
         {},
         "test",
         3,
-        r"'api_key' would put a secret in the file in elasticsearch: .*'api_key_env: ",
+        r"elasticsearch.api_key would put a secret in the file: .*'api_key_env: ",
     ),
     (
         "literal secret: password",
@@ -94,7 +94,7 @@ CASES: list[tuple[str, str, dict[str, str], str, int, str]] = [
         {},
         "test",
         4,
-        r"'password' would put a secret in the file in elasticsearch: .*'password_env: ",
+        r"elasticsearch.password would put a secret in the file: .*'password_env: ",
     ),
     (
         "literal secret: the secret pasted into api_key_env",
