@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+ES8 := .venv-es8/.installed
+
 .PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
@@ -11,6 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The 8.x client, beside the 9.x one the project uses: tests check both against the sandbox.
+$(ES8): $(STAMP)
+	$(BIN)/pip install --quiet --target .venv-es8 'elasticsearch>=8.15,<9'
+	touch $(ES8)
 
 run: $(STAMP)
 	$(BIN)/watchmgr render rules/
@@ -20,11 +27,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check watchmgr tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+test: lint $(ES8)
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/render_corpus.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-es8 .mypy_cache .ruff_cache .pytest_cache

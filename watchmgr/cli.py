@@ -17,6 +17,7 @@ import typer
 
 from watchmgr import __version__
 from watchmgr.errors import ExitCode, WatchmgrError
+from watchmgr.sandbox.cli import sandbox_command
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 a rule, file, environment or cluster problem (one line each on "
@@ -186,6 +187,9 @@ def validate(
     )
     if result.errors:
         raise typer.Exit(int(ExitCode.ERROR))
+
+
+app.command("sandbox")(sandbox_command)
 
 
 def main() -> None:

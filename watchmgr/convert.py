@@ -1,15 +1,29 @@
-"""Rule files → desired watches: the conversion the CLI commands share."""
+"""Rule files → desired watches: the conversion the CLI commands share.
+
+Files convert independently, so a large rule set is spread over worker processes (forked, so
+the callables need not pickle); what spans files — a Sigma id used twice, two rules that make
+the same watch id — is checked afterwards, in file order, so the result does not depend on
+how the work was split.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from watchmgr.errors import Diagnostic, RuleError
-from watchmgr.rules import Rule, load_paths
+from watchmgr.errors import Diagnostic, RuleError, SourceLocation
+from watchmgr.rules import Rule, discover, display_path, load_text
 from watchmgr.settings import DEFAULT_SETTINGS, WatchSettings
 from watchmgr.watch import Watch, render_rules
+
+SettingsFor = Callable[[Rule], WatchSettings | None]
+Prepare = Callable[[Rule], Rule]
+
+#: Below this many files one process is faster than starting workers.
+PARALLEL_FROM = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,27 +43,119 @@ class Conversion:
         return tuple(d for d in self.diagnostics if d.severity == "warning")
 
 
+@dataclass(frozen=True, slots=True)
+class _FileResult:
+    path: str
+    rules: int
+    #: (Sigma id, first line of the rule, line of its `id:`) of each rule that has an id
+    rule_ids: tuple[tuple[str, int, int], ...]
+    watches: tuple[Watch, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
 def convert(
     paths: Iterable[str | Path],
-    settings_for: Callable[[Rule], WatchSettings | None] | None = None,
-    prepare: Callable[[Rule], Rule] | None = None,
+    settings_for: SettingsFor | None = None,
+    prepare: Prepare | None = None,
+    jobs: int | None = None,
 ) -> Conversion:
     """Load the rules under `paths` and render their watches.
 
     `settings_for` gives a rule's settings (None skips it; default: the seed's settings);
-    `prepare` may return a changed copy of a rule first (an environment's pipelines).
+    `prepare` may return a changed copy of a rule first (an environment's pipelines); `jobs`
+    is the number of processes (default: one per core for large rule sets).
     """
-    loaded = load_paths(paths)
-    problems: list[Diagnostic] = []
+    files, diagnostics = discover(paths)
+    job = (settings_for or (lambda _rule: DEFAULT_SETTINGS), prepare, os.getcwd())
+    results = _run(files, job, jobs)
+    rules = sum(r.rules for r in results)
+    watches = _across_files(results, diagnostics)
+    diagnostics.sort(key=lambda d: (d.location.path, d.location.line or 0, d.message))
+    return Conversion(rules, tuple(sorted(watches, key=lambda w: w.id)), tuple(diagnostics))
+
+
+_Job = tuple[SettingsFor, Prepare | None, str]
+_JOB: _Job | None = None  # what forked workers convert with
+
+
+def _run(files: Sequence[Path], job: _Job, jobs: int | None) -> list[_FileResult]:
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if len(files) < PARALLEL_FROM and jobs is None:
+        workers = 1
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_convert_file(path, job) for path in files]
+    global _JOB
+    _JOB = job
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(
+                _convert_in_worker, files, chunksize=max(1, len(files) // (workers * 8))
+            )
+    finally:
+        _JOB = None
+
+
+def _convert_in_worker(path: Path) -> _FileResult:
+    assert _JOB is not None
+    return _convert_file(path, _JOB)
+
+
+def _convert_file(path: Path, job: _Job) -> _FileResult:
+    settings_for, prepare, cwd = job
+    shown = display_path(path, cwd)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        problem = Diagnostic(SourceLocation(shown), f"cannot read: {err.strerror}")
+        return _FileResult(shown, 0, (), (), (problem,))
+    loaded, diagnostics = load_text(data, shown)
     rules: list[Rule] = []
-    for rule in loaded.rules:
+    for rule in loaded:
         try:
             rules.append(prepare(rule) if prepare else rule)
         except RuleError as err:
-            problems.append(Diagnostic(err.location or rule.location, err.message))
-    rendered = render_rules(rules, settings_for or (lambda _rule: DEFAULT_SETTINGS))
-    diagnostics = sorted(
-        (*loaded.diagnostics, *problems, *rendered.diagnostics),
-        key=lambda d: (d.location.path, d.location.line or 0, d.message),
+            diagnostics.append(Diagnostic(err.location or rule.location, err.message))
+    rendered = render_rules(rules, settings_for)
+    rule_ids = tuple(
+        (r.sigma_id, r.line, r.locate(r"^id:").line or r.line)
+        for r in loaded
+        if r.sigma_id and r.raw.get("action") is None
     )
-    return Conversion(len(loaded.rules), rendered.watches, tuple(diagnostics))
+    return _FileResult(
+        shown, len(loaded), rule_ids, rendered.watches, (*diagnostics, *rendered.diagnostics)
+    )
+
+
+def _across_files(results: Sequence[_FileResult], diagnostics: list[Diagnostic]) -> list[Watch]:
+    """Keep the first file's rule for each Sigma id and the first rule's watch for each id."""
+    first_rule: dict[str, SourceLocation] = {}
+    by_id: dict[str, Watch] = {}
+    for result in results:
+        diagnostics.extend(result.diagnostics)
+        dropped: set[int] = set()
+        for rule_id, line, id_line in result.rule_ids:
+            earlier = first_rule.setdefault(rule_id, SourceLocation(result.path, line))
+            if earlier.path != result.path:
+                diagnostics.append(
+                    Diagnostic(
+                        SourceLocation(result.path, id_line),
+                        f"duplicate rule id {rule_id} (also in {earlier}); "
+                        "give one of the rules a new id",
+                    )
+                )
+                dropped.add(line)
+        for watch in result.watches:
+            if watch.line in dropped:
+                continue
+            other = by_id.get(watch.id)
+            if other is not None:
+                diagnostics.append(
+                    Diagnostic(
+                        watch.location,
+                        f"watch id {watch.id!r} is also made by {other.location}; "
+                        "change one rule's title or use the 'sigma-id' id scheme",
+                    )
+                )
+                continue
+            by_id[watch.id] = watch
+    return list(by_id.values())

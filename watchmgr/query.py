@@ -16,13 +16,14 @@ keyword list, and regular expressions are translated to Lucene syntax on the key
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
 from watchmgr.errors import RuleError
-from watchmgr.rules import Rule, RuleCondition
+from watchmgr.rules import Rule, RuleCondition, rule_error
 
 # --------------------------------------------------------------------------- the legacy tree
 
@@ -249,9 +250,12 @@ class _Builder:
         self.not_parens: list[bool] = []
 
     def condition(self, condition: RuleCondition) -> Node:
-        parsed = self.rule.sigma.detection.parsed_condition[condition.index].parse(
-            postprocess=False
-        )
+        try:
+            parsed = self.rule.sigma.detection.parsed_condition[condition.index].parse(
+                postprocess=False
+            )
+        except Exception as err:  # pySigma's condition errors, with the rule's line
+            raise rule_error(err, self.rule.locate) from err
         # pySigma's tree does not keep parentheses, and below a NOT they shape sigmac's text:
         # whether each `not` (in text order, which is the tree's left-to-right order) was
         # followed by one.
@@ -556,7 +560,7 @@ def _scan(pattern: str) -> list[tuple[int, str, int]]:
 def _split_alternatives(pattern: str) -> list[str]:
     cuts = [i for i, c, depth in _scan(pattern) if c == "|" and depth == 0]
     bounds = [-1, *cuts, len(pattern)]
-    return [pattern[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [pattern[a + 1 : b] for a, b in itertools.pairwise(bounds)]
 
 
 def _sole_group(pattern: str) -> str | None:
@@ -592,7 +596,7 @@ def _end_of(pattern: str) -> tuple[str, str]:
 
 
 def _leading_anchored_group(pattern: str) -> tuple[list[str], str] | None:
-    """``(^a|b)rest`` as (["^a", "b"], "rest") when an alternative of a leading group is anchored."""
+    """``(^a|b)rest`` as (["^a", "b"], "rest") when a leading group has an anchored alternative."""
     if not pattern.startswith("("):
         return None
     closing = [i for i, c, depth in _scan(pattern) if c == ")" and depth == 1]
@@ -845,19 +849,15 @@ class SigmacDialect:
         return self.escape(part)
 
     def escape(self, text: str) -> str:
-        out: list[str] = []
-        for index, c in enumerate(text):
-            if c in self.escape_chars or c in "\\*?":
-                out.append("\\" + c)
-            elif (
-                c in "&|"
-                and text[index + 1 : index + 2] == c
-                and (index == 0 or text[index - 1] != c)
-            ):
-                out.append("\\" + c)  # `&&` and `||` are operators; one escaped char breaks them
-            else:
-                out.append(c)
-        return "".join(out)
+        escaped = text.translate(_ESCAPES)
+        if "&&" in text or "||" in text:
+            # `&&` and `||` are operators; escaping their first character breaks them.
+            escaped = _DOUBLE_OPERATOR.sub(lambda m: "\\" + m.group(0), escaped)
+        return escaped
+
+
+_ESCAPES = str.maketrans({c: "\\" + c for c in SigmacDialect.escape_chars | set("\\*?")})
+_DOUBLE_OPERATOR = re.compile(r"&&|\|\|")
 
 
 def _legacy_raw(value: Text) -> str:

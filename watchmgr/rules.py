@@ -14,9 +14,11 @@ pySigma parses every rule. watchmgr adds what real rule sets need and pySigma wi
 from __future__ import annotations
 
 import difflib
+import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -167,12 +169,13 @@ def find_line(lines: Sequence[str], start: int, pattern: str) -> int | None:
     return None
 
 
-def display_path(path: Path) -> str:
+def display_path(path: Path, cwd: str | None = None) -> str:
     """`path` relative to the current directory when it lies below it, else as given."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    here = cwd or os.getcwd()
+    absolute = os.path.normpath(os.path.join(here, path))
+    if absolute.startswith(here.rstrip(os.sep) + os.sep):
+        return absolute[len(here.rstrip(os.sep)) + 1 :]
+    return str(path)
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]:
@@ -393,8 +396,7 @@ def _build_rule(
             raise RuleError(
                 "'condition' must be a string or a list of strings", at(r"^\s*condition:")
             )
-        where = at(re.escape(condition.strip()[:40]) or r"^\s*condition:")
-        search, aggregation = _split_aggregation(condition, where)
+        search, aggregation = _split_aggregation(condition, partial(_condition_line, at, condition))
         searches.append(search)
         conditions.append(RuleCondition(index, search, aggregation))
 
@@ -404,7 +406,7 @@ def _build_rule(
     try:
         rule = SigmaRule.from_dict(pysigma_raw, collect_errors=True)
     except Exception as err:  # pySigma raises its own errors and, on odd input, plain ones
-        raise _rule_error(err, at) from err
+        raise rule_error(err, at) from err
 
     warnings: list[Diagnostic] = []
     for problem in rule.errors:
@@ -417,12 +419,7 @@ def _build_rule(
                 Diagnostic(at(rf"^{key}:") if key else at(""), _message(problem), "warning")
             )
         else:
-            raise _rule_error(problem, at)
-    for parsed in rule.detection.parsed_condition:
-        try:
-            parsed.parse(postprocess=False)
-        except Exception as err:
-            raise _rule_error(err, at) from err
+            raise rule_error(problem, at)
 
     return Rule(
         path=path,
@@ -440,7 +437,13 @@ def _build_rule(
 _OPERATORS = re.compile(r"\b(and|or|not|of|them|all|any)\b", re.IGNORECASE)
 
 
-def _split_aggregation(condition: str, where: SourceLocation) -> tuple[str, Aggregation | None]:
+def _condition_line(at: Callable[[str], SourceLocation], condition: str) -> SourceLocation:
+    return at(re.escape(condition.strip()[:40]) or r"^\s*condition:")
+
+
+def _split_aggregation(
+    condition: str, where: Callable[[], SourceLocation]
+) -> tuple[str, Aggregation | None]:
     # sigmac read the boolean operators case-insensitively and rule sets rely on it; pySigma
     # wants them in lower case.
     condition = _OPERATORS.sub(lambda m: m.group(1).lower(), condition)
@@ -455,7 +458,7 @@ def _split_aggregation(condition: str, where: SourceLocation) -> tuple[str, Aggr
         raise RuleError(
             f"cannot parse aggregation {tail.strip()!r} "
             "(expected e.g. 'count(Field) by Group > 3')",
-            where,
+            where(),
         )
     return search.strip(), Aggregation(
         function=match["func"].lower(),
@@ -473,7 +476,8 @@ def _message(err: Exception) -> str:
     return re.sub(r"\s+in rule\s+\S*$", "", text).rstrip(".")
 
 
-def _rule_error(err: Exception, at: Any) -> RuleError:
+def rule_error(err: Exception, at: Callable[[str], SourceLocation]) -> RuleError:
+    """A pySigma (or other) exception about a rule as a RuleError at the right line."""
     from sigma.modifiers import modifier_mapping
 
     name = type(err).__name__

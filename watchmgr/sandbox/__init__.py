@@ -6,8 +6,21 @@
 Nothing here imports product code: the sandbox is an independent emulator of ES.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from watchmgr.sandbox.config import ApiKey, Faults, SandboxConfig, Security, User
-from watchmgr.sandbox.server import LogEntry, Sandbox, serve_forever
+
+
+def __getattr__(name: str) -> Any:
+    # The server is imported on first use, so that `watchmgr --help` does not pay for it.
+    if name in ("LogEntry", "Sandbox", "serve_forever"):
+        from watchmgr.sandbox import server
+
+        return getattr(server, name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "ApiKey",

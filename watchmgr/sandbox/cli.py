@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from watchmgr.sandbox.config import LICENSES, ApiKey
-from watchmgr.sandbox.server import serve_forever
 
 
 def _api_key(spec: str) -> ApiKey:
@@ -62,6 +61,8 @@ def sandbox_command(
     """Run a local Elasticsearch Watcher API sandbox in the foreground (Ctrl-C stops it)."""
     if license not in LICENSES:
         raise typer.BadParameter(f"unknown licence {license!r}", param_hint="--license")
+    from watchmgr.sandbox.server import serve_forever
+
     serve_forever(
         host,
         port,
