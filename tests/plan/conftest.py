@@ -1,0 +1,25 @@
+"""A sandbox (emulating ES 9, as the client is 9.x) shared by the tests of this folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from watchmgr.sandbox import Sandbox, SandboxConfig
+
+ES_VERSION = "9.1.0"
+
+
+@pytest.fixture(scope="session")
+def shared_sandbox() -> Iterator[Sandbox]:
+    with Sandbox(SandboxConfig(es_version=ES_VERSION)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="session")
+def es_client(shared_sandbox: Sandbox) -> Any:
+    from elasticsearch import Elasticsearch
+
+    return Elasticsearch(shared_sandbox.url)

@@ -1,0 +1,657 @@
+"""The one canonical form of a watch body, applied to desired and live watches before comparing.
+
+Elasticsearch does not store the body it is given: it parses it and serializes the parsed watch
+(watcher-api.md §2.0), adding defaults, converting units and reshaping schedules. This module
+predicts that rewrite so that a desired body and the body a cluster returns for it compare
+equal. It is independent of the sandbox's emulation on purpose: the sandbox emulates ES, this
+predicts it, and the integration tests prove the two agree.
+
+Every rewrite is one `Rule` in `RULES`, citing the § of watcher-api.md it comes from (§2.12 says
+which rules a diffing tool should apply). Rules are grouped by the kind of node they apply to;
+`canonical()` walks a body, finds each node of each kind and applies the rules of that kind in
+table order. The walk works on a copy; inputs are never changed. `canonical` is idempotent.
+
+Two things are not rewrites but comparison semantics, and live in `reconcile()`: secret leaves
+the cluster hides (``::es_redacted::``, §2.10) or returns encrypted (``::es_encrypted::…``)
+equal any desired value. Free-form maps compare order-insensitively because dicts do.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+Node = dict[str, Any]
+
+REDACTED = "::es_redacted::"
+ENCRYPTED_PREFIX = "::es_encrypted::"
+
+#: §2.1 T12: the order ES serializes a watch in; `canonical` returns keys in this order.
+WATCH_KEY_ORDER = (
+    "trigger",
+    "input",
+    "condition",
+    "transform",
+    "throttle_period_in_millis",
+    "actions",
+    "metadata",
+)
+
+#: The node kinds the walker knows, in the order they are visited.
+KINDS = (
+    "watch",
+    "schedule",
+    "search_input",
+    "search_request",
+    "condition",
+    "script_condition",
+    "transform",
+    "action",
+    "logging",
+    "index",
+    "email",
+    "http_request",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One normalization rule: where it applies, which § it comes from, what it does."""
+
+    id: str
+    section: str
+    kind: str
+    summary: str
+    apply: Callable[[Node], None]  # rewrites the node in place (the walker works on a copy)
+
+
+# ------------------------------------------------------------------------------ time values
+
+_TIME = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(nanos|micros|ms|s|m|h|d|w)\s*$", re.I)
+_UNIT_MS = {
+    "nanos": 1e-6,
+    "micros": 1e-3,
+    "ms": 1.0,
+    "s": 1000.0,
+    "m": 60_000.0,
+    "h": 3_600_000.0,
+    "d": 86_400_000.0,
+    "w": 604_800_000.0,
+}
+
+
+def time_millis(value: Any) -> Any:
+    """A time value ("1h", "1.5s", "0", 5000, "5000") in milliseconds; unparseable: unchanged."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return int(text)
+        match = _TIME.match(text)
+        if match:
+            return round(float(match.group(1)) * _UNIT_MS[match.group(2).lower()])
+    return value
+
+
+def _to_millis(node: Node, key: str, target: str) -> None:
+    if key in node:
+        node[target] = time_millis(node.pop(key))
+
+
+def _last_of(node: Node, first: str, second: str) -> None:
+    """Keep only the later of two keys that mean the same (§2.1 T6: last one in the body wins)."""
+    if first in node and second in node:
+        keys = list(node)
+        loser = first if keys.index(first) < keys.index(second) else second
+        del node[loser]
+
+
+# ------------------------------------------------------------------------------ top level
+
+
+def _t1(node: Node) -> None:
+    node.setdefault("input", {"none": {}})
+
+
+def _t2(node: Node) -> None:
+    node.setdefault("condition", {"always": {}})
+
+
+def _t3(node: Node) -> None:
+    node.setdefault("actions", {})
+
+
+def _t6(node: Node) -> None:
+    _last_of(node, "throttle_period", "throttle_period_in_millis")
+
+
+def _t4(node: Node) -> None:
+    _to_millis(node, "throttle_period", "throttle_period_in_millis")
+
+
+def _t5(node: Node) -> None:
+    if "throttle_period_in_millis" in node:
+        node["throttle_period_in_millis"] = time_millis(node["throttle_period_in_millis"])
+
+
+def _t8(node: Node) -> None:
+    node.pop("status", None)
+
+
+def _t11(node: Node) -> None:
+    if node.get("transform") == {}:
+        del node["transform"]
+
+
+def _t12(node: Node) -> None:
+    ordered = {k: node[k] for k in WATCH_KEY_ORDER if k in node}
+    ordered.update((k, v) for k, v in node.items() if k not in ordered)
+    node.clear()
+    node.update(ordered)
+
+
+# ------------------------------------------------------------------------------ schedules
+
+
+def _s2(node: Node) -> None:
+    interval = node.get("interval")
+    if isinstance(interval, int | float) and not isinstance(interval, bool):
+        node["interval"] = f"{int(interval)}s"
+
+
+def _s5_s6(node: Node) -> None:
+    cron = node.get("cron")
+    if isinstance(cron, str):
+        node["cron"] = cron.upper()
+    elif isinstance(cron, list) and all(isinstance(c, str) for c in cron):
+        crons = sorted(c.upper() for c in cron)
+        node["cron"] = crons[0] if len(crons) == 1 else crons
+
+
+def _int_list(value: Any) -> list[Any]:
+    items = value if isinstance(value, list) else [value]
+    return [int(v) if isinstance(v, str) and v.strip().isdigit() else v for v in items]
+
+
+def _s7(node: Node) -> None:
+    hourly = node.get("hourly")
+    if isinstance(hourly, dict):
+        node["hourly"] = {"minute": _int_list(hourly.get("minute", 0))}
+
+
+def _day_time(value: Any) -> Any:
+    """One `at` entry (§2.2 S8): strings stay, objects get int arrays and a default minute."""
+    if isinstance(value, dict):
+        return {
+            "hour": _int_list(value.get("hour", 0)),
+            "minute": _int_list(value.get("minute", 0)),
+        }
+    return value
+
+
+def _at_list(value: Any, default: Any) -> list[Any]:
+    if value is None:
+        return [default]
+    items = value if isinstance(value, list) else [value]
+    return [_day_time(v) for v in items]
+
+
+def _as_set(items: list[Any]) -> list[Any]:
+    """§2.2 S12: the server keeps `at` times in a set; compare them sorted and de-duplicated."""
+    unique: dict[str, Any] = {}
+    for item in items:
+        unique.setdefault(repr(item), item)
+    return [unique[k] for k in sorted(unique)]
+
+
+def _s8(node: Node) -> None:
+    daily = node.get("daily")
+    if isinstance(daily, dict):
+        node["daily"] = {"at": _at_list(daily.get("at"), "midnight")}
+
+
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+_DAY_NAMES = {
+    **{d.lower(): d for d in _DAYS},
+    **{
+        name: name[:3].upper()
+        for name in (
+            "sunday",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+        )
+    },
+    **{str(i + 1): d for i, d in enumerate(_DAYS)},
+}
+_MIDNIGHT = {"hour": [0], "minute": [0]}
+
+
+def _days(value: Any) -> list[Any]:
+    items = value if isinstance(value, list) else [value]
+    names = [_DAY_NAMES.get(str(v).strip().lower(), v) for v in items]
+    known = [d for d in _DAYS if d in names]
+    return known + [n for n in names if n not in _DAYS]
+
+
+def _calendar(value: Any, build: Callable[[Node], Node]) -> Any:
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(i, dict) for i in items):
+        return value
+    return [build(i) for i in items]
+
+
+def _s9(node: Node) -> None:
+    if "weekly" in node:
+        node["weekly"] = _calendar(
+            node["weekly"],
+            lambda i: {
+                "on": _days(i.get("on", "MON")),
+                "at": _as_set(_at_list(i.get("at"), _MIDNIGHT)),
+            },
+        )
+
+
+def _month_days(value: Any) -> list[Any]:
+    items = value if isinstance(value, list) else [value]
+    named: dict[str, Any] = {"first_day": 1, "last_day": 32}
+    days: list[Any] = [named.get(str(v).lower(), v) for v in items]
+    ints = sorted({int(d) for d in days if str(d).isdigit()})
+    return [*ints, *(d for d in days if not str(d).isdigit())]
+
+
+def _s10(node: Node) -> None:
+    if "monthly" in node:
+        node["monthly"] = _calendar(
+            node["monthly"],
+            lambda i: {
+                "on": _month_days(i.get("on", 1)),
+                "at": _as_set(_at_list(i.get("at"), _MIDNIGHT)),
+            },
+        )
+
+
+# ------------------------------------------------------------------------------ search requests
+
+_WILDCARDS = ("open", "closed", "hidden")
+_INDICES_OPTIONS_DEFAULTS: dict[str, Any] = {
+    "ignore_unavailable": True,
+    "expand_wildcards": ["open"],
+    "allow_no_indices": True,
+    "ignore_throttled": False,
+}
+
+
+def _boolish(value: Any) -> Any:
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
+def _q1(node: Node) -> None:
+    search_type = node.get("search_type", "query_then_fetch")
+    node["search_type"] = search_type.lower() if isinstance(search_type, str) else search_type
+
+
+def _q2_q3(node: Node) -> None:
+    indices = node.get("indices", [])
+    if isinstance(indices, str):
+        indices = [part.strip() for part in indices.split(",") if part.strip()]
+    node["indices"] = indices
+
+
+def _q4(node: Node) -> None:
+    node["rest_total_hits_as_int"] = _boolish(node.get("rest_total_hits_as_int", True))
+
+
+def _expand_wildcards(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else str(value).split(",")
+    wanted = {str(v).strip().lower() for v in items}
+    if "all" in wanted:
+        wanted |= set(_WILDCARDS)
+    return [w for w in _WILDCARDS if w in wanted]
+
+
+def _q7_q8(node: Node) -> None:
+    options = node.get("indices_options")
+    if not isinstance(options, dict):
+        return
+    full = dict(_INDICES_OPTIONS_DEFAULTS)
+    for key, value in options.items():
+        full[key] = _expand_wildcards(value) if key == "expand_wildcards" else _boolish(value)
+    if full == _INDICES_OPTIONS_DEFAULTS:
+        del node["indices_options"]
+    else:
+        node["indices_options"] = full
+
+
+def _q11(node: Node) -> None:
+    _to_millis(node, "timeout", "timeout_in_millis")
+
+
+def _q12(node: Node) -> None:
+    extract = node.get("extract")
+    if isinstance(extract, list) and all(isinstance(e, str) for e in extract):
+        node["extract"] = sorted(set(extract))
+
+
+# ------------------------------------------------------------------------------ conditions, scripts
+
+
+def script(value: Any, default_lang: str) -> Any:
+    """§2.7: a script in its object form, `lang` defaulted, empty `params`/`options` dropped."""
+    if isinstance(value, str):
+        return {"source": value, "lang": default_lang}
+    if not isinstance(value, dict):
+        return value
+    result = dict(value)
+    if "inline" in result and "source" not in result:
+        result["source"] = result.pop("inline")
+    if "source" in result:
+        result.setdefault("lang", default_lang)
+        if isinstance(result["source"], dict | list):
+            # §2.7: an object source is kept raw and gains a content type option.
+            result["options"] = {"content_type": "application/json", **result.get("options", {})}
+    for key in ("params", "options"):
+        if result.get(key) == {}:
+            del result[key]
+    return result
+
+
+def text_template(value: Any) -> Any:
+    """§2.7 TextTemplate: a plain string stays a string; an object is a mustache script."""
+    return script(value, "mustache") if isinstance(value, dict) else value
+
+
+def _c3(node: Node) -> None:
+    compare = node.get("compare")
+    if isinstance(compare, dict):
+        node["compare"] = {
+            path: {str(op).lower(): v for op, v in ops.items()} if isinstance(ops, dict) else ops
+            for path, ops in compare.items()
+        }
+
+
+def _c5_c6(node: Node) -> None:
+    if "script" in node:
+        node["script"] = script(node["script"], "painless")
+
+
+def _c9(node: Node) -> None:
+    for name in ("always", "never"):
+        if name in node and node[name] in (None, {}):
+            node[name] = {}
+
+
+# ------------------------------------------------------------------------------ actions
+
+
+def _a1(node: Node) -> None:
+    _last_of(node, "throttle_period", "throttle_period_in_millis")
+    _to_millis(node, "throttle_period", "throttle_period_in_millis")
+    if "throttle_period_in_millis" in node:
+        node["throttle_period_in_millis"] = time_millis(node["throttle_period_in_millis"])
+
+
+def _a2(node: Node) -> None:
+    if "foreach" in node:
+        node.setdefault("max_iterations", 100)
+
+
+def _a3(node: Node) -> None:
+    if node.get("transform") == {}:
+        del node["transform"]
+
+
+def _log(node: Node) -> None:
+    level = node.get("level", "info")
+    node["level"] = level.lower() if isinstance(level, str) else level
+    if "text" in node:
+        node["text"] = text_template(node["text"])
+
+
+def _idx(node: Node) -> None:
+    _to_millis(node, "timeout", "timeout_in_millis")
+    if isinstance(node.get("refresh"), str):
+        node["refresh"] = node["refresh"].lower()
+
+
+def _em_addresses(node: Node) -> None:
+    for key in ("to", "cc", "bcc", "reply_to"):
+        value = node.get(key)
+        if isinstance(value, str | dict):
+            node[key] = [value]
+
+
+def _em_body(node: Node) -> None:
+    body = node.get("body")
+    if isinstance(body, str):
+        node["body"] = {"text": body}
+
+
+def _em_profile(node: Node) -> None:
+    profile = node.get("profile", "standard")
+    node["profile"] = profile.lower() if isinstance(profile, str) else profile
+
+
+def _em_attach_data(node: Node) -> None:
+    attach = node.get("attach_data")
+    if attach is True:
+        node["attach_data"] = {"format": "yaml"}
+    elif attach is False:
+        del node["attach_data"]
+    if node.get("attachments") == {}:
+        del node["attachments"]
+
+
+def _w1(node: Node) -> None:
+    url = node.pop("url", None)
+    if not isinstance(url, str):
+        if url is not None:
+            node["url"] = url
+        return
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower() or "http"
+    node["scheme"] = scheme
+    if parts.hostname:
+        node["host"] = parts.hostname
+    node["port"] = parts.port or (443 if scheme == "https" else 80)
+    if parts.path:
+        node["path"] = parts.path
+    if parts.query:
+        node["params"] = {**dict(parse_qsl(parts.query, keep_blank_values=True))}
+
+
+def _w2(node: Node) -> None:
+    for key, default in (("scheme", "http"), ("method", "get")):
+        value = node.get(key, default)
+        node[key] = value.lower() if isinstance(value, str) else value
+
+
+def _w3(node: Node) -> None:
+    node["params"] = {k: text_template(v) for k, v in (node.get("params") or {}).items()}
+    node["headers"] = {k: text_template(v) for k, v in (node.get("headers") or {}).items()}
+    for key in ("path", "body"):
+        if key in node:
+            node[key] = text_template(node[key])
+
+
+def _w5(node: Node) -> None:
+    _to_millis(node, "connection_timeout", "connection_timeout_in_millis")
+    _to_millis(node, "read_timeout", "read_timeout_millis")
+
+
+def _rule(id: str, section: str, kind: str, summary: str, apply: Callable[[Node], None]) -> Rule:
+    return Rule(id, section, kind, summary, apply)
+
+
+#: Every rewrite, in the order applied within a node kind. §2.12 lists which ones to apply.
+RULES: tuple[Rule, ...] = (
+    _rule("T8", "§2.1", "watch", "a status object in the body is ignored (server-owned)", _t8),
+    _rule("T1", "§2.1", "watch", 'no input -> {"none": {}}', _t1),
+    _rule("T2", "§2.1", "watch", 'no condition -> {"always": {}}', _t2),
+    _rule("T3", "§2.1", "watch", "no actions -> {}", _t3),
+    _rule("T6", "§2.1", "watch", "both throttle keys: the later one wins", _t6),
+    _rule("T4", "§2.1", "watch", "throttle_period -> throttle_period_in_millis", _t4),
+    _rule("T5", "§2.1", "watch", "throttle_period_in_millis digits -> int", _t5),
+    _rule("T7", "§2.1", "watch", "no throttle_period -> no key (nothing added)", lambda _n: None),
+    _rule("T11", "§2.1", "watch", "an empty transform is dropped", _t11),
+    _rule("T12", "§2.1", "watch", "keys in the serializer's order (for display only)", _t12),
+    _rule("S2", "§2.2", "schedule", 'interval number -> "<n>s"', _s2),
+    _rule("S5", "§2.2", "schedule", "cron upper-cased; S6 cron arrays sorted", _s5_s6),
+    _rule("S7", "§2.2", "schedule", "hourly minute -> int array (default [0])", _s7),
+    _rule("S8", "§2.2", "schedule", "daily at -> array (default midnight)", _s8),
+    _rule("S9", "§2.2", "schedule", "weekly -> array, days SUN..SAT, at as a set (S12)", _s9),
+    _rule("S10", "§2.2", "schedule", "monthly -> array, days sorted ints, at as a set", _s10),
+    _rule("Q1", "§2.3", "search_request", "search_type default query_then_fetch", _q1),
+    _rule("Q2", "§2.3", "search_request", "indices default []; Q3 string split", _q2_q3),
+    _rule("Q4", "§2.3", "search_request", "rest_total_hits_as_int default true", _q4),
+    _rule("Q7", "§2.3", "search_request", "indices_options: defaults dropped, Q8 full", _q7_q8),
+    _rule("Q11", "§2.3", "search_input", "timeout -> timeout_in_millis", _q11),
+    _rule("Q12", "§2.3", "search_input", "extract compared as a set", _q12),
+    _rule("C3", "§2.4", "condition", "compare operators lower-cased", _c3),
+    _rule("C5", "§2.4", "condition", "script: object form, lang painless (C6)", _c5_c6),
+    _rule("C9", "§2.4", "condition", "always / never -> {}", _c9),
+    _rule("TR", "§2.5", "transform", "script transform like C5/C6", _c5_c6),
+    _rule("A1", "§2.6", "action", "action throttle_period -> throttle_period_in_millis", _a1),
+    _rule("A2", "§2.6", "action", "foreach gets max_iterations 100", _a2),
+    _rule("A3", "§2.6", "action", "an empty action transform is dropped", _a3),
+    _rule("LOG", "§2.8", "logging", "level default info, lower-cased", _log),
+    _rule("IDX", "§2.8", "index", "timeout -> timeout_in_millis; refresh lower", _idx),
+    _rule("EM1", "§2.8", "email", "to/cc/bcc/reply_to string -> one-element array", _em_addresses),
+    _rule("EM2", "§2.8", "email", 'body string -> {"text": ...}', _em_body),
+    _rule("EM3", "§2.8", "email", "profile default standard, lower-cased", _em_profile),
+    _rule("EM4", "§2.8", "email", "attach_data true -> yaml, false dropped", _em_attach_data),
+    _rule("W1", "§2.8", "http_request", "url decomposed into scheme/host/port/path", _w1),
+    _rule("W2", "§2.8", "http_request", "scheme default http, method get, lower", _w2),
+    _rule("W3", "§2.8", "http_request", "params and headers always present", _w3),
+    _rule("W5", "§2.8", "http_request", "timeouts -> *_in_millis / read_timeout_millis", _w5),
+)
+
+_BY_KIND: dict[str, tuple[Rule, ...]] = {
+    kind: tuple(r for r in RULES if r.kind == kind) for kind in KINDS
+}
+
+
+def _apply(kind: str, node: Any) -> None:
+    if isinstance(node, dict):
+        for rule in _BY_KIND[kind]:
+            rule.apply(node)
+
+
+# ------------------------------------------------------------------------------ the walk
+
+
+def _search_request_of(search: Any) -> None:
+    if isinstance(search, dict):
+        _apply("search_input", search)
+        _apply("search_request", search.get("request"))
+
+
+def _input(node: Any) -> None:
+    if not isinstance(node, dict):
+        return
+    if "search" in node:
+        _search_request_of(node["search"])
+    http = node.get("http")
+    if isinstance(http, dict):
+        _apply("search_input", http)  # the http input's `extract` and `timeout` act alike
+        _apply("http_request", http.get("request"))
+    chain = node.get("chain")
+    if isinstance(chain, dict) and isinstance(chain.get("inputs"), list):
+        for item in chain["inputs"]:
+            if isinstance(item, dict):
+                for sub in item.values():
+                    _input(sub)
+
+
+def _transform(node: Any) -> None:
+    if not isinstance(node, dict):
+        return
+    _apply("transform", node)
+    if "search" in node:
+        _search_request_of(node["search"])
+    chain = node.get("chain")
+    if isinstance(chain, list):
+        for item in chain:
+            _transform(item)
+
+
+def _action(node: Any) -> None:
+    if not isinstance(node, dict):
+        return
+    _apply("action", node)
+    if "condition" in node:
+        _apply("condition", node["condition"])
+    if "transform" in node:
+        _transform(node["transform"])
+    for kind, key in (("logging", "logging"), ("index", "index"), ("email", "email")):
+        _apply(kind, node.get(key))
+    if isinstance(node.get("email"), dict):
+        email = node["email"]
+        for key in ("subject", "from"):
+            if key in email:
+                email[key] = text_template(email[key])
+    webhook = node.get("webhook")
+    if isinstance(webhook, dict):
+        _apply("http_request", webhook)
+
+
+def canonical(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The body as Elasticsearch would return it, as far as watchmgr's diff needs (§2.12).
+
+    Pure and idempotent: ``canonical(canonical(b)) == canonical(b)``; `body` is not changed.
+    """
+    node: Node = copy.deepcopy(dict(body))
+    _apply("watch", node)
+    trigger = node.get("trigger")
+    if isinstance(trigger, dict):
+        _apply("schedule", trigger.get("schedule"))
+    _input(node.get("input"))
+    _apply("condition", node.get("condition"))
+    if "transform" in node:
+        _transform(node["transform"])
+    actions = node.get("actions")
+    if isinstance(actions, dict):
+        for action in actions.values():
+            _action(action)
+    return node
+
+
+# ------------------------------------------------------------------------------ comparison
+
+
+def is_hidden_secret(value: Any) -> bool:
+    """A leaf the cluster returns instead of a secret (§2.10): redacted or encrypted."""
+    return isinstance(value, str) and (value == REDACTED or value.startswith(ENCRYPTED_PREFIX))
+
+
+def reconcile(desired: Any, live: Any) -> Any:
+    """`live` with every hidden-secret leaf replaced by the desired value at the same place.
+
+    §2.10: the cluster never returns a secret, so a hidden one is "unknown, assume equal".
+    Both arguments should be canonical already.
+    """
+    if is_hidden_secret(live) and desired is not None:
+        return desired
+    if isinstance(live, dict) and isinstance(desired, dict):
+        return {k: reconcile(desired.get(k), v) for k, v in live.items()}
+    if isinstance(live, list) and isinstance(desired, list) and len(live) == len(desired):
+        return [reconcile(d, v) for d, v in zip(desired, live, strict=True)]
+    return live
+
+
+def equivalent(desired: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """Whether the cluster's `live` body is what storing `desired` would give."""
+    want = canonical(desired)
+    return bool(want == reconcile(want, canonical(live)))

@@ -1,0 +1,535 @@
+"""The plan model and the planner: desired watches + what the cluster holds -> `Plan`.
+
+Pure: no I/O, no clock. `build_plan` is a function of its arguments; changes are sorted by
+watch id. What each field of a `Change` means depends on its action and is written on the type.
+`reason` is for people only: apply never reads it.
+
+Ownership: every desired body carries ``metadata.watchmgr`` (`with_owner` adds the environment
+and a digest of the body). A cluster watch is *owned* by an environment when its
+``metadata.watchmgr.environment`` names it; only owned watches are ever updated or deleted
+without ``--adopt``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from watchmgr import normalize
+from watchmgr.errors import WatchmgrError
+from watchmgr.watch import OWNER_KEY, Watch
+
+#: Version of the plan file / ``--format json`` document. Readers refuse newer versions.
+FORMAT_VERSION = 1
+
+#: A plan may delete at most this many owned watches, or MASS_DELETE_SHARE of them if more.
+MASS_DELETE_MIN = 5
+MASS_DELETE_SHARE = 0.2
+
+#: Key of the digest inside ``metadata.watchmgr``; it classifies changes, it is never compared.
+DIGEST_KEY = "digest"
+
+
+class PlanError(WatchmgrError):
+    """A plan that must not be applied as it is (mass delete, stale, other environment...)."""
+
+
+class Action(str, enum.Enum):
+    """What applying a change does to one watch."""
+
+    CREATE = "create"  # PUT a new watch
+    UPDATE = "update"  # PUT over an owned watch (or only (de)activate it)
+    DELETE = "delete"  # delete an owned watch
+    ADOPT = "adopt"  # PUT over an unowned watch, taking ownership (--adopt)
+    NOOP = "no-op"  # nothing: the watch is as desired
+    CONFLICT = "conflict"  # nothing: the id is taken by a watch this environment does not own
+
+
+#: How each action is shown in tables and summaries.
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.DELETE: "-",
+    Action.ADOPT: "<",
+    Action.NOOP: " ",
+    Action.CONFLICT: "!",
+}
+
+#: Actions that write to the cluster.
+WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.DELETE, Action.ADOPT})
+
+
+@dataclass(frozen=True, slots=True)
+class LiveWatch:
+    """A watch as the cluster returned it (``query_watches`` item)."""
+
+    id: str
+    body: Mapping[str, Any]  # the `watch` object (never the status)
+    active: bool
+    seq_no: int
+    primary_term: int
+
+    @property
+    def owner(self) -> Mapping[str, Any] | None:
+        metadata = self.body.get("metadata")
+        owner = metadata.get(OWNER_KEY) if isinstance(metadata, Mapping) else None
+        return owner if isinstance(owner, Mapping) else None
+
+    @property
+    def environment(self) -> str | None:
+        """The environment that owns it (None: unowned, e.g. deployed by sigmac or by hand)."""
+        env = (self.owner or {}).get("environment")
+        return env if isinstance(env, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field-level difference; `path` is dotted with ``[n]`` for list items."""
+
+    path: str
+    op: str  # "add" | "remove" | "change"
+    old: Any = None
+    new: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The planned change of one watch.
+
+    `before`: the live body, canonical (None for create; for conflict the unowned watch).
+    `after`: the desired body exactly as it will be PUT (None for delete).
+    `before_active` / `after_active`: the active state now / after applying (None: no watch).
+    `seq_no` / `primary_term`: of the live watch when planned (None for create): updates,
+    deletes and adoptions are conditional on them, and a plan file is stale when they moved.
+    `renamed`: for a create, the id of the delete it replaces (same rule, new title) and for
+    that delete the id of the create; None otherwise.
+    """
+
+    watch_id: str
+    action: Action
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    before_active: bool | None = None
+    after_active: bool | None = None
+    source: str | None = None
+    reason: str = ""  # for people only: never steers apply
+    diff: tuple[FieldChange, ...] = ()
+    seq_no: int | None = None
+    primary_term: int | None = None
+    renamed: str | None = None
+
+    @property
+    def writes(self) -> bool:
+        return self.action in WRITES
+
+    @property
+    def state_only(self) -> bool:
+        """An update that only changes the active state (done with activate/deactivate)."""
+        return self.action is Action.UPDATE and all(d.path == "active" for d in self.diff)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The changes for one environment, sorted by watch id, and their counts."""
+
+    environment: str
+    changes: tuple[Change, ...]
+    #: how many watches the environment owned when planned (for the mass-delete check).
+    owned: int = 0
+    cluster_uuid: str | None = None
+    #: owned watches kept although no rule makes them, because the environment says prune: false.
+    kept: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {a.value: 0 for a in Action}
+        for change in self.changes:
+            counts[change.action.value] += 1
+        return counts
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action is not Action.NOOP for c in self.changes)
+
+    def pending(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action is not Action.NOOP)
+
+
+# ------------------------------------------------------------------------------ desired state
+
+
+def digest(body: Mapping[str, Any]) -> str:
+    """A short content hash of a desired body (without its digest), stable across runs."""
+    metadata = dict(body.get("metadata") or {})
+    owner = dict(metadata.get(OWNER_KEY) or {})
+    owner.pop(DIGEST_KEY, None)
+    metadata[OWNER_KEY] = owner
+    text = json.dumps({**body, "metadata": metadata}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def with_owner(watch: Watch, environment: str) -> Watch:
+    """`watch` with ``metadata.watchmgr`` naming `environment` and the body's digest.
+
+    The digest lets a plan tell a watch edited on the cluster (digest unchanged, body not) from
+    one whose rule changed. (This belongs in watch.py eventually; the body order is kept.)
+    """
+    body = dict(watch.body)
+    metadata = dict(body.get("metadata") or {})
+    owner = {**dict(metadata.get(OWNER_KEY) or {}), "environment": environment}
+    owner.pop(DIGEST_KEY, None)
+    metadata[OWNER_KEY] = owner
+    body["metadata"] = metadata
+    owner[DIGEST_KEY] = digest(body)
+    return replace(watch, body=body)
+
+
+def comparable(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical body without the digest (which only classifies; it is never diffed)."""
+    result = normalize.canonical(body)
+    owner = (result.get("metadata") or {}).get(OWNER_KEY)
+    if isinstance(owner, dict):
+        owner.pop(DIGEST_KEY, None)
+    return result
+
+
+# ------------------------------------------------------------------------------ field diffs
+
+
+def _path(parts: Sequence[Any]) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def field_diff(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> tuple[FieldChange, ...]:
+    """Field-level differences between two canonical bodies, sorted by path."""
+    from deepdiff import DeepDiff  # lazily: it is slow to import
+
+    if before is None or after is None:
+        return ()
+    tree = DeepDiff(dict(before), dict(after), view="tree", verbose_level=2)
+    changes: list[FieldChange] = []
+    for kind, items in tree.items():
+        for item in items:
+            path = _path(item.path(output_format="list"))
+            if kind.endswith("_added"):
+                changes.append(FieldChange(path, "add", None, item.t2))
+            elif kind.endswith("_removed"):
+                changes.append(FieldChange(path, "remove", item.t1, None))
+            else:
+                changes.append(FieldChange(path, "change", item.t1, item.t2))
+    return tuple(sorted(changes, key=lambda c: (c.path, c.op)))
+
+
+# ------------------------------------------------------------------------------ the planner
+
+
+def _rule_id(body: Mapping[str, Any] | None) -> str | None:
+    owner = ((body or {}).get("metadata") or {}).get(OWNER_KEY)
+    rule_id = owner.get("rule_id") if isinstance(owner, Mapping) else None
+    return rule_id if isinstance(rule_id, str) and rule_id else None
+
+
+def _active_diff(before: bool | None, after: bool | None) -> tuple[FieldChange, ...]:
+    if before is None or after is None or before == after:
+        return ()
+    return (FieldChange("active", "change", before, after),)
+
+
+def build_plan(
+    environment: str,
+    desired: Iterable[Watch],
+    owned: Iterable[LiveWatch],
+    others: Iterable[LiveWatch] = (),
+    *,
+    prune: bool = True,
+    respect_remote_active: bool = False,
+    adopt: bool = False,
+    cluster_uuid: str | None = None,
+) -> Plan:
+    """Plan the changes that make the cluster hold `desired` for `environment`.
+
+    `desired` bodies are final (see `with_owner`). `owned` are the watches the environment owns;
+    `others` are watches it does not own at ids desired watches would take. With `prune` false
+    no watch is deleted; with `respect_remote_active` an existing watch keeps the active state
+    the cluster has; with `adopt` an unowned watch at a desired id is adopted instead of being
+    a conflict (never one another environment owns).
+    """
+    live = {w.id: w for w in owned}
+    foreign = {w.id: w for w in others if w.id not in live}
+    changes: list[Change] = []
+    wanted: set[str] = set()
+    for watch in desired:
+        wanted.add(watch.id)
+        current = live.get(watch.id)
+        other = foreign.get(watch.id)
+        after = comparable(watch.body)
+        if current is None and other is None:
+            changes.append(
+                Change(
+                    watch.id,
+                    Action.CREATE,
+                    after=watch.body,
+                    after_active=watch.active,
+                    source=watch.source,
+                    reason="no such watch on the cluster",
+                )
+            )
+            continue
+        existing = current or other
+        assert existing is not None
+        before = normalize.reconcile(after, comparable(existing.body))
+        active = existing.active if respect_remote_active else watch.active
+        diff = field_diff(before, after) + _active_diff(existing.active, active)
+        common = {
+            "before": before,
+            "after": watch.body,
+            "before_active": existing.active,
+            "after_active": active,
+            "source": watch.source,
+            "diff": diff,
+            "seq_no": existing.seq_no,
+            "primary_term": existing.primary_term,
+        }
+        if other is not None:
+            owner = other.environment
+            if owner is None and adopt:
+                changes.append(
+                    Change(watch.id, Action.ADOPT, reason="adopting an unowned watch", **common)
+                )
+            else:
+                why = (
+                    f"the id is taken by a watch of environment {owner!r}"
+                    if owner is not None
+                    else "the id is taken by a watch watchmgr does not own "
+                    "(apply --adopt takes it over)"
+                )
+                changes.append(Change(watch.id, Action.CONFLICT, reason=why, **common))
+            continue
+        if not diff:
+            changes.append(Change(watch.id, Action.NOOP, reason="as desired", **common))
+            continue
+        changes.append(
+            Change(watch.id, Action.UPDATE, reason=_update_reason(watch, existing, diff), **common)
+        )
+    kept: list[str] = []
+    for watch_id, current in live.items():
+        if watch_id in wanted:
+            continue
+        if not prune:
+            kept.append(watch_id)
+            continue
+        changes.append(
+            Change(
+                watch_id,
+                Action.DELETE,
+                before=comparable(current.body),
+                before_active=current.active,
+                source=_source(current.body),
+                reason="no rule makes this watch any more",
+                seq_no=current.seq_no,
+                primary_term=current.primary_term,
+            )
+        )
+    changes = _link_renames(changes)
+    return Plan(
+        environment=environment,
+        changes=tuple(sorted(changes, key=lambda c: c.watch_id)),
+        owned=len(live),
+        cluster_uuid=cluster_uuid,
+        kept=tuple(sorted(kept)),
+    )
+
+
+def _source(body: Mapping[str, Any]) -> str | None:
+    owner = (body.get("metadata") or {}).get(OWNER_KEY)
+    source = owner.get("source") if isinstance(owner, Mapping) else None
+    return source if isinstance(source, str) else None
+
+
+def _update_reason(watch: Watch, live: LiveWatch, diff: tuple[FieldChange, ...]) -> str:
+    if all(d.path == "active" for d in diff):
+        return "only the active state differs"
+    live_digest = (live.owner or {}).get(DIGEST_KEY)
+    desired_digest = ((watch.body.get("metadata") or {}).get(OWNER_KEY) or {}).get(DIGEST_KEY)
+    if live_digest is not None and live_digest == desired_digest:
+        return "drift: the watch was changed on the cluster"
+    return "the rule or the environment changed"
+
+
+def _link_renames(changes: list[Change]) -> list[Change]:
+    """Pair a delete and a create of the same rule (its title, so its id, changed)."""
+    creates: dict[str, list[int]] = {}
+    deletes: dict[str, list[int]] = {}
+    for index, change in enumerate(changes):
+        if change.action is Action.CREATE:
+            key = _rule_id(change.after)
+            if key:
+                creates.setdefault(key, []).append(index)
+        elif change.action is Action.DELETE:
+            key = _rule_id(change.before)
+            if key:
+                deletes.setdefault(key, []).append(index)
+    result = list(changes)
+    for rule_id, made in creates.items():
+        gone = deletes.get(rule_id, [])
+        if len(made) != 1 or len(gone) != 1:
+            continue  # a rule with several watches: pairing would be a guess
+        create, delete = result[made[0]], result[gone[0]]
+        result[made[0]] = replace(
+            create, renamed=delete.watch_id, reason=f"renamed from {delete.watch_id}"
+        )
+        result[gone[0]] = replace(
+            delete, renamed=create.watch_id, reason=f"renamed to {create.watch_id}"
+        )
+    return result
+
+
+# ------------------------------------------------------------------------------ safety
+
+
+def mass_delete_limit(owned: int) -> int:
+    """The most deletes a plan may make without ``--allow-mass-delete``."""
+    return max(MASS_DELETE_MIN, math.floor(owned * MASS_DELETE_SHARE))
+
+
+def check_mass_delete(plan: Plan, allow: bool) -> None:
+    """Refuse a plan that deletes more than max(5, 20 %) of the owned watches, or all of them.
+
+    Deletes that are half of a rename do not count: the rule's watch lives on under a new id.
+    """
+    if allow:
+        return
+    deletes = [c for c in plan.changes if c.action is Action.DELETE and c.renamed is None]
+    if not deletes:
+        return
+    limit = mass_delete_limit(plan.owned)
+    if len(deletes) > limit or len(deletes) >= plan.owned:
+        share = "all" if len(deletes) >= plan.owned else str(len(deletes))
+        raise PlanError(
+            f"the plan for environment {plan.environment!r} deletes {share} of its "
+            f"{plan.owned} watches (the limit is {limit} and never all of them); check the "
+            "rule paths and the environment, then apply with --allow-mass-delete"
+        )
+
+
+def with_adoptions(plan: Plan) -> Plan:
+    """The plan with every conflict over an unowned watch turned into an adoption."""
+    changes = tuple(
+        replace(c, action=Action.ADOPT, reason="adopting an unowned watch")
+        if c.action is Action.CONFLICT and _unowned(c.before)
+        else c
+        for c in plan.changes
+    )
+    return replace(plan, changes=changes)
+
+
+def _unowned(body: Mapping[str, Any] | None) -> bool:
+    owner = ((body or {}).get("metadata") or {}).get(OWNER_KEY)
+    return not (isinstance(owner, Mapping) and isinstance(owner.get("environment"), str))
+
+
+# ------------------------------------------------------------------------------ serialization
+
+
+def change_to_dict(change: Change) -> dict[str, Any]:
+    """A change as JSON (the plan file and ``--format json``); keys sorted on output."""
+    return {
+        "id": change.watch_id,
+        "action": change.action.value,
+        "source": change.source,
+        "reason": change.reason,
+        "diff": [{"path": d.path, "op": d.op, "old": d.old, "new": d.new} for d in change.diff],
+        "renamed": change.renamed,
+        "before_active": change.before_active,
+        "after_active": change.after_active,
+        "seq_no": change.seq_no,
+        "primary_term": change.primary_term,
+        "before": change.before,
+        "after": change.after,
+    }
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "name": plan.environment,
+        "cluster_uuid": plan.cluster_uuid,
+        "owned": plan.owned,
+        "kept": list(plan.kept),
+        "summary": plan.summary,
+        "changes": [change_to_dict(c) for c in plan.changes],
+    }
+
+
+def document(plans: Sequence[Plan]) -> dict[str, Any]:
+    """The versioned JSON document for `plans`, sorted by environment."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "environments": [plan_to_dict(p) for p in sorted(plans, key=lambda p: p.environment)],
+    }
+
+
+def plan_from_document(data: Any, environment: str, where: str) -> Plan:
+    """The plan for `environment` from a plan file's JSON; `where` names the file in errors."""
+    if not isinstance(data, dict) or not isinstance(data.get("format_version"), int):
+        raise PlanError(f"{where}: not a watchmgr plan file (no format_version)")
+    version = data["format_version"]
+    if version > FORMAT_VERSION:
+        raise PlanError(
+            f"{where}: plan format version {version} is newer than this watchmgr understands "
+            f"({FORMAT_VERSION}); upgrade watchmgr or make the plan again"
+        )
+    entries = data.get("environments")
+    if not isinstance(entries, list):
+        raise PlanError(f"{where}: not a watchmgr plan file (no environments)")
+    names = [e.get("name") for e in entries if isinstance(e, dict)]
+    entry = next((e for e in entries if isinstance(e, dict) and e.get("name") == environment), None)
+    if entry is None:
+        shown = ", ".join(repr(n) for n in names) or "none"
+        raise PlanError(
+            f"{where}: the plan is for environment {shown}, not {environment!r}; "
+            f"make one with: watchmgr plan --env {environment} --out PLANFILE"
+        )
+    try:
+        changes = tuple(_change_from_dict(c) for c in entry["changes"])
+        return Plan(
+            environment=environment,
+            changes=changes,
+            owned=int(entry.get("owned", 0)),
+            cluster_uuid=entry.get("cluster_uuid"),
+            kept=tuple(entry.get("kept", ())),
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise PlanError(f"{where}: malformed plan file ({type(err).__name__}: {err})") from err
+
+
+def _change_from_dict(data: Mapping[str, Any]) -> Change:
+    return Change(
+        watch_id=str(data["id"]),
+        action=Action(data["action"]),
+        before=data.get("before"),
+        after=data.get("after"),
+        before_active=data.get("before_active"),
+        after_active=data.get("after_active"),
+        source=data.get("source"),
+        reason=str(data.get("reason", "")),
+        diff=tuple(
+            FieldChange(d["path"], d["op"], d.get("old"), d.get("new"))
+            for d in data.get("diff", ())
+        ),
+        seq_no=data.get("seq_no"),
+        primary_term=data.get("primary_term"),
+        renamed=data.get("renamed"),
+    )
