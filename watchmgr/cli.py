@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from watchmgr import __version__
-from watchmgr.errors import ExitCode, WatchmgrError
+from watchmgr.errors import Diagnostic, ExitCode, WatchmgrError
 from watchmgr.sandbox.cli import sandbox_command
+
+if TYPE_CHECKING:
+    from watchmgr.config import Environment
+    from watchmgr.convert import Conversion
+    from watchmgr.rules import Rule
+    from watchmgr.settings import WatchSettings
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 a rule, file, environment or cluster problem (one line each on "
@@ -100,7 +107,37 @@ IdSchemeOpt = Annotated[
 IdPrefixOpt = Annotated[str, typer.Option("--id-prefix", help="Text put before every watch id.")]
 
 
-def _settings(dialect: str, id_scheme: str, id_prefix: str) -> Callable[..., object]:
+RootOpt = Annotated[
+    Path,
+    typer.Option(
+        help="The repository root, which holds rules/ and environments/.", show_default="."
+    ),
+]
+EnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        "-e",
+        help="Render as the environment environments/<ENV>.yaml says (its rules, mappings and "
+        "watch settings). Without it: the seed's defaults.",
+        show_default=False,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What to convert and how: the CLI options resolved, before any rule is read."""
+
+    paths: list[Path]
+    settings_for: Callable[[Rule], WatchSettings | None]
+    prepare: Callable[[Rule], Rule] | None
+    environment: Environment | None
+
+
+def _job(
+    paths: list[Path] | None, root: Path, env: str | None, dialect: str, scheme: str, prefix: str
+) -> _Job:
     from dataclasses import replace
 
     from watchmgr.query import DIALECTS
@@ -108,24 +145,50 @@ def _settings(dialect: str, id_scheme: str, id_prefix: str) -> Callable[..., obj
 
     if dialect not in DIALECTS:
         _fail(f"unknown dialect {dialect!r} (use one of: {', '.join(DIALECTS)})", ExitCode.USAGE)
-    if id_scheme not in ("title", "sigma-id"):
-        _fail(f"unknown id scheme {id_scheme!r} (use 'title' or 'sigma-id')", ExitCode.USAGE)
-    settings = replace(
-        DEFAULT_SETTINGS,
-        dialect=dialect,
-        id_scheme=id_scheme,  # type: ignore[arg-type]
-        id_prefix=id_prefix,
-    )
-    return lambda _rule: settings
+    if scheme not in ("title", "sigma-id"):
+        _fail(f"unknown id scheme {scheme!r} (use 'title' or 'sigma-id')", ExitCode.USAGE)
+    if env is None:
+        settings = replace(DEFAULT_SETTINGS, dialect=dialect, id_scheme=scheme, id_prefix=prefix)  # type: ignore[arg-type]
+        chosen = list(paths) if paths else [root / "rules"]
+        return _Job(chosen, lambda _rule: settings, None, None)
+    from watchmgr.config import load_environment
+
+    environment = load_environment(root, env)
+    output_warnings(environment.warnings)
+
+    def prepare(rule: Rule) -> Rule:
+        return environment.prepare(rule) if environment.selects(rule) else rule
+
+    chosen = list(paths) if paths else list(environment.rule_paths())
+    return _Job(chosen, environment.settings_for, prepare, environment)
 
 
-def _paths(paths: list[Path] | None) -> list[Path]:
-    return list(paths) if paths else [Path("rules")]
+def output_warnings(diagnostics: Iterable[Diagnostic]) -> None:
+    from watchmgr import output
+
+    output.write_diagnostics(diagnostics, sys.stderr)
+
+
+def _convert(job: _Job) -> Conversion:
+    from watchmgr.convert import convert
+
+    result = convert(job.paths, job.settings_for, job.prepare)
+    if job.environment is not None:
+        unused = job.environment.unused_overrides(result.refs)
+        result = replace_diagnostics(result, (*result.diagnostics, *unused))
+    return result
+
+
+def replace_diagnostics(result: Conversion, diagnostics: Iterable[Diagnostic]) -> Conversion:
+    from dataclasses import replace
+
+    return replace(result, diagnostics=tuple(diagnostics))
 
 
 @app.command()
 def render(
     paths: PathsArg = None,
+    env: EnvOpt = None,
     fmt: Annotated[
         str,
         typer.Option(
@@ -142,6 +205,7 @@ def render(
     dialect: DialectOpt = "sigmac",
     id_scheme: IdSchemeOpt = "title",
     id_prefix: IdPrefixOpt = "",
+    root: RootOpt = Path("."),
 ) -> None:
     """Convert Sigma rules into Watcher watches and print them.
 
@@ -149,13 +213,11 @@ def render(
     line on stderr, and the exit code is then 1.
     """
     from watchmgr import output
-    from watchmgr.convert import convert
 
     if fmt not in output.FORMATS:
         _fail(f"unknown format {fmt!r} (use one of: {', '.join(output.FORMATS)})", ExitCode.USAGE)
-    settings_for = _settings(dialect, id_scheme, id_prefix)
     with _domain_errors():
-        result = convert(_paths(paths), settings_for)  # type: ignore[arg-type]
+        result = _convert(_job(paths, root, env, dialect, id_scheme, id_prefix))
         output.write_diagnostics(result.diagnostics, sys.stderr)
         if out is not None:
             written = output.write_watch_files(result.watches, out)
@@ -169,17 +231,17 @@ def render(
 @app.command()
 def validate(
     paths: PathsArg = None,
+    env: EnvOpt = None,
     dialect: DialectOpt = "sigmac",
     id_scheme: IdSchemeOpt = "title",
     id_prefix: IdPrefixOpt = "",
+    root: RootOpt = Path("."),
 ) -> None:
     """Check Sigma rules: print every error and warning, exit 1 if there is any error."""
     from watchmgr import output
-    from watchmgr.convert import convert
 
-    settings_for = _settings(dialect, id_scheme, id_prefix)
     with _domain_errors():
-        result = convert(_paths(paths), settings_for)  # type: ignore[arg-type]
+        result = _convert(_job(paths, root, env, dialect, id_scheme, id_prefix))
         output.write_diagnostics(result.diagnostics, sys.stderr)
     sys.stderr.write(
         f"{result.rules} rules, {len(result.watches)} watches, "
@@ -187,6 +249,44 @@ def validate(
     )
     if result.errors:
         raise typer.Exit(int(ExitCode.ERROR))
+
+
+@app.command("environments")
+def environments(root: RootOpt = Path(".")) -> None:
+    """List the environments (environments/*.yaml) and where each one deploys."""
+    from watchmgr.config import list_environments
+
+    with _domain_errors():
+        found = list_environments(root)
+    if not found:
+        _fail(f"no environments in {root / 'environments'} (add a <name>.yaml there)")
+    width = max(len(info.name) for info in found)
+    for info in found:
+        sys.stdout.write(f"{info.name:<{width}}  {info.target}\n")
+
+
+config_app = typer.Typer(help="Inspect environment configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("show")
+def config_show(
+    env: Annotated[str, typer.Option("--env", "-e", help="The environment to show.")],
+    debug: Annotated[
+        bool, typer.Option(help="Also show the file and line each setting comes from.")
+    ] = False,
+    root: RootOpt = Path("."),
+) -> None:
+    """Print an environment as watchmgr resolves it: extends merged, defaults filled in.
+
+    Secrets are never printed: each shows as the variable that holds it and ***.
+    """
+    from watchmgr.config import dump_yaml, load_environment, resolved_config
+
+    with _domain_errors():
+        environment = load_environment(root, env)
+        output_warnings(environment.warnings)
+        sys.stdout.write(dump_yaml(resolved_config(environment, debug=debug)))
 
 
 app.command("sandbox")(sandbox_command)

@@ -221,7 +221,9 @@ class Environment:
         for name, patch in self.by_level:
             if name == level:
                 settings = patch.apply(settings)
-        settings = dataclasses.replace(settings, indices=self.indices.indices_for(rule.raw))
+        settings = dataclasses.replace(
+            settings, indices=self.indices.indices_for(rule.raw), environment=self.name
+        )
         path = self.relative(rule)
         for override in self.overrides:
             if override.matches(path, rule.sigma_id):
@@ -261,9 +263,19 @@ class Environment:
                 problems.append(Diagnostic(err.location or rule.location, err.message))
         return tuple(prepared), tuple(problems)
 
-    def unused_overrides(self, rules: Iterable[Rule]) -> tuple[Diagnostic, ...]:
-        """Warnings for overrides that match none of `rules` (a typo in an id or glob)."""
-        seen = [(self.relative(r), r.sigma_id) for r in rules]
+    def unused_overrides(
+        self, rules: Iterable[Rule | tuple[str, str | None]]
+    ) -> tuple[Diagnostic, ...]:
+        """Warnings for overrides that match none of `rules` (a typo in an id or glob).
+
+        A rule may be given as (its path as loaded, its Sigma id).
+        """
+        seen = [
+            (self.relative(r), r.sigma_id)
+            if isinstance(r, Rule)
+            else (relative_path(r[0], (self.root, self.root.resolve())), r[1])
+            for r in rules
+        ]
         return tuple(
             Diagnostic(o.location, "this override matches no rule", "warning")
             for o in self.overrides

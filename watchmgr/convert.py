@@ -33,6 +33,8 @@ class Conversion:
     rules: int
     watches: tuple[Watch, ...]  # sorted by id
     diagnostics: tuple[Diagnostic, ...]  # sorted by location
+    #: (path, Sigma id) of every rule loaded, in file order
+    refs: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
@@ -46,7 +48,7 @@ class Conversion:
 @dataclass(frozen=True, slots=True)
 class _FileResult:
     path: str
-    rules: int
+    refs: tuple[tuple[str, str | None], ...]
     #: (Sigma id, first line of the rule, line of its `id:`) of each rule that has an id
     rule_ids: tuple[tuple[str, int, int], ...]
     watches: tuple[Watch, ...]
@@ -68,10 +70,11 @@ def convert(
     files, diagnostics = discover(paths)
     job = (settings_for or (lambda _rule: DEFAULT_SETTINGS), prepare, os.getcwd())
     results = _run(files, job, jobs)
-    rules = sum(r.rules for r in results)
+    refs = tuple(ref for result in results for ref in result.refs)
     watches = _across_files(results, diagnostics)
     diagnostics.sort(key=lambda d: (d.location.path, d.location.line or 0, d.message))
-    return Conversion(rules, tuple(sorted(watches, key=lambda w: w.id)), tuple(diagnostics))
+    ordered = tuple(sorted(watches, key=lambda w: w.id))
+    return Conversion(len(refs), ordered, tuple(diagnostics), refs)
 
 
 _Job = tuple[SettingsFor, Prepare | None, str]
@@ -107,7 +110,7 @@ def _convert_file(path: Path, job: _Job) -> _FileResult:
         data = path.read_bytes()
     except OSError as err:
         problem = Diagnostic(SourceLocation(shown), f"cannot read: {err.strerror}")
-        return _FileResult(shown, 0, (), (), (problem,))
+        return _FileResult(shown, (), (), (), (problem,))
     loaded, diagnostics = load_text(data, shown)
     rules: list[Rule] = []
     for rule in loaded:
@@ -121,8 +124,9 @@ def _convert_file(path: Path, job: _Job) -> _FileResult:
         for r in loaded
         if r.sigma_id and r.raw.get("action") is None
     )
+    refs = tuple((r.path, r.sigma_id) for r in loaded)
     return _FileResult(
-        shown, len(loaded), rule_ids, rendered.watches, (*diagnostics, *rendered.diagnostics)
+        shown, refs, rule_ids, rendered.watches, (*diagnostics, *rendered.diagnostics)
     )
 
 

@@ -438,7 +438,7 @@ class _Builder:
             elif isinstance(part, Placeholder):
                 raise RuleError(
                     f"placeholder %{part.name}% has no value "
-                    "(give it one in the environment's mapping pipelines)",
+                    "(give it values under mapping.placeholders in the environment file)",
                     self.rule.locate(rf"%{re.escape(part.name)}%|\|expand"),
                 )
         return Text(tuple(parts))

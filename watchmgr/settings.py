@@ -80,6 +80,8 @@ class WatchSettings:
     active: bool = True
     #: the query dialect (`query.DIALECTS`).
     dialect: str = "sigmac"
+    #: the environment that owns the watch, written into ``metadata.watchmgr`` (None: none).
+    environment: str | None = None
 
 
 DEFAULT_SETTINGS = WatchSettings()

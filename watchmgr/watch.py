@@ -105,7 +105,7 @@ def build_body(
             # sigmac wrote the rule's list, or "" when the rule has no tags.
             "tags": raw.get("tags", ""),
             "query": query,
-            OWNER_KEY: {"rule_id": rule.sigma_id, "source": rule.path},
+            OWNER_KEY: _owner(rule, settings),
         },
         "trigger": {"schedule": {"interval": rule.timeframe or settings.interval}},
         "input": {"search": {"request": {"body": request_body, "indices": list(settings.indices)}}},
@@ -117,6 +117,14 @@ def build_body(
     if settings.throttle_period is not None:
         body["throttle_period"] = settings.throttle_period
     return body
+
+
+def _owner(rule: Rule, settings: WatchSettings) -> dict[str, Any]:
+    """watchmgr's ownership object: which rule made the watch, for which environment."""
+    owner: dict[str, Any] = {"rule_id": rule.sigma_id, "source": rule.path}
+    if settings.environment is not None:
+        owner["environment"] = settings.environment
+    return owner
 
 
 def render_rules(

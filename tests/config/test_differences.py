@@ -178,10 +178,12 @@ RULES = [
     ),
 ]
 
-#: Where the shipped files differ, and therefore the only watch paths that may differ.
+#: Where the shipped files differ, and therefore the only watch paths that may differ (the
+#: owning environment's name differs between any two).
+OWNER = "body.metadata.watchmgr.environment"
 SHIPPED_DIFFERENCES = {
-    ("dev", "staging"): {"id", "body.actions."},
-    ("staging", "prod"): {"id", "body.actions."},
+    ("dev", "staging"): {"id", "body.actions.", OWNER},
+    ("staging", "prod"): {"id", "body.actions.", OWNER},
 }
 
 

@@ -687,7 +687,8 @@ def test_yaml_anchors_and_merge_keys_work(tmp_path: Path) -> None:
 def test_an_environment_with_only_a_target_has_the_seed_defaults(tmp_path: Path) -> None:
     env = env_from(tmp_path, SB)
     assert env.watch == WatchSettings()
-    assert settings(env) == WatchSettings()
+    # The seed's settings, and the environment's name for the ownership key.
+    assert settings(env) == WatchSettings(environment="test")
     assert env.rules.paths == ("rules/",) and env.pipeline is None
 
 
@@ -699,9 +700,10 @@ def test_shipped_local_environment_renders_the_seed_shape() -> None:
         path="rules/linux/x.yml", title="Other", level="low", logsource={"product": "linux"}
     )
     rules = [rule(), other]
-    seed = render_rules(rules, lambda r: WatchSettings())
+    seed = render_rules(rules, lambda r: WatchSettings(environment="local"))
     local = render_rules(env.prepare_rules(rules)[0], env.settings_for)
     assert local == seed and len(local.watches) == 2
+    assert local.watches[0].body["metadata"]["watchmgr"]["environment"] == "local"
 
 
 # -- prepare ------------------------------------------------------------------------------------

@@ -126,3 +126,11 @@ def test_a_path_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["render", str(tmp_path / "nope")])
     assert result.exit_code == 1
     assert result.stderr.strip().endswith("nope: no such file or directory (check the path)")
+
+
+def test_a_condition_with_a_syntax_error_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "rule.yml").write_text(GOOD.replace("condition: sel", "condition: sel and (sel"))
+    result = CliRunner().invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert re.match(r".*rule\.yml:9: invalid condition: ", first), result.stderr
