@@ -581,8 +581,9 @@ def load_environment(root: Path, name: str) -> Environment:
     files = _environment_files(root)
     path = files.get(name)
     if path is None:
-        existing = ", ".join(files) or "none"
-        close = difflib.get_close_matches(name, list(files), n=1)
+        known = [info.name for info in list_environments(root)]
+        existing = ", ".join(known) or "none"
+        close = difflib.get_close_matches(name, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConfigError(
             f"unknown environment {name!r}: there is no "

@@ -37,7 +37,7 @@ def test_an_unknown_environment_lists_the_ones_that_exist() -> None:
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         "watchmgr: unknown environment 'qa': there is no environments/qa.yaml "
-        "(environments: base, dev, local, prod, staging)"
+        "(environments: dev, local, prod, staging)"
     )
     assert result.stdout == ""
 
