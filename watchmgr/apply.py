@@ -1,0 +1,263 @@
+"""Read an environment's state into a `Plan`, and execute a `Plan` against its cluster.
+
+Executing: nothing is written for a plan without writes. Otherwise the environment's lock is
+taken, the watches the plan touches are read again in one batch and, if any moved since the
+plan was made, nothing is written (the plan is stale: each moved watch is reported as a
+conflict). Then creates, updates and adoptions run with bounded concurrency, deletes last.
+Updates and adoptions are conditional on the planned seq_no/primary_term; a 409 re-reads the
+watch: if it already is as desired it counts as done, otherwise as a conflict. A failing
+watch does not stop the others; every change gets a `Result`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from watchmgr import normalize
+from watchmgr.cluster import Cluster, holder_name
+from watchmgr.errors import ClusterError, ConflictError
+from watchmgr.plan import Action, Change, LiveWatch, Plan, build_plan, comparable
+from watchmgr.watch import Watch
+
+DEFAULT_PARALLELISM = 8
+
+#: Outcomes of one change.
+DONE = "done"
+CONFLICT = "conflict"
+FAILED = "failed"
+SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What applying one change did. `message` is for people."""
+
+    watch_id: str
+    action: Action
+    outcome: str  # DONE | CONFLICT | FAILED | SKIPPED
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == DONE
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Every change's result, sorted by watch id."""
+
+    environment: str
+    results: tuple[Result, ...]
+    retries: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+
+Progress = Callable[[Result], None]
+
+
+# ------------------------------------------------------------------------------ planning
+
+
+def read_plan(
+    cluster: Cluster,
+    desired: Sequence[Watch],
+    *,
+    prune: bool = True,
+    respect_remote_active: bool = False,
+    adopt: bool = False,
+    with_uuid: bool = False,
+) -> Plan:
+    """Read what the environment owns (and any watch at a desired id it does not) and plan.
+
+    Requests: ⌈owned / page size⌉ listing pages, plus batches for desired ids not owned.
+    """
+    cluster.check_identity()
+    owned = cluster.list_owned()
+    have = {w.id for w in owned}
+    missing = [w.id for w in desired if w.id not in have]
+    others = cluster.find(missing) if missing else []
+    return build_plan(
+        cluster.environment,
+        desired,
+        owned,
+        others,
+        prune=prune,
+        respect_remote_active=respect_remote_active,
+        adopt=adopt,
+        cluster_uuid=cluster.cluster_uuid() if with_uuid else None,
+    )
+
+
+def check_cluster(cluster: Cluster, plan: Plan, where: str) -> None:
+    """Refuse a saved plan made against another cluster."""
+    if plan.cluster_uuid is None:
+        return
+    uuid = cluster.cluster_uuid()
+    if uuid is not None and uuid != plan.cluster_uuid:
+        raise ClusterError(
+            f"{where}: the plan was made against cluster {plan.cluster_uuid}, but "
+            f"{cluster.describe} is cluster {uuid}; make the plan again against this cluster"
+        )
+
+
+# ------------------------------------------------------------------------------ applying
+
+
+def apply_plan(
+    cluster: Cluster,
+    plan: Plan,
+    *,
+    parallelism: int = DEFAULT_PARALLELISM,
+    progress: Progress | None = None,
+    check_first: bool = False,
+) -> Report:
+    """Execute `plan`'s writes (see the module docstring); conflicts in the plan are refused.
+
+    `check_first` (for saved plans) also looks for moved watches before taking the lock, so a
+    stale plan costs no write at all.
+    """
+    results: dict[str, Result] = {}
+
+    def record(result: Result) -> None:
+        results[result.watch_id] = result
+        if progress is not None:
+            progress(result)
+
+    pending = plan.pending()
+    for change in pending:
+        if change.action is Action.CONFLICT:
+            record(Result(change.watch_id, change.action, CONFLICT, change.reason))
+    writes = [c for c in pending if c.writes]
+    if not writes:
+        return _report(plan, results, cluster)
+    if check_first:
+        moved = _moved_since_plan(cluster, writes)
+        if moved:
+            _mark_stale(writes, moved, record)
+            return _report(plan, results, cluster)
+    holder = holder_name()
+    cluster.acquire(holder)
+    try:
+        moved = _moved_since_plan(cluster, writes)
+        if moved:
+            _mark_stale(writes, moved, record)
+            return _report(plan, results, cluster)
+        replace_after = {c.watch_id for c in writes if _needs_replace(c)}
+        first = [c for c in writes if c.action is not Action.DELETE]
+        last = [c for c in writes if c.action is Action.DELETE]
+        workers = max(1, parallelism)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="watchmgr-apply") as pool:
+            for batch in (first, last):
+                for result in pool.map(
+                    lambda c: _execute(cluster, c, c.watch_id in replace_after), batch
+                ):
+                    record(result)
+    finally:
+        cluster.release(holder)
+    return _report(plan, results, cluster)
+
+
+def _mark_stale(
+    writes: Sequence[Change], moved: Mapping[str, str], record: Callable[[Result], None]
+) -> None:
+    """Report a stale plan: nothing is written, so nothing is torn."""
+    for change in writes:
+        if change.watch_id in moved:
+            record(Result(change.watch_id, change.action, CONFLICT, moved[change.watch_id]))
+        else:
+            why = "not applied: other watches of the plan changed since it was made"
+            record(Result(change.watch_id, change.action, SKIPPED, why))
+
+
+def _report(plan: Plan, results: Mapping[str, Result], cluster: Cluster) -> Report:
+    return Report(
+        plan.environment,
+        tuple(sorted(results.values(), key=lambda r: r.watch_id)),
+        cluster.retries,
+    )
+
+
+def _moved_since_plan(cluster: Cluster, writes: Iterable[Change]) -> dict[str, str]:
+    """The watches of `writes` that changed since the plan was read, with what changed."""
+    changes = list(writes)
+    now = {w.id: w for w in cluster.find(c.watch_id for c in changes)}
+    moved: dict[str, str] = {}
+    for change in changes:
+        live = now.get(change.watch_id)
+        if change.action is Action.CREATE:
+            if live is not None:
+                moved[change.watch_id] = "created on the cluster since the plan was made"
+        elif live is None:
+            moved[change.watch_id] = "deleted on the cluster since the plan was made"
+        elif (live.seq_no, live.primary_term) != (change.seq_no, change.primary_term):
+            moved[change.watch_id] = (
+                f"changed on the cluster since the plan was made (seq_no {change.seq_no} -> "
+                f"{live.seq_no}); run plan again"
+            )
+    return moved
+
+
+def _needs_replace(change: Change) -> bool:
+    """Whether a conditional PUT (a deep merge on the server) would keep fields `after` drops."""
+    if change.action not in (Action.UPDATE, Action.ADOPT) or change.after is None:
+        return False
+    return _drops_keys(change.before, comparable(change.after))
+
+
+def _drops_keys(before: Any, after: Any) -> bool:
+    if isinstance(before, dict) and isinstance(after, dict):
+        return any(k not in after or _drops_keys(v, after[k]) for k, v in before.items())
+    return False
+
+
+def _execute(cluster: Cluster, change: Change, replace: bool) -> Result:
+    watch_id, action = change.watch_id, change.action
+    try:
+        if action is Action.DELETE:
+            found = cluster.delete(watch_id)
+            return Result(watch_id, action, DONE, "deleted" if found else "already gone")
+        assert change.after is not None
+        body = dict(change.after)
+        active = bool(change.after_active if change.after_active is not None else True)
+        if action is Action.CREATE:
+            cluster.put(watch_id, body, active)
+            return Result(watch_id, action, DONE, "created")
+        if change.state_only:
+            cluster.set_active(watch_id, active)
+            return Result(watch_id, action, DONE, "activated" if active else "deactivated")
+        try:
+            cluster.put(watch_id, body, active, change.seq_no, change.primary_term)
+        except ConflictError:
+            return _after_conflict(cluster, change, body, active)
+        if replace:
+            # The conditional PUT proved the watch unchanged; this one drops removed fields.
+            cluster.put(watch_id, body, active)
+        return Result(watch_id, action, DONE, "adopted" if action is Action.ADOPT else "updated")
+    except ClusterError as err:
+        return Result(watch_id, action, FAILED, err.message)
+
+
+def _after_conflict(cluster: Cluster, change: Change, body: dict[str, Any], active: bool) -> Result:
+    live: LiveWatch | None = cluster.get(change.watch_id)
+    if live is not None and live.active == active and _same(body, live.body):
+        return Result(change.watch_id, change.action, DONE, "already as desired")
+    return Result(
+        change.watch_id,
+        change.action,
+        CONFLICT,
+        "changed on the cluster while applying; run plan again",
+    )
+
+
+def _same(desired: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    want = comparable(desired)
+    return bool(want == normalize.reconcile(want, comparable(live)))
