@@ -244,8 +244,9 @@ def _same(a: Node, b: Node) -> bool:
 class _Builder:
     """Rebuild sigmac's parse tree for one condition of a loaded rule."""
 
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, legacy: bool = False) -> None:
         self.rule = rule
+        self.legacy = legacy
         self.detections = rule.sigma.detection.detections
         self.not_parens: list[bool] = []
 
@@ -380,7 +381,7 @@ class _Builder:
 
     def item_values(self, item: Any) -> list[Value]:
         values = [v for value in item.value for v in self.values(value)]
-        legacy = _legacy_raws(item)
+        legacy = _legacy_raws(item) if self.legacy else None
         if legacy is not None and len(legacy) == len(values):
             values = [
                 Text(v.parts, raw) if isinstance(v, Text) else v
@@ -923,8 +924,9 @@ def render(rule: Rule, condition: RuleCondition, dialect: str = "sigmac") -> Que
     """The query_string text of one condition of `rule` in the named dialect (`DIALECTS`)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown query dialect {dialect!r}")
-    tree = optimize(_Builder(rule).condition(condition))
-    printer = SigmacDialect(legacy=dialect == "sigmac-2020")
+    legacy = dialect == "sigmac-2020"
+    tree = optimize(_Builder(rule, legacy).condition(condition))
+    printer = SigmacDialect(legacy=legacy)
     try:
         text = printer.render(tree)
     except UnsupportedRegex as err:
