@@ -173,15 +173,20 @@ def digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def with_owner(watch: Watch, environment: str) -> Watch:
+def with_owner(watch: Watch, environment: str, source: str | None = None) -> Watch:
     """`watch` with ``metadata.watchmgr`` naming `environment` and the body's digest.
 
     The digest lets a plan tell a watch edited on the cluster (digest unchanged, body not) from
-    one whose rule changed. (This belongs in watch.py eventually; the body order is kept.)
+    one whose rule changed. `source` replaces the rule path (make it root-relative, so the body
+    does not depend on the working directory). (This belongs in watch.py eventually; the body
+    order is kept.)
     """
     body = dict(watch.body)
     metadata = dict(body.get("metadata") or {})
     owner = {**dict(metadata.get(OWNER_KEY) or {}), "environment": environment}
+    if source is not None:
+        owner["source"] = source
+        watch = replace(watch, source=source)
     owner.pop(DIGEST_KEY, None)
     metadata[OWNER_KEY] = owner
     body["metadata"] = metadata

@@ -1,0 +1,190 @@
+"""Plan and apply through the CLI against a sandbox: real client, real HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from tests.plan.conftest import ES_VERSION
+from tests.plan.support import Repo, rule_yaml, show, successful_writes
+from watchmgr.sandbox import Sandbox, SandboxConfig
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(SandboxConfig(es_version=ES_VERSION)) as sb:
+        yield sb
+
+
+@pytest.fixture
+def repo(tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    monkeypatch.chdir(tmp_path)
+    repo = Repo(tmp_path)
+    repo.rules(6)
+    repo.cluster_env("dev", sandbox)
+    return repo
+
+
+def plan_json(repo: Repo, env: str = "dev") -> dict[str, object]:
+    result = repo.run("plan", "--env", env, "--format", "json")
+    assert result.exit_code == 0, show(result)
+    document = json.loads(result.stdout)
+    (entry,) = document["environments"]
+    return entry  # type: ignore[no-any-return]
+
+
+def test_apply_then_plan_is_empty_and_exits_0_under_detailed_exitcode(
+    repo: Repo, sandbox: Sandbox
+) -> None:
+    first = repo.run("plan", "--env", "dev", "--detailed-exitcode")
+    assert first.exit_code == 2, show(first)
+    assert "Plan: 6 to add, 0 to change, 0 to destroy." in first.stdout
+    assert successful_writes(sandbox) == []
+    applied = repo.run("apply", "--env", "dev", "--yes")
+    assert applied.exit_code == 0, show(applied)
+    assert "6 done, 0 not done" in applied.stdout
+    again = repo.run("plan", "--env", "dev", "--detailed-exitcode")
+    assert again.exit_code == 0, show(again)
+    assert "No changes" in again.stdout
+
+
+def test_the_second_apply_makes_zero_write_requests(repo: Repo, sandbox: Sandbox) -> None:
+    assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
+    sandbox.clear_log()
+    second = repo.run("apply", "--env", "dev", "--yes")
+    assert second.exit_code == 0, show(second)
+    assert sandbox.writes() == []
+    watcher = [e for e in sandbox.request_log if e.path.startswith("/_watcher")]
+    assert len(watcher) == 1, watcher  # one listing page
+
+
+def test_editing_a_rule_makes_exactly_one_update(repo: Repo) -> None:
+    repo.run("apply", "--env", "dev", "--yes")
+    repo.rule("r0003", rule_yaml("Rule 0003", image="y.exe"))
+    entry = plan_json(repo)
+    assert entry["summary"] == {
+        "create": 0,
+        "update": 1,
+        "delete": 0,
+        "adopt": 0,
+        "no-op": 5,
+        "conflict": 0,
+    }
+    (update,) = [c for c in entry["changes"] if c["action"] == "update"]  # type: ignore[union-attr]
+    assert update["id"] == "Rule-0003"
+    assert update["reason"] == "the rule or the environment changed"
+    paths = {d["path"] for d in update["diff"]}
+    assert "metadata.query" in paths
+    assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
+    assert plan_json(repo)["summary"]["update"] == 0  # type: ignore[index]
+
+
+def test_deleting_a_rule_makes_one_delete(repo: Repo, sandbox: Sandbox) -> None:
+    repo.run("apply", "--env", "dev", "--yes")
+    repo.remove("r0002")
+    entry = plan_json(repo)
+    assert entry["summary"]["delete"] == 1  # type: ignore[index]
+    sandbox.clear_log()
+    assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
+    deletes = [e for e in sandbox.writes() if e.method == "DELETE"]
+    assert [e.path for e in deletes] == ["/_watcher/watch/Rule-0002"]
+
+
+def test_a_renamed_rule_shows_as_a_rename(repo: Repo) -> None:
+    repo.run("apply", "--env", "dev", "--yes")
+    same_id = rule_yaml("Rule 0001", image="x.exe").split("\n")[1]
+    repo.rule("r0001", rule_yaml("Rule One", rule_id=same_id.removeprefix("id: ")))
+    result = repo.run("plan", "--env", "dev")
+    assert "create (rename)" in result.stdout and "delete (rename)" in result.stdout, show(result)
+    assert "renamed from Rule-0001" in result.stdout
+
+
+def test_an_unowned_watch_is_never_touched(repo: Repo, sandbox: Sandbox) -> None:
+    es = Elasticsearch(sandbox.url)
+    hand = {"trigger": {"schedule": {"interval": "1h"}}, "actions": {}}
+    es.watcher.put_watch(id="hand-made", body=hand)
+    es.watcher.put_watch(id="Rule-0004", body=hand)  # at a desired id, e.g. sigmac deployed it
+    result = repo.run("apply", "--env", "dev", "--yes")
+    assert result.exit_code == 1, show(result)
+    assert "conflict" in result.stdout
+    assert es.watcher.get_watch(id="Rule-0004")["_version"] == 1
+    assert es.watcher.get_watch(id="hand-made")["_version"] == 1
+    repo.remove("r0000")
+    repo.run("apply", "--env", "dev", "--yes")
+    assert es.watcher.get_watch(id="hand-made")["_version"] == 1
+    adopted = repo.run("apply", "--env", "dev", "--yes", "--adopt")
+    assert adopted.exit_code == 0, show(adopted)
+    owner = es.watcher.get_watch(id="Rule-0004")["watch"]["metadata"]["watchmgr"]
+    assert owner["environment"] == "dev"
+    assert es.watcher.get_watch(id="hand-made")["_version"] == 1
+
+
+def test_two_environments_on_one_sandbox_stay_apart(repo: Repo, sandbox: Sandbox) -> None:
+    repo.cluster_env("dev", sandbox, "watch:\n  id_prefix: dev-\n")
+    repo.cluster_env("staging", sandbox, "watch:\n  id_prefix: stg-\n")
+    assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
+    assert repo.run("apply", "--env", "staging", "--yes").exit_code == 0
+    both = repo.run("plan", "--detailed-exitcode")
+    assert both.exit_code == 0, show(both)
+    (repo.root / "nothing").mkdir()
+    repo.environment(
+        "staging",
+        f"elasticsearch:\n  hosts: [{sandbox.url}]\nrules:\n  paths: [nothing/]\n"
+        "watch:\n  id_prefix: stg-\n",
+    )
+    entry = plan_json(repo, "dev")
+    assert entry["summary"]["delete"] == 0  # type: ignore[index]
+    staging = plan_json(repo, "staging")
+    assert staging["summary"]["delete"] == 6  # type: ignore[index]
+    assert {c["id"] for c in staging["changes"]} == {f"stg-Rule-{i:04}" for i in range(6)}  # type: ignore[union-attr]
+
+
+def test_a_watch_edited_on_the_cluster_shows_as_drift(repo: Repo, sandbox: Sandbox) -> None:
+    repo.run("apply", "--env", "dev", "--yes")
+    es = Elasticsearch(sandbox.url)
+    watch = es.watcher.get_watch(id="Rule-0000")["watch"]
+    watch["trigger"]["schedule"]["interval"] = "1m"
+    es.watcher.put_watch(id="Rule-0000", body=watch)
+    result = repo.run("plan", "--env", "dev", "--detailed-exitcode")
+    assert result.exit_code == 2, show(result)
+    assert "drift: the watch was changed on the cluster" in result.stdout
+    assert '~ trigger.schedule.interval: "1m" -> "30m"' in result.stdout
+
+
+def test_active_state_follows_the_rules_unless_the_environment_respects_the_cluster(
+    repo: Repo, sandbox: Sandbox
+) -> None:
+    repo.run("apply", "--env", "dev", "--yes")
+    es = Elasticsearch(sandbox.url)
+    es.watcher.deactivate_watch(watch_id="Rule-0001")
+    entry = plan_json(repo)
+    (update,) = [c for c in entry["changes"] if c["action"] == "update"]  # type: ignore[union-attr]
+    assert update["diff"] == [{"path": "active", "op": "change", "old": False, "new": True}]
+    sandbox.clear_log()
+    assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
+    assert [e.path for e in successful_writes(sandbox) if "lock" not in e.path] == [
+        "/_watcher/watch/Rule-0001/_activate"
+    ]
+
+
+def test_a_saved_plan_is_applied_exactly_and_refused_once_stale(
+    repo: Repo, sandbox: Sandbox
+) -> None:
+    saved = repo.root / "plan.json"
+    result = repo.run("plan", "--env", "dev", "--out", str(saved))
+    assert result.exit_code == 0, show(result)
+    assert repo.run("apply", "--env", "dev", str(saved), "--yes").exit_code == 0
+    repo.rule("r0000", rule_yaml("Rule 0000", image="z.exe"))
+    repo.run("plan", "--env", "dev", "--out", str(saved))
+    Elasticsearch(sandbox.url).watcher.put_watch(
+        id="Rule-0000", body={"trigger": {"schedule": {"interval": "1h"}}}
+    )
+    sandbox.clear_log()
+    stale = repo.run("apply", "--env", "dev", str(saved), "--yes")
+    assert stale.exit_code == 1, show(stale)
+    assert "changed on the cluster since the plan was made" in stale.stdout
+    assert sandbox.writes() == []

@@ -1,0 +1,377 @@
+"""The `plan` and `apply` commands: option parsing and wiring only.
+
+Register them in cli.py with::
+
+    app.command("plan", cls=plan_cli.DetailedExitCodeCommand)(plan_cli.plan_command)
+    app.command("apply")(plan_cli.apply_command)
+
+(`DetailedExitCodeCommand` keeps Click's usage errors from exiting 2, "changes pending", under
+``--detailed-exitcode``.) Data goes to stdout, messages and the progress bar to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperCommand
+
+from watchmgr.errors import ExitCode, WatchmgrError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from watchmgr.config import Environment
+    from watchmgr.plan import Plan
+    from watchmgr.watch import Watch
+
+PLAN_FORMATS = ("text", "json", "markdown")
+
+
+def _usage_error() -> Any:
+    """Click's UsageError: recent Typer versions vendor Click, older ones depend on it."""
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            return importlib.import_module(module).UsageError
+        except ImportError:
+            continue
+    raise RuntimeError("neither typer._click nor click is installed")
+
+
+class DetailedExitCodeCommand(TyperCommand):
+    """A command whose usage errors exit USAGE_DETAILED (64) under ``--detailed-exitcode``."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Any = None,
+        **extra: Any,
+    ) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except _usage_error() as err:
+            if "--detailed-exitcode" in args:
+                err.exit_code = int(ExitCode.USAGE_DETAILED)
+            raise
+
+
+def _fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
+    sys.stderr.write(f"watchmgr: {message}\n")
+    raise typer.Exit(int(code))
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    """Turn domain errors into one line on stderr and exit 1; nothing else escapes."""
+    try:
+        yield
+    except WatchmgrError as err:
+        _fail(str(err))
+    except KeyboardInterrupt:
+        _fail("interrupted")
+    except (typer.Exit, typer.Abort, SystemExit):
+        raise
+    except Exception as err:
+        if os.environ.get("WATCHMGR_DEBUG"):
+            raise
+        _fail(
+            f"internal error: {type(err).__name__}: {err} "
+            "(please report it; WATCHMGR_DEBUG=1 shows the traceback)"
+        )
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    tty = stream.isatty()
+    return Console(file=stream, width=None if tty else 120, highlight=False, soft_wrap=not tty)
+
+
+def _desired(env: Environment) -> list[Watch]:
+    """The environment's watches, owned; conversion problems are printed, errors refuse."""
+    from watchmgr.convert import convert
+    from watchmgr.plan import with_owner
+
+    for warning in env.warnings:
+        sys.stderr.write(f"{warning}\n")
+    result = convert(env.rule_paths(), env.settings_for, env.prepare)
+    for diagnostic in result.diagnostics:
+        sys.stderr.write(f"{diagnostic}\n")
+    if result.errors:
+        raise WatchmgrError(
+            f"{len(result.errors)} error(s) loading the rules (above), so nothing is planned "
+            f"for environment {env.name!r}: their watches would look deleted; fix them first"
+        )
+    root = env.root.resolve()
+    return [with_owner(w, env.name, _relative(w.source, root)) for w in result.watches]
+
+
+def _relative(source: str, root: Path) -> str:
+    """A rule path relative to the repository root, whatever the working directory is."""
+    try:
+        return Path(os.path.abspath(source)).relative_to(root).as_posix()
+    except ValueError:
+        return source
+
+
+def _options(env: Environment) -> tuple[bool, bool]:
+    # `prune` and `respect_remote_active` are environment keys; absent means the default.
+    return bool(getattr(env, "prune", True)), bool(getattr(env, "respect_remote_active", False))
+
+
+def _plan_for(env: Environment, cluster: Any, *, adopt: bool, with_uuid: bool) -> Plan:
+    from watchmgr.apply import read_plan
+
+    prune, respect = _options(env)
+    return read_plan(
+        cluster,
+        _desired(env),
+        prune=prune,
+        respect_remote_active=respect,
+        adopt=adopt,
+        with_uuid=with_uuid,
+    )
+
+
+EnvsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--env",
+        "-e",
+        help="Environment to plan (a file in environments/). Repeat it for several; "
+        "without it every environment is planned.",
+        show_default=False,
+    ),
+]
+RootOpt = Annotated[
+    Path,
+    typer.Option(
+        "--root",
+        help="The repository root, which holds environments/ and the rule paths.",
+    ),
+]
+
+
+def plan_command(
+    envs: EnvsOpt = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text: tables and field diffs for people; json: the versioned plan document; "
+            "markdown: for a pull-request comment, diffs folded away.",
+        ),
+    ] = "text",
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 0 when nothing would change, 2 when changes are pending, and any other "
+            "code (never 2) on errors, usage errors included.",
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also save the plan as JSON to this file, for 'watchmgr apply --env E FILE'.",
+        ),
+    ] = None,
+    root: RootOpt = Path("."),
+) -> None:
+    """Show what apply would change on each environment's cluster, changing nothing.
+
+    Lists '+ create', '~ update', '- delete', '< adopt' and '! conflict' per watch, with the
+    field differences of each. Exit codes: 0 success; 1 an environment, rule or cluster problem;
+    with --detailed-exitcode 0 no changes, 2 changes pending, 1 errors, 64 usage errors.
+    """
+    usage = ExitCode.USAGE_DETAILED if detailed_exitcode else ExitCode.USAGE
+    if fmt not in PLAN_FORMATS:
+        _fail(f"unknown format {fmt!r} (use one of: {', '.join(PLAN_FORMATS)})", usage)
+    from watchmgr import plan_output
+    from watchmgr.cluster import connect
+    from watchmgr.config import list_environments, load_environment
+
+    names = list(dict.fromkeys(envs)) if envs else None
+    failed = False
+    plans: list[Plan] = []
+    with _domain_errors():
+        if names is None:
+            names = [info.name for info in list_environments(root)]
+            if not names:
+                raise WatchmgrError(f"no environments in {root / 'environments'}")
+    for name in names:
+        try:
+            env = load_environment(root, name)
+            with connect(env) as cluster:
+                plans.append(_plan_for(env, cluster, adopt=False, with_uuid=out is not None))
+        except WatchmgrError as err:
+            sys.stderr.write(f"watchmgr: {err}\n")
+            failed = True
+    with _domain_errors():
+        if fmt == "json":
+            sys.stdout.write(plan_output.render_json(plans))
+        elif fmt == "markdown":
+            sys.stdout.write(plan_output.render_markdown(plans))
+        else:
+            plan_output.render_text(plans, _console())
+        if out is not None:
+            out.write_text(plan_output.render_json(plans), encoding="utf-8")
+            sys.stderr.write(f"saved the plan to {out}\n")
+    if failed:
+        raise typer.Exit(int(ExitCode.ERROR))
+    if detailed_exitcode and any(p.has_changes for p in plans):
+        raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+
+
+def apply_command(
+    env_name: Annotated[
+        str,
+        typer.Option(
+            "--env",
+            "-e",
+            help="The environment to apply (a file in environments/).",
+            show_default=False,
+        ),
+    ],
+    planfile: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A plan saved by 'watchmgr plan --out'. Applied exactly as saved, and refused "
+            "if any watch it touches changed since. Without it a fresh plan is made.",
+            show_default=False,
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Apply without asking. Required when stdin is not a terminal (CI).",
+        ),
+    ] = False,
+    parallelism: Annotated[
+        int,
+        typer.Option("--parallelism", help="How many watches to write at the same time."),
+    ] = 8,
+    allow_mass_delete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mass-delete",
+            help="Apply a plan that deletes more than 5 watches and more than 20 % of the "
+            "environment's watches, or all of them.",
+        ),
+    ] = False,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="Take over watches at the rules' ids that watchmgr does not own (for example "
+            "ones sigmac deployed) instead of refusing them.",
+        ),
+    ] = False,
+    root: RootOpt = Path("."),
+) -> None:
+    """Make an environment's cluster hold exactly its rules' watches.
+
+    Shows the plan and asks before writing (unless --yes). Creates and updates run first,
+    deletes last; updates are conditional, so a watch changed meanwhile is reported as a
+    conflict, not overwritten. Exit codes: 0 everything applied; 1 anything not applied or an
+    environment, rule or cluster problem; 2 usage error.
+    """
+    if parallelism < 1:
+        _fail(f"--parallelism must be at least 1, not {parallelism}", ExitCode.USAGE)
+    if not yes and not sys.stdin.isatty():
+        _fail(
+            "apply asks before writing and stdin is not a terminal; pass --yes to apply "
+            "without asking",
+            ExitCode.USAGE,
+        )
+    from watchmgr import plan_output
+    from watchmgr.apply import apply_plan, check_cluster
+    from watchmgr.cluster import connect
+    from watchmgr.config import load_environment
+    from watchmgr.plan import check_mass_delete, plan_from_document, with_adoptions
+
+    with _domain_errors():
+        env = load_environment(root, env_name)
+        saved = None
+        if planfile is not None:
+            data = _read_plan_file(planfile)
+            saved = plan_from_document(data, env.name, str(planfile))
+        desired = _desired(env) if saved is None else None
+        with connect(env, parallelism=parallelism) as cluster:
+            if saved is not None:
+                plan = saved
+                check_cluster(cluster, plan, str(planfile))
+                if adopt:
+                    plan = with_adoptions(plan)
+            else:
+                from watchmgr.apply import read_plan
+
+                assert desired is not None
+                prune, respect = _options(env)
+                plan = read_plan(
+                    cluster, desired, prune=prune, respect_remote_active=respect, adopt=adopt
+                )
+            check_mass_delete(plan, allow_mass_delete)
+            out = _console()
+            plan_output.render_text([plan], out)
+            if not plan.has_changes:
+                return
+            if not yes and not typer.confirm(
+                f"Apply these changes to environment {env.name!r}?", err=True
+            ):
+                _fail("apply cancelled; nothing was changed")
+            report = _run(apply_plan, cluster, plan, parallelism, saved is not None)
+        plan_output.render_report(report, out)
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.ERROR))
+
+
+def _read_plan_file(path: Path) -> Any:
+    from watchmgr.plan import PlanError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise PlanError(f"{path}: cannot read the plan file: {err.strerror}") from err
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise PlanError(f"{path}:{err.lineno}: not a JSON plan file: {err.msg}") from err
+
+
+def _run(apply_plan: Any, cluster: Any, plan: Plan, parallelism: int, saved: bool) -> Any:
+    """Apply with a progress bar on stderr when it is a terminal."""
+    changes: Sequence[Any] = plan.pending()
+    if not sys.stderr.isatty():
+        return apply_plan(cluster, plan, parallelism=parallelism, check_first=saved)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"applying {plan.environment}", total=len(changes))
+        return apply_plan(
+            cluster,
+            plan,
+            parallelism=parallelism,
+            check_first=saved,
+            progress=lambda _result: bar.advance(task),
+        )

@@ -1,0 +1,218 @@
+"""Rendering of plans and apply results: Rich text, versioned JSON, Markdown for PR comments.
+
+One renderer per format; nothing here decides exit codes or talks to a cluster. Output is
+sorted (environments by name, changes by id, diffs by path) and carries no clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from watchmgr.apply import Report
+from watchmgr.plan import SYMBOLS, Action, Change, FieldChange, Plan, document
+
+FORMATS = ("text", "json", "markdown")
+
+#: Markdown past this many characters is cut, with a note (GitHub comments stop at 65,536).
+MARKDOWN_LIMIT = 60_000
+#: Values longer than this are shortened in field diffs.
+VALUE_LIMIT = 300
+
+_STYLES = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.DELETE: "red",
+    Action.ADOPT: "cyan",
+    Action.NOOP: "dim",
+    Action.CONFLICT: "bold red",
+}
+
+
+def summary_line(plan: Plan) -> str:
+    """Terraform's closing line, plus adoptions and conflicts when there are any."""
+    counts = plan.summary
+    line = (
+        f"Plan: {counts['create']} to add, {counts['update']} to change, "
+        f"{counts['delete']} to destroy."
+    )
+    extra = []
+    if counts["adopt"]:
+        extra.append(f"{counts['adopt']} to adopt")
+    if counts["conflict"]:
+        extra.append(f"{counts['conflict']} in conflict")
+    return line if not extra else f"{line[:-1]}, {', '.join(extra)}."
+
+
+def _value(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
+
+
+def diff_lines(change: Change) -> list[str]:
+    """One line per field difference: ``~ path: old -> new``, ``+ path: new``, ``- path: old``."""
+    lines = []
+    for item in change.diff:
+        lines.append(_diff_line(item))
+    if change.renamed and change.action is Action.CREATE:
+        lines.insert(0, f"(renamed from {change.renamed})")
+    return lines
+
+
+def _diff_line(item: FieldChange) -> str:
+    if item.op == "add":
+        return f"+ {item.path}: {_value(item.new)}"
+    if item.op == "remove":
+        return f"- {item.path}: {_value(item.old)}"
+    return f"~ {item.path}: {_value(item.old)} -> {_value(item.new)}"
+
+
+def _label(change: Change) -> str:
+    if change.renamed and change.action in (Action.CREATE, Action.DELETE):
+        return f"{change.action.value} (rename)"
+    return change.action.value
+
+
+# ------------------------------------------------------------------------------ text
+
+
+def render_text(plans: Sequence[Plan], console: Console, *, show_noop: bool = False) -> None:
+    """Per environment: a table of changes, each change's field diff, the summary line."""
+    for plan in sorted(plans, key=lambda p: p.environment):
+        console.print(Text(f"Environment {plan.environment}", style="bold"))
+        shown = [c for c in plan.changes if show_noop or c.action is not Action.NOOP]
+        if not shown:
+            console.print("No changes. The cluster matches the rules.")
+        else:
+            table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+            table.add_column("", no_wrap=True)
+            table.add_column("action", no_wrap=True)
+            table.add_column("watch")
+            table.add_column("source")
+            table.add_column("why")
+            for change in shown:
+                style = _STYLES[change.action]
+                table.add_row(
+                    Text(SYMBOLS[change.action], style=style),
+                    Text(_label(change), style=style),
+                    change.watch_id,
+                    change.source or "",
+                    change.reason,
+                )
+            console.print(table)
+            for change in shown:
+                lines = diff_lines(change)
+                if not lines:
+                    continue
+                console.print(Text(f"\n{SYMBOLS[change.action]} {change.watch_id}", style="bold"))
+                for line in lines:
+                    console.print(Text(f"    {line}", style=_line_style(line)), soft_wrap=True)
+        if plan.kept:
+            console.print(
+                f"{len(plan.kept)} watches no rule makes are kept (prune: false): "
+                + ", ".join(plan.kept[:10])
+                + (" …" if len(plan.kept) > 10 else "")
+            )
+        console.print(Text(summary_line(plan), style="bold"))
+        console.print()
+
+
+def _line_style(line: str) -> str:
+    return {"+": "green", "-": "red", "~": "yellow"}.get(line[:1], "")
+
+
+# ------------------------------------------------------------------------------ json
+
+
+def render_json(plans: Sequence[Plan]) -> str:
+    """The plan document (``format_version`` 1), sorted keys, as ``--out`` saves it."""
+    return json.dumps(document(plans), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# ------------------------------------------------------------------------------ markdown
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(plans: Sequence[Plan], limit: int = MARKDOWN_LIMIT) -> str:
+    """Markdown for a pull-request comment: a table per environment, diffs folded away."""
+    parts: list[str] = []
+    for plan in sorted(plans, key=lambda p: p.environment):
+        parts.append(f"### watchmgr plan: `{plan.environment}`\n")
+        pending = plan.pending()
+        if not pending:
+            parts.append("No changes. The cluster matches the rules.\n")
+        else:
+            parts.append("| | action | watch | source | why |\n|---|---|---|---|---|\n")
+            for change in pending:
+                parts.append(
+                    f"| `{SYMBOLS[change.action]}` | {_label(change)} | "
+                    f"`{_md_cell(change.watch_id)}` | {_md_cell(change.source or '')} | "
+                    f"{_md_cell(change.reason)} |\n"
+                )
+            parts.append("\n")
+            for change in pending:
+                lines = diff_lines(change)
+                if not lines:
+                    continue
+                body = "\n".join(lines).replace("```", "` ` `")
+                parts.append(
+                    f"<details><summary>{SYMBOLS[change.action]} {_md_cell(change.watch_id)}"
+                    f"</summary>\n\n```diff\n{body}\n```\n\n</details>\n\n"
+                )
+        parts.append(f"**{summary_line(plan)}**\n\n")
+    return _truncate("".join(parts), limit)
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    note = (
+        f"\n\n> **Truncated**: this plan is longer than {limit:,} characters. Run "
+        "`watchmgr plan` locally (or `--format json`) for all of it.\n"
+    )
+    cut = text[: limit - len(note)]
+    if cut.count("```") % 2:  # do not leave a code block open
+        cut += "\n```"
+    if cut.count("<details>") > cut.count("</details>"):
+        cut += "\n</details>"
+    return cut + note
+
+
+# ------------------------------------------------------------------------------ results
+
+
+def render_report(report: Report, console: Console) -> None:
+    """The per-watch result table of an apply, then one summary line."""
+    if report.results:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("watch")
+        table.add_column("action", no_wrap=True)
+        table.add_column("result", no_wrap=True)
+        table.add_column("detail")
+        for result in report.results:
+            style = "green" if result.ok else ("yellow" if result.outcome == "skipped" else "red")
+            table.add_row(
+                result.watch_id,
+                result.action.value,
+                Text(result.outcome, style=style),
+                result.message,
+            )
+        console.print(table)
+    done = report.count("done")
+    failed = len(report.results) - done
+    console.print(
+        Text(
+            f"Apply {report.environment}: {done} done, {failed} not done"
+            + (f" ({report.retries} requests retried)" if report.retries else "")
+            + ".",
+            style="bold" if report.ok else "bold red",
+        )
+    )
