@@ -1,0 +1,200 @@
+"""Every bad input: one line on stderr, a non-zero exit, and no write reaches the cluster."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.plan.conftest import ES_VERSION
+from tests.plan.support import Repo, show, successful_writes
+from watchmgr.errors import ExitCode
+from watchmgr.sandbox import ApiKey, Sandbox, SandboxConfig, Security
+
+MONITOR = ApiKey("mon", "monkey", frozenset({"monitor_watcher"}))
+MANAGE = ApiKey("man", "mankey", frozenset({"manage_watcher"}))
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(SandboxConfig(es_version=ES_VERSION)) as sb:
+        yield sb
+
+
+@pytest.fixture
+def repo(tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    monkeypatch.chdir(tmp_path)
+    repo = Repo(tmp_path)
+    repo.rules(3)
+    repo.cluster_env("dev", sandbox)
+    return repo
+
+
+def one_line(result_stderr: str) -> str:
+    # Configuration warnings (credentials over plain http in these tests) are not errors.
+    lines = [line for line in result_stderr.splitlines() if line.strip() and "warning:" not in line]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_an_unknown_environment(repo: Repo, sandbox: Sandbox) -> None:
+    result = repo.run("apply", "--env", "dve", "--yes")
+    assert result.exit_code == 1, show(result)
+    assert "unknown environment 'dve'" in one_line(result.stderr)
+    assert "did you mean 'dev'" in result.stderr
+    assert sandbox.writes() == []
+
+
+def saved_plan(repo: Repo, **changes: object) -> Path:
+    path = repo.root / "plan.json"
+    result = repo.run("plan", "--env", "dev", "--out", str(path))
+    assert result.exit_code == 0, show(result)
+    data = json.loads(path.read_text())
+    if "format_version" in changes:
+        data["format_version"] = changes["format_version"]
+    if "name" in changes:
+        data["environments"][0]["name"] = changes["name"]
+    if "cluster_uuid" in changes:
+        data["environments"][0]["cluster_uuid"] = changes["cluster_uuid"]
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"name": "prod"}, "the plan is for environment 'prod', not 'dev'"),
+        ({"format_version": 2}, "plan format version 2 is newer than this watchmgr understands"),
+        ({"cluster_uuid": "another-cluster"}, "the plan was made against cluster another-cluster"),
+    ],
+    ids=["other-environment", "newer-format", "other-cluster"],
+)
+def test_a_plan_file_that_does_not_fit(
+    repo: Repo, sandbox: Sandbox, change: dict[str, object], message: str
+) -> None:
+    path = saved_plan(repo, **change)
+    result = repo.run("apply", "--env", "dev", str(path), "--yes")
+    assert result.exit_code == 1, show(result)
+    assert message in one_line(result.stderr)
+    assert sandbox.writes() == []
+
+
+def test_a_plan_file_that_is_not_json(repo: Repo, sandbox: Sandbox) -> None:
+    path = repo.root / "plan.json"
+    path.write_text("{\n  nope")
+    result = repo.run("apply", "--env", "dev", str(path), "--yes")
+    assert result.exit_code == 1, show(result)
+    assert one_line(result.stderr).startswith(f"watchmgr: {path}:2: not a JSON plan file")
+
+
+def test_a_stale_plan(repo: Repo, sandbox: Sandbox) -> None:
+    from elasticsearch import Elasticsearch
+
+    assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
+    repo.rules(3, prefix="Other")  # overwrites the rule files: three renames
+    path = saved_plan(repo)
+    Elasticsearch(sandbox.url).watcher.deactivate_watch(watch_id="Rule-0001")
+    sandbox.clear_log()
+    result = repo.run("apply", "--env", "dev", str(path), "--yes", "--allow-mass-delete")
+    assert result.exit_code == 1, show(result)
+    assert "changed on the cluster since the plan was made" in result.stdout
+    assert sandbox.writes() == []
+
+
+def test_an_unreachable_cluster(repo: Repo) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    repo.environment("down", f"elasticsearch:\n  hosts: [http://127.0.0.1:{port}]\n")
+    result = repo.run("plan", "--env", "down")
+    assert result.exit_code == 1, show(result)
+    line = one_line(result.stderr)
+    assert line.startswith("watchmgr: environments/down.yaml:1: cannot reach elasticsearch")
+    assert "check the address and that the cluster is up" in line
+
+
+def test_missing_credentials_are_a_401_line(repo: Repo, sandbox: Sandbox) -> None:
+    sandbox.set_security(Security(api_keys=(MANAGE,)))
+    result = repo.run("plan", "--env", "dev")
+    assert result.exit_code == 1, show(result)
+    assert "refused the credentials (401" in one_line(result.stderr)
+
+
+def key_env(repo: Repo, sandbox: Sandbox, key: ApiKey) -> dict[str, str]:
+    sandbox.set_security(Security(api_keys=(MONITOR, MANAGE)))
+    repo.cluster_env("dev", sandbox, "")
+    text = (repo.root / "environments" / "dev.yaml").read_text()
+    text = text.replace("rules:", "  api_key_env: TEST_KEY\nrules:")
+    (repo.root / "environments" / "dev.yaml").write_text(text)
+    return {"TEST_KEY": key.encoded}
+
+
+def test_plan_without_monitor_watcher_names_the_privilege(repo: Repo, sandbox: Sandbox) -> None:
+    none = ApiKey("none", "nokey", frozenset({"manage_ilm"}))
+    environ = key_env(repo, sandbox, none)
+    sandbox.set_security(Security(api_keys=(none,)))
+    result = repo.run("plan", "--env", "dev", env=environ)
+    assert result.exit_code == 1, show(result)
+    assert "lack the cluster privilege 'monitor_watcher'" in one_line(result.stderr)
+
+
+def test_apply_without_manage_watcher_names_the_privilege(repo: Repo, sandbox: Sandbox) -> None:
+    environ = key_env(repo, sandbox, MONITOR)
+    planned = repo.run("plan", "--env", "dev", env=environ)
+    assert planned.exit_code == 0, show(planned)
+    result = repo.run("apply", "--env", "dev", "--yes", env=environ)
+    assert result.exit_code == 1, show(result)
+    assert "'manage_watcher', which apply needs" in one_line(result.stderr)
+    assert successful_writes(sandbox) == []
+
+
+def test_a_basic_licence(repo: Repo, sandbox: Sandbox) -> None:
+    sandbox.set_license("basic")
+    result = repo.run("apply", "--env", "dev", "--yes")
+    assert result.exit_code == 1, show(result)
+    assert "a basic licence has none" in one_line(result.stderr)
+    assert sandbox.writes() == []
+
+
+def test_apply_needs_yes_without_a_terminal(repo: Repo, sandbox: Sandbox) -> None:
+    result = repo.run("apply", "--env", "dev")
+    assert result.exit_code == ExitCode.USAGE, show(result)
+    assert "pass --yes" in one_line(result.stderr)
+    assert sandbox.writes() == []
+
+
+def test_a_mass_delete_is_refused_without_the_flag(repo: Repo, sandbox: Sandbox) -> None:
+    assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
+    for i in range(3):
+        repo.remove(f"r{i:04}")
+    sandbox.clear_log()
+    result = repo.run("apply", "--env", "dev", "--yes")
+    assert result.exit_code == 1, show(result)
+    assert "deletes all of its 3 watches" in one_line(result.stderr)
+    assert sandbox.writes() == []
+    forced = repo.run("apply", "--env", "dev", "--yes", "--allow-mass-delete")
+    assert forced.exit_code == 0, show(forced)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["plan", "--env", "dev", "--format", "yaml"], ExitCode.USAGE),
+        (
+            ["plan", "--env", "dev", "--format", "yaml", "--detailed-exitcode"],
+            ExitCode.USAGE_DETAILED,
+        ),
+        (["plan", "--bogus", "--detailed-exitcode"], ExitCode.USAGE_DETAILED),
+        (["plan", "--bogus"], ExitCode.USAGE),
+        (["apply", "--yes"], ExitCode.USAGE),  # --env is required
+        (["apply", "--env", "dev", "--yes", "--parallelism", "0"], ExitCode.USAGE),
+    ],
+)
+def test_usage_errors_never_exit_2_under_detailed_exitcode(
+    repo: Repo, args: list[str], code: int
+) -> None:
+    result = repo.run(*args)
+    assert result.exit_code == code, show(result)

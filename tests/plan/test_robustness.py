@@ -1,0 +1,182 @@
+"""Properties and adversity: apply then plan is empty; faults converge; racing applies."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.plan.conftest import ES_VERSION
+from tests.plan.test_normalize import CASES
+from watchmgr import normalize
+from watchmgr.apply import apply_plan, read_plan
+from watchmgr.cluster import connect_url
+from watchmgr.errors import ConflictError
+from watchmgr.plan import Action, with_owner
+from watchmgr.sandbox import Faults, Sandbox, SandboxConfig
+from watchmgr.watch import Watch
+
+#: Bodies of many shapes: every example of the normalizer's table.
+SHAPES = [case[1] for case in CASES]
+
+
+def shaped(watch_id: str, shape: int, env: str, active: bool = True, rule: str = "") -> Watch:
+    body = dict(SHAPES[shape])
+    body["metadata"] = {
+        "title": watch_id,
+        "watchmgr": {"rule_id": rule or watch_id, "source": f"rules/{watch_id}.yml"},
+    }
+    return with_owner(Watch(watch_id, f"rules/{watch_id}.yml", 1, body, active), env)
+
+
+def seed_watch(watch_id: str, shape: int, rev: str, env: str) -> Watch:
+    watch = shaped(watch_id, shape, env)
+    body = dict(watch.body)
+    body["metadata"] = {**body["metadata"], "revision": rev}
+    return Watch(watch.id, watch.source, 1, body, True)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(SandboxConfig(es_version=ES_VERSION)) as sb:
+        yield sb
+
+
+_examples = itertools.count()
+
+desired_sets = st.dictionaries(
+    st.integers(0, 7), st.tuples(st.integers(0, len(SHAPES) - 1), st.booleans()), max_size=6
+)
+starts = st.dictionaries(
+    st.integers(0, 7),
+    st.tuples(st.sampled_from(["owned", "unowned", "inactive"]), st.integers(0, len(SHAPES) - 1)),
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(desired=desired_sets, start=starts)
+def test_apply_then_plan_is_empty(
+    sandbox: Sandbox, desired: dict[int, tuple[int, bool]], start: dict[int, tuple[str, int]]
+) -> None:
+    n = next(_examples)
+    env = f"prop{n}"
+    cluster = connect_url(sandbox.url, env)
+    for slot, (kind, shape) in start.items():
+        body = shaped(f"{env}-w{slot}", shape, env).body
+        if kind == "unowned":
+            body = {k: v for k, v in body.items() if k != "metadata"}
+        cluster.put(f"{env}-w{slot}", dict(body), active=kind != "inactive")
+    watches = [
+        shaped(f"{env}-w{slot}", shape, env, active) for slot, (shape, active) in desired.items()
+    ]
+    plan = read_plan(cluster, watches, adopt=True)
+    report = apply_plan(cluster, plan)
+    assert report.ok, report.results
+    after = read_plan(cluster, watches)
+    assert not after.has_changes, [(c.watch_id, c.action, c.diff) for c in after.pending()]
+
+
+def test_apply_converges_under_faults(sandbox: Sandbox) -> None:
+    env = "faults"
+    cluster = connect_url(sandbox.url, env)
+    first = [shaped(f"f-{i:03}", i % len(SHAPES), env) for i in range(60)]
+    apply_plan(cluster, read_plan(cluster, first[:40]))  # a starting state: 40 of them
+    second = [
+        shaped(w.id, (i * 7) % len(SHAPES), env, active=i % 5 != 0)
+        for i, w in enumerate(first[10:])
+    ]
+    sandbox.set_faults(
+        Faults(
+            rate_503=0.05,
+            rate_429=0.05,
+            reset_rate=0.02,
+            latency_ms=1,
+            jitter_ms=1,
+            retry_after_s=0,
+            seed=5,
+        )
+    )
+    try:
+        report = apply_plan(cluster, read_plan(cluster, second), parallelism=8)
+    finally:
+        sandbox.set_faults(Faults())
+    assert report.ok, [r for r in report.results if not r.ok]
+    assert report.retries > 0
+    assert not read_plan(cluster, second).has_changes
+
+
+def test_retry_after_is_honoured(sandbox: Sandbox) -> None:
+    slept: list[float] = []
+    cluster = connect_url(sandbox.url, "retry")
+    cluster._sleep = slept.append  # no real waiting
+    sandbox.set_faults(Faults(rate_429=1.0, retry_after_s=3))
+    try:
+        with pytest.raises(Exception, match="429"):
+            cluster.list_owned()
+    finally:
+        sandbox.set_faults(Faults())
+    assert len(slept) == 7 and min(slept) >= 3
+
+
+def test_two_concurrent_applies_one_wins_whole_the_other_conflicts(sandbox: Sandbox) -> None:
+    env = "race"
+    cluster = connect_url(sandbox.url, env)
+    ids = [f"race-{i:02}" for i in range(30)]
+    base = [shaped(i, 1, env) for i in ids]
+    apply_plan(cluster, read_plan(cluster, base))
+    revisions = {
+        "A": [shaped(i, 11, env) for i in ids],  # interval 30 -> "30s"
+        "B": [shaped(i, 12, env) for i in ids],  # a cron schedule
+    }
+    plans = {name: read_plan(cluster, ws) for name, ws in revisions.items()}
+    outcome: dict[str, Any] = {}
+    start = threading.Barrier(2)
+
+    def run(name: str) -> None:
+        own = connect_url(sandbox.url, env)
+        start.wait()
+        try:
+            outcome[name] = apply_plan(own, plans[name], parallelism=8)
+        except ConflictError as err:
+            outcome[name] = err
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in plans]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [n for n, o in outcome.items() if not isinstance(o, ConflictError) and o.ok]
+    assert len(winners) == 1, outcome
+    loser = outcome[{"A": "B", "B": "A"}[winners[0]]]
+    if not isinstance(loser, ConflictError):
+        assert {r.outcome for r in loser.results} <= {"conflict", "skipped"}
+        assert any(r.outcome == "conflict" for r in loser.results)
+    # Nothing torn: the cluster holds exactly the winning revision.
+    assert not read_plan(cluster, revisions[winners[0]]).has_changes
+
+
+def test_a_conflict_during_apply_is_reported_not_overwritten(sandbox: Sandbox) -> None:
+    env = "midway"
+    cluster = connect_url(sandbox.url, env)
+    watches = [shaped("mid-1", 1, env)]
+    apply_plan(cluster, read_plan(cluster, watches))
+    plan = read_plan(cluster, [shaped("mid-1", 11, env)])
+    assert plan.changes[0].action is Action.UPDATE
+    # Someone edits the watch after apply's stale check but before its write.
+    cluster.put("mid-1", dict(shaped("mid-1", 12, env).body), True)
+    from watchmgr.apply import _execute
+
+    result = _execute(cluster, plan.changes[0], replace=False)
+    assert result.outcome == "conflict", result
+    assert normalize.equivalent(shaped("mid-1", 12, env).body, cluster.get("mid-1").body)  # type: ignore[union-attr]
+    # A 409 whose re-read shows the desired body already counts as done.
+    cluster.put("mid-1", dict(shaped("mid-1", 11, env).body), True)
+    assert _execute(cluster, plan.changes[0], replace=False).outcome == "done"
