@@ -220,10 +220,10 @@ def field_diff(
     before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
 ) -> tuple[FieldChange, ...]:
     """Field-level differences between two canonical bodies, sorted by path."""
-    from deepdiff import DeepDiff  # lazily: it is slow to import
-
-    if before is None or after is None:
+    if before is None or after is None or before == after:
         return ()
+    from deepdiff import DeepDiff  # lazily: it is slow to import, and most watches are equal
+
     tree = DeepDiff(dict(before), dict(after), view="tree", verbose_level=2)
     changes: list[FieldChange] = []
     for kind, items in tree.items():
