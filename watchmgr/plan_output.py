@@ -178,7 +178,8 @@ def _truncate(text: str, limit: int) -> str:
         f"\n\n> **Truncated**: this plan is longer than {limit:,} characters. Run "
         "`watchmgr plan` locally (or `--format json`) for all of it.\n"
     )
-    cut = text[: limit - len(note)]
+    closers = "\n```\n</details>"  # room to close what the cut leaves open
+    cut = text[: limit - len(note) - len(closers)]
     if cut.count("```") % 2:  # do not leave a code block open
         cut += "\n```"
     if cut.count("<details>") > cut.count("</details>"):
