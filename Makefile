@@ -19,8 +19,9 @@ $(ES8): $(STAMP)
 	$(BIN)/pip install --quiet --target .venv-es8 'elasticsearch>=8.15,<9'
 	touch $(ES8)
 
+# The main job on the embedded default: deploy rules/ to the local sandbox (environments/local.yaml).
 run: $(STAMP)
-	$(BIN)/watchmgr render rules/
+	$(BIN)/watchmgr apply --env local --yes
 
 lint: $(STAMP)
 	$(BIN)/ruff check watchmgr tests benchmarks

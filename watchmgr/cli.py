@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from watchmgr import __version__
+from watchmgr import __version__, plan_cli
 from watchmgr.errors import Diagnostic, ExitCode, WatchmgrError
 from watchmgr.sandbox.cli import sandbox_command
 
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 a rule, file, environment or cluster problem (one line each on "
-    "stderr, path:line first); 2 usage error."
+    "stderr, path:line first); 2 usage error, or with plan --detailed-exitcode: changes "
+    "pending (usage errors are 64 there)."
 )
 
 app = typer.Typer(
@@ -289,6 +290,8 @@ def config_show(
         sys.stdout.write(dump_yaml(resolved_config(environment, debug=debug)))
 
 
+app.command("plan", cls=plan_cli.DetailedExitCodeCommand)(plan_cli.plan_command)
+app.command("apply")(plan_cli.apply_command)
 app.command("sandbox")(sandbox_command)
 
 

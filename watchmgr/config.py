@@ -186,6 +186,11 @@ class Environment:
     by_level: tuple[tuple[str, SettingsPatch], ...] = ()
     overrides: tuple[Override, ...] = ()
     description: str | None = None
+    #: whether apply deletes owned watches whose rules are gone (``prune: false`` never deletes).
+    prune: bool = True
+    #: whether the cluster's active/inactive state wins over the files' (on-call may silence a
+    #: watch without the next apply undoing it).
+    respect_remote_active: bool = False
     #: the files merged into this environment, base first, relative to the root.
     sources: tuple[str, ...] = ()
     #: problems worth a line on every run (``verify_certs: false``, ...).
@@ -633,6 +638,8 @@ def list_environments(root: Path) -> list[EnvironmentInfo]:
 TOP_KEYS = (
     "extends",
     "description",
+    "prune",
+    "respect_remote_active",
     "elasticsearch",
     "sandbox",
     "rules",
@@ -655,7 +662,7 @@ ES_KEYS = (
 SANDBOX_KEYS = ("state",)
 RULES_KEYS = ("paths", "exclude", "min_level", "status", "tags", "logsource")
 TAGS_KEYS = ("any", "all")
-MAPPING_KEYS = ("pipelines", "placeholders", "indices")
+MAPPING_KEYS = ("pipelines", "placeholders", "indices", "keyword_suffix")
 INDICES_KEYS = ("default", "by_logsource")
 ROUTE_KEYS = (*LOGSOURCE_KEYS, "indices")
 SETTINGS_KEYS = (
@@ -918,7 +925,24 @@ def _build(name: str, path: Path, root: Path, merged: _Merged) -> Environment:
     pipelines, placeholders, indices = _mapping_section(ctx, data.get("mapping"))
     pipeline = _pipeline(ctx, root, pipelines, placeholders)
     watch, by_level = _watch(ctx, data.get("watch"))
+    raw_mapping = data.get("mapping")
+    mapping: dict[str, Any] = raw_mapping if isinstance(raw_mapping, dict) else {}
+    if mapping.get("keyword_suffix") is not None:
+        suffix_key: Key = ("mapping", "keyword_suffix")
+        suffix = mapping["keyword_suffix"]
+        if not isinstance(suffix, str) or not re.fullmatch(r"(\.[A-Za-z0-9_@-]+)*", suffix):
+            raise ctx.error(
+                suffix_key,
+                f"mapping.keyword_suffix must be '' or a sub-field like '.keyword', not {suffix!r}",
+            )
+        watch = dataclasses.replace(watch, keyword_suffix=suffix)
     overrides = _overrides(ctx, data.get("overrides"))
+    prune = _bool(ctx, ("prune",), data["prune"]) if "prune" in data else True
+    respect = (
+        _bool(ctx, ("respect_remote_active",), data["respect_remote_active"])
+        if "respect_remote_active" in data
+        else False
+    )
 
     origins = tuple(
         sorted((_dotted(key), _shown(location, root)) for key, location in merged.locations.items())
@@ -936,6 +960,8 @@ def _build(name: str, path: Path, root: Path, merged: _Merged) -> Environment:
         by_level=by_level,
         overrides=overrides,
         description=description,
+        prune=prune,
+        respect_remote_active=respect,
         sources=tuple(_root_relative(p, root) for p in merged.sources),
         warnings=tuple(warnings),
         origins=origins,
@@ -1516,6 +1542,8 @@ def resolved_config(
     out: dict[str, Any] = {"environment": env.name, "files": list(env.sources)}
     if env.description is not None:
         out["description"] = env.description
+    out["prune"] = env.prune
+    out["respect_remote_active"] = env.respect_remote_active
     target = env.target
     if isinstance(target, SandboxTarget):
         out["sandbox"] = {"state": target.state}
@@ -1557,6 +1585,7 @@ def resolved_config(
                 for route in env.indices.by_logsource
             ],
         },
+        "keyword_suffix": env.watch.keyword_suffix,
     }
     watch = settings_dict(env.watch)
     watch["by_level"] = {level: patch_dict(patch) for level, patch in env.by_level}

@@ -729,16 +729,18 @@ class SigmacDialect:
     list_format = "({})"
     list_separator = " OR "
     term_format = "{}:{}"
-    keyword_suffix = ".keyword"  # the exact-value sub-field of a text field
-    any_keyword_field = "\\*.keyword"  # unbound keywords search every keyword sub-field
+    #: the exact-value sub-field of a text field (ES's default dynamic mapping); "" where the
+    #: fields are keyword-typed already (ECS). Unbound keywords search ``\*`` + it.
+    keyword_suffix = ".keyword"
     null_format = "NOT _exists_:{}"
     exists_format = "_exists_:{}"
     empty_value = '""'
     #: Lucene specials sigmac escaped, and `<`, `>` (2020 deleted those, changing the value).
     escape_chars = frozenset(' \t\n\r\f\v+-=!(){}[]^"~:/<>')
 
-    def __init__(self, legacy: bool = False) -> None:
+    def __init__(self, legacy: bool = False, keyword_suffix: str = ".keyword") -> None:
         self.legacy = legacy
+        self.keyword_suffix = keyword_suffix
         self.keyword_state = True  # sigmac's initial state
         self.notes: list[str] = []  # approximations made, for warnings
 
@@ -786,7 +788,8 @@ class SigmacDialect:
         token = self.or_token if isinstance(node, Or) else self.and_token
         values = [self.value(_surround(item), keyword=True) for item in node.items]
         self.keyword_state = False
-        return self.any_keyword_field + ":" + self.group_format.format(token.join(values))
+        field = "\\*" + self.keyword_suffix
+        return field + ":" + self.group_format.format(token.join(values))
 
     def term(self, term: Term) -> str:
         value = term.value
@@ -920,13 +923,15 @@ class Query:
     notes: tuple[str, ...] = ()
 
 
-def render(rule: Rule, condition: RuleCondition, dialect: str = "sigmac") -> Query:
+def render(
+    rule: Rule, condition: RuleCondition, dialect: str = "sigmac", keyword_suffix: str = ".keyword"
+) -> Query:
     """The query_string text of one condition of `rule` in the named dialect (`DIALECTS`)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown query dialect {dialect!r}")
     legacy = dialect == "sigmac-2020"
     tree = optimize(_Builder(rule, legacy).condition(condition))
-    printer = SigmacDialect(legacy=legacy)
+    printer = SigmacDialect(legacy=legacy, keyword_suffix=keyword_suffix)
     try:
         text = printer.render(tree)
     except UnsupportedRegex as err:

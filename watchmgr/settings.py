@@ -80,6 +80,9 @@ class WatchSettings:
     active: bool = True
     #: the query dialect (`query.DIALECTS`).
     dialect: str = "sigmac"
+    #: the exact-value sub-field wildcard, regex and terms searches use (".keyword" with ES's
+    #: default dynamic mapping; "" when the fields are keyword-typed, as in ECS).
+    keyword_suffix: str = ".keyword"
     #: the environment that owns the watch, written into ``metadata.watchmgr`` (None: none).
     environment: str | None = None
 

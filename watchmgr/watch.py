@@ -95,7 +95,7 @@ def build_body(
             }
         },
     }
-    shape = _aggregation_shape(aggregation, legacy)
+    shape = _aggregation_shape(aggregation, legacy, settings.keyword_suffix)
     if shape.aggs:
         request_body["aggs"] = shape.aggs
     body: dict[str, Any] = {
@@ -188,7 +188,7 @@ def _rule_watches(
             warnings.append(
                 Diagnostic(where, f"'{agg.text}' dropped: the watch searches without it", "warning")
             )
-        query = query_module.render(rule, condition, settings.dialect)
+        query = query_module.render(rule, condition, settings.dialect, settings.keyword_suffix)
         warnings.extend(
             Diagnostic(rule.locate(r"\|re\b"), f"regular expression: {note}", "warning")
             for note in query.notes
@@ -224,7 +224,7 @@ _COMPARE_OPS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte", "==": "eq"}
 _HITS_CONDITION = {"compare": {"ctx.payload.hits.total": {"not_eq": 0}}}
 
 
-def _aggregation_shape(agg: Aggregation | None, legacy: bool) -> _Shape:
+def _aggregation_shape(agg: Aggregation | None, legacy: bool, suffix: str) -> _Shape:
     if agg is None:
         return _Shape({}, _HITS_CONDITION, None)
     op = _COMPARE_OPS[agg.op]
@@ -232,11 +232,11 @@ def _aggregation_shape(agg: Aggregation | None, legacy: bool) -> _Shape:
         # `count() > N`: the number of hits itself.
         return _Shape({}, {"compare": {"ctx.payload.hits.total": {op: agg.threshold}}}, None)
     if legacy or (agg.function == "count" and agg.field is None):
-        return _sigmac_terms(agg, legacy)
-    return _metric_buckets(agg)
+        return _sigmac_terms(agg, legacy, suffix)
+    return _metric_buckets(agg, suffix)
 
 
-def _sigmac_terms(agg: Aggregation, legacy: bool) -> _Shape:
+def _sigmac_terms(agg: Aggregation, legacy: bool, suffix: str) -> _Shape:
     """sigmac's terms aggregations, compared on bucket 0.
 
     For ``count() by G`` this is right: the buckets are sorted by count, so bucket 0 passes
@@ -255,7 +255,7 @@ def _sigmac_terms(agg: Aggregation, legacy: bool) -> _Shape:
 
     def terms(field: str) -> dict[str, Any]:
         return {
-            "field": f"{field}.keyword",
+            "field": field + suffix,
             "size": 10,
             "order": {"_count": "desc" if descending else "asc"},
             **minimum,
@@ -289,11 +289,11 @@ def _sigmac_terms(agg: Aggregation, legacy: bool) -> _Shape:
     )
 
 
-def _metric_buckets(agg: Aggregation) -> _Shape:
+def _metric_buckets(agg: Aggregation, suffix: str) -> _Shape:
     """A metric per group (distinct count for ``count(F)``), and a condition over every bucket."""
     assert agg.field is not None
     if agg.function == "count":
-        metric = {"cardinality": {"field": f"{agg.field}.keyword"}}
+        metric = {"cardinality": {"field": agg.field + suffix}}
     else:
         metric = {agg.function: {"field": agg.field}}
     op = _COMPARE_OPS[agg.op]
@@ -304,7 +304,7 @@ def _metric_buckets(agg: Aggregation) -> _Shape:
             "Hits:\n{{ctx.payload.aggregations.agg.value}}\n",
         )
     order = "desc" if agg.op in (">", ">=", "==") else "asc"
-    terms = {"field": f"{agg.group_by}.keyword", "size": 10, "order": {"agg": order}}
+    terms = {"field": agg.group_by + suffix, "size": 10, "order": {"agg": order}}
     return _Shape(
         {"by": {"terms": terms, "aggs": {"agg": metric}}},
         {

@@ -67,6 +67,17 @@ KEY_CASES: list[tuple[str, str, Callable[[Environment], bool]]] = [
     ("mapping", SB + "mapping: {}\n", lambda e: e.pipeline is None and e.indices.default == ()),
     ("watch", SB + "watch: {}\n", lambda e: e.watch == WatchSettings()),
     ("description", SB + "description: Team sandbox\n", lambda e: e.description == "Team sandbox"),
+    ("prune", SB + "prune: false\n", lambda e: e.prune is False),
+    (
+        "respect_remote_active",
+        SB + "respect_remote_active: true\n",
+        lambda e: e.respect_remote_active is True,
+    ),
+    (
+        "mapping.keyword_suffix",
+        SB + "mapping:\n  keyword_suffix: ''\n",
+        lambda e: e.watch.keyword_suffix == "" and WatchSettings().keyword_suffix == ".keyword",
+    ),
     (
         "elasticsearch.hosts",
         "elasticsearch:\n  hosts: [https://a:9200, http://b:9200]\n",
