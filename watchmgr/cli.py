@@ -134,6 +134,7 @@ class _Job:
     settings_for: Callable[[Rule], WatchSettings | None]
     prepare: Callable[[Rule], Rule] | None
     environment: Environment | None
+    root: Path
 
 
 def _job(
@@ -151,17 +152,14 @@ def _job(
     if env is None:
         settings = replace(DEFAULT_SETTINGS, dialect=dialect, id_scheme=scheme, id_prefix=prefix)  # type: ignore[arg-type]
         chosen = list(paths) if paths else [root / "rules"]
-        return _Job(chosen, lambda _rule: settings, None, None)
+        return _Job(chosen, lambda _rule: settings, None, None, root)
     from watchmgr.config import load_environment
 
     environment = load_environment(root, env)
     output_warnings(environment.warnings)
 
-    def prepare(rule: Rule) -> Rule:
-        return environment.prepare(rule) if environment.selects(rule) else rule
-
     chosen = list(paths) if paths else list(environment.rule_paths())
-    return _Job(chosen, environment.settings_for, prepare, environment)
+    return _Job(chosen, environment.settings_for, environment.prepare, environment, root)
 
 
 def output_warnings(diagnostics: Iterable[Diagnostic]) -> None:
@@ -173,7 +171,7 @@ def output_warnings(diagnostics: Iterable[Diagnostic]) -> None:
 def _convert(job: _Job) -> Conversion:
     from watchmgr.convert import convert
 
-    result = convert(job.paths, job.settings_for, job.prepare)
+    result = convert(job.paths, job.settings_for, job.prepare, base=job.root)
     if job.environment is not None:
         unused = job.environment.unused_overrides(result.refs)
         result = replace_diagnostics(result, (*result.diagnostics, *unused))

@@ -240,9 +240,11 @@ class Environment:
     def prepare(self, rule: Rule) -> Rule:
         """A copy of `rule` with the environment's pipelines applied (`rule` itself is untouched).
 
-        Raises `RuleError` (at the rule) when a pipeline fails on it.
+        Raises `RuleError` (at the rule) when a pipeline fails on it. A rule the environment
+        does not select is returned as it is: its pipelines' failures are not this
+        environment's concern.
         """
-        if self.pipeline is None:
+        if self.pipeline is None or not self.selects(rule):
             return rule
         memo: dict[int, Any] = {}
         sigma_copy = copy.deepcopy(rule.sigma, memo)

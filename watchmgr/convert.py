@@ -60,15 +60,18 @@ def convert(
     settings_for: SettingsFor | None = None,
     prepare: Prepare | None = None,
     jobs: int | None = None,
+    base: Path | None = None,
 ) -> Conversion:
     """Load the rules under `paths` and render their watches.
 
     `settings_for` gives a rule's settings (None skips it; default: the seed's settings);
     `prepare` may return a changed copy of a rule first (an environment's pipelines); `jobs`
-    is the number of processes (default: one per core for large rule sets).
+    is the number of processes (default: one per core for large rule sets). Rule paths in
+    messages and watches are relative to `base` (default: the current directory) when below it.
     """
     files, diagnostics = discover(paths)
-    job = (settings_for or (lambda _rule: DEFAULT_SETTINGS), prepare, os.getcwd())
+    where = str(base.resolve()) if base is not None else os.getcwd()
+    job = (settings_for or (lambda _rule: DEFAULT_SETTINGS), prepare, where)
     results = _run(files, job, jobs)
     refs = tuple(ref for result in results for ref in result.refs)
     watches = _across_files(results, diagnostics)

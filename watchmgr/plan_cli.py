@@ -103,7 +103,7 @@ def _desired(env: Environment) -> list[Watch]:
 
     for warning in env.warnings:
         sys.stderr.write(f"{warning}\n")
-    result = convert(env.rule_paths(), env.settings_for, env.prepare)
+    result = convert(env.rule_paths(), env.settings_for, env.prepare, base=env.root)
     for diagnostic in result.diagnostics:
         sys.stderr.write(f"{diagnostic}\n")
     if result.errors:

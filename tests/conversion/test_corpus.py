@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from watchmgr.cli import app
+from watchmgr.sandbox.querystring import QueryStringError, parse_query_string
 
 #: What query_string cannot express, and nothing else, may stop a SigmaHQ rule.
 NAMED_FAILURES = (
@@ -38,3 +39,18 @@ def test_sigmahq_corpus_renders_with_named_errors_only(shared: Path) -> None:
         body = watch["body"]
         assert list(body)[:5] == ["metadata", "trigger", "input", "condition", "actions"]
         assert body["input"]["search"]["request"]["body"]["size"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("corpus", ["corpus/sigmahq", "conformance/sigmac-2020"])
+def test_every_query_is_valid_lucene_query_string_syntax(shared: Path, corpus: str) -> None:
+    # The sandbox's parser follows Lucene's classic grammar, as ES's query_string does.
+    result = CliRunner().invoke(app, ["render", str(shared / corpus)])
+    unparsable = []
+    for line in result.stdout.splitlines():
+        watch = json.loads(line)
+        try:
+            parse_query_string(watch["body"]["metadata"]["query"])
+        except QueryStringError as err:
+            unparsable.append(f"{watch['source']}: {err}")
+    assert unparsable == []

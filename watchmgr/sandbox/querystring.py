@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-_SPECIAL = set('+-!():^[]"{}~*?\\/&|')  # characters that end a bare term
+# Characters that end a bare term. A single `&` or `|` is a term character in Lucene's grammar;
+# only `&&` and `||` are operators.
+_SPECIAL = set('+-!():^[]"{}~*?\\/')
 _WS = " \t\r\n\u3000"
 
 
@@ -171,6 +173,10 @@ def _lex(text: str) -> list[_Tok]:
                 break
             buf.append(c)
             j += 1
+        if j == i:  # nothing this lexer knows starts here: never loop on it
+            raise QueryStringError(
+                f'Lexical error at line 1, column {col}.  Encountered: "{ch}" after : ""'
+            )
         word = "".join(buf)
         kind = {"AND": "AND", "OR": "OR", "NOT": "NOT", "TO": "TO"}.get(word, "TERM")
         if word == "*":
