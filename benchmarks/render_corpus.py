@@ -123,7 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = os.getloadavg()
     rows = [
         _bench_sigmac(sigmac_python, corpus, args.sigmac_config, args.runs),
-        _bench_watchmgr_render(watchmgr, corpus, args.runs),
+        _bench_watchmgr_render(watchmgr, corpus, args.runs, "serial"),
+        _bench_watchmgr_render(watchmgr, corpus, args.runs, "cold"),
+        _bench_watchmgr_render(watchmgr, corpus, args.runs, "warm"),
         _bench_command("watchmgr --help", [str(watchmgr), "--help"], args.runs),
         _bench_yaml_floor(files, args.runs),
     ]
@@ -216,9 +218,16 @@ def _bench_sigmac(python: Path, corpus: Path, config: str, runs: int) -> Row:
     )
 
 
-def _bench_watchmgr_render(watchmgr: Path, corpus: Path, runs: int) -> Row:
+def _bench_watchmgr_render(watchmgr: Path, corpus: Path, runs: int, mode: str = "warm") -> Row:
+    """`mode`: warm (the conversion cache filled by the check run), cold (no cache, one
+    process per core) or serial (no cache, one process)."""
     command = [str(watchmgr), "render", str(corpus), "--format", "ndjson"]
-    check = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = dict(os.environ)
+    if mode != "warm":
+        env["WATCHMGR_NO_CACHE"] = "1"
+    if mode == "serial":
+        env["WATCHMGR_JOBS"] = "1"
+    check = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     # Exit 1 is expected: a few corpus rules fail by design, one stderr line each.
     if check.returncode not in (0, 1) or not check.stdout:
         sys.exit(f"watchmgr render failed (exit {check.returncode}):\n{check.stderr[-2000:]}")
@@ -226,9 +235,9 @@ def _bench_watchmgr_render(watchmgr: Path, corpus: Path, runs: int) -> Row:
     messages = check.stderr.splitlines()
     warnings = sum(1 for line in messages if ": warning: " in line)
     return Row(
-        tool="watchmgr render",
+        tool=f"watchmgr render ({mode})",
         command=" ".join(command),
-        **_time_runs(lambda: _run_quiet(command), runs),
+        **_time_runs(lambda: _run_quiet(command, env), runs),
         watches=len(check.stdout.splitlines()),
         failed=len(messages) - warnings,
         notes={"exit_code": check.returncode, "warnings": warnings},
@@ -265,9 +274,11 @@ def _bench_yaml_floor(files: list[Path], runs: int) -> Row:
     )
 
 
-def _run_quiet(command: list[str]) -> None:
+def _run_quiet(command: list[str], env: dict[str, str] | None = None) -> None:
     # The exit code is deliberately ignored: the check runs above judged the output already.
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=env
+    )
 
 
 def _time_runs(run: Callable[[], None], runs: int) -> dict[str, list[float]]:

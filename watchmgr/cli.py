@@ -6,21 +6,21 @@ that ``watchmgr --help`` stays fast.
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from watchmgr import __version__, plan_cli
-from watchmgr.errors import Diagnostic, ExitCode, WatchmgrError
+from watchmgr.cli_errors import domain_errors, fail
+from watchmgr.errors import Diagnostic, ExitCode
 from watchmgr.sandbox.cli import sandbox_command
 
 if TYPE_CHECKING:
+    from watchmgr.cache import ConversionCache
     from watchmgr.config import Environment
     from watchmgr.convert import Conversion
     from watchmgr.rules import Rule
@@ -59,31 +59,6 @@ def main_options(
     """Deploy Sigma rules as Elasticsearch Watcher watches, per environment."""
 
 
-def _fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
-    sys.stderr.write(f"watchmgr: {message}\n")
-    raise typer.Exit(int(code))
-
-
-@contextmanager
-def _domain_errors() -> Iterator[None]:
-    """Turn domain errors into one line on stderr and an exit code; nothing else escapes."""
-    try:
-        yield
-    except WatchmgrError as err:
-        _fail(str(err))
-    except KeyboardInterrupt:
-        _fail("interrupted", ExitCode.ERROR)
-    except (typer.Exit, typer.Abort, SystemExit):
-        raise
-    except Exception as err:  # a bug: say so in one line, the traceback only on request
-        if os.environ.get("WATCHMGR_DEBUG"):
-            raise
-        _fail(
-            f"internal error: {type(err).__name__}: {err} "
-            "(please report it; WATCHMGR_DEBUG=1 shows the traceback)"
-        )
-
-
 PathsArg = Annotated[
     list[Path] | None,
     typer.Argument(
@@ -92,20 +67,32 @@ PathsArg = Annotated[
     ),
 ]
 DialectOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
+        show_default="sigmac",
         help="Query dialect: 'sigmac' (sigmac 2020's text with its mistakes put right) or "
         "'sigmac-2020' (byte for byte, mistakes included, to adopt watches sigmac deployed).",
     ),
 ]
 IdSchemeOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--id-scheme",
+        show_default="title",
         help="Watch ids from the rule 'title' (sigmac's scheme) or its Sigma 'sigma-id'.",
     ),
 ]
-IdPrefixOpt = Annotated[str, typer.Option("--id-prefix", help="Text put before every watch id.")]
+IdPrefixOpt = Annotated[
+    str | None,
+    typer.Option("--id-prefix", help="Text put before every watch id.", show_default=False),
+]
+CacheOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Reuse what earlier runs converted (.watchmgr/cache/; a file, setting or version "
+        "change converts again). Also off with WATCHMGR_NO_CACHE=1.",
+    ),
+]
 
 
 RootOpt = Annotated[
@@ -135,31 +122,55 @@ class _Job:
     prepare: Callable[[Rule], Rule] | None
     environment: Environment | None
     root: Path
+    cache: ConversionCache | None
 
 
 def _job(
-    paths: list[Path] | None, root: Path, env: str | None, dialect: str, scheme: str, prefix: str
+    paths: list[Path] | None,
+    root: Path,
+    env: str | None,
+    dialect: str | None,
+    scheme: str | None,
+    prefix: str | None,
+    use_cache: bool,
 ) -> _Job:
+    """The conversion the options ask for. Options given on the command line override the
+    environment's (or the seed's) watch settings."""
     from dataclasses import replace
 
+    from watchmgr.cache import cache_for
     from watchmgr.query import DIALECTS
     from watchmgr.settings import DEFAULT_SETTINGS
 
-    if dialect not in DIALECTS:
-        _fail(f"unknown dialect {dialect!r} (use one of: {', '.join(DIALECTS)})", ExitCode.USAGE)
-    if scheme not in ("title", "sigma-id"):
-        _fail(f"unknown id scheme {scheme!r} (use 'title' or 'sigma-id')", ExitCode.USAGE)
+    if dialect is not None and dialect not in DIALECTS:
+        fail(f"unknown dialect {dialect!r} (use one of: {', '.join(DIALECTS)})", ExitCode.USAGE)
+    if scheme is not None and scheme not in ("title", "sigma-id"):
+        fail(f"unknown id scheme {scheme!r} (use 'title' or 'sigma-id')", ExitCode.USAGE)
+    given: dict[str, Any] = {
+        k: v
+        for k, v in (("dialect", dialect), ("id_scheme", scheme), ("id_prefix", prefix))
+        if v is not None
+    }
+
+    def adjusted(settings: WatchSettings | None) -> WatchSettings | None:
+        return replace(settings, **given) if settings is not None and given else settings
+
     if env is None:
-        settings = replace(DEFAULT_SETTINGS, dialect=dialect, id_scheme=scheme, id_prefix=prefix)  # type: ignore[arg-type]
+        settings = adjusted(DEFAULT_SETTINGS)
         chosen = list(paths) if paths else [root / "rules"]
-        return _Job(chosen, lambda _rule: settings, None, None, root)
+        cache = cache_for(root, repr(settings)) if use_cache else None
+        return _Job(chosen, lambda _rule: settings, None, None, root, cache)
     from watchmgr.config import load_environment
 
     environment = load_environment(root, env)
     output_warnings(environment.warnings)
-
     chosen = list(paths) if paths else list(environment.rule_paths())
-    return _Job(chosen, environment.settings_for, environment.prepare, environment, root)
+    cache = cache_for(root, f"{environment.fingerprint()} {given}") if use_cache else None
+
+    def settings_for(rule: Rule) -> WatchSettings | None:
+        return adjusted(environment.settings_for(rule))
+
+    return _Job(chosen, settings_for, environment.prepare, environment, root, cache)
 
 
 def output_warnings(diagnostics: Iterable[Diagnostic]) -> None:
@@ -171,7 +182,7 @@ def output_warnings(diagnostics: Iterable[Diagnostic]) -> None:
 def _convert(job: _Job) -> Conversion:
     from watchmgr.convert import convert
 
-    result = convert(job.paths, job.settings_for, job.prepare, base=job.root)
+    result = convert(job.paths, job.settings_for, job.prepare, base=job.root, cache=job.cache)
     if job.environment is not None:
         unused = job.environment.unused_overrides(result.refs)
         result = replace_diagnostics(result, (*result.diagnostics, *unused))
@@ -201,10 +212,11 @@ def render(
         Path | None,
         typer.Option(help="Write one <id>.json body per watch into this directory instead."),
     ] = None,
-    dialect: DialectOpt = "sigmac",
-    id_scheme: IdSchemeOpt = "title",
-    id_prefix: IdPrefixOpt = "",
+    dialect: DialectOpt = None,
+    id_scheme: IdSchemeOpt = None,
+    id_prefix: IdPrefixOpt = None,
     root: RootOpt = Path("."),
+    cache: CacheOpt = True,
 ) -> None:
     """Convert Sigma rules into Watcher watches and print them.
 
@@ -214,9 +226,9 @@ def render(
     from watchmgr import output
 
     if fmt not in output.FORMATS:
-        _fail(f"unknown format {fmt!r} (use one of: {', '.join(output.FORMATS)})", ExitCode.USAGE)
-    with _domain_errors():
-        result = _convert(_job(paths, root, env, dialect, id_scheme, id_prefix))
+        fail(f"unknown format {fmt!r} (use one of: {', '.join(output.FORMATS)})", ExitCode.USAGE)
+    with domain_errors():
+        result = _convert(_job(paths, root, env, dialect, id_scheme, id_prefix, cache))
         output.write_diagnostics(result.diagnostics, sys.stderr)
         if out is not None:
             written = output.write_watch_files(result.watches, out)
@@ -231,16 +243,17 @@ def render(
 def validate(
     paths: PathsArg = None,
     env: EnvOpt = None,
-    dialect: DialectOpt = "sigmac",
-    id_scheme: IdSchemeOpt = "title",
-    id_prefix: IdPrefixOpt = "",
+    dialect: DialectOpt = None,
+    id_scheme: IdSchemeOpt = None,
+    id_prefix: IdPrefixOpt = None,
     root: RootOpt = Path("."),
+    cache: CacheOpt = True,
 ) -> None:
     """Check Sigma rules: print every error and warning, exit 1 if there is any error."""
     from watchmgr import output
 
-    with _domain_errors():
-        result = _convert(_job(paths, root, env, dialect, id_scheme, id_prefix))
+    with domain_errors():
+        result = _convert(_job(paths, root, env, dialect, id_scheme, id_prefix, cache))
         output.write_diagnostics(result.diagnostics, sys.stderr)
     sys.stderr.write(
         f"{result.rules} rules, {len(result.watches)} watches, "
@@ -255,10 +268,10 @@ def environments(root: RootOpt = Path(".")) -> None:
     """List the environments (environments/*.yaml) and where each one deploys."""
     from watchmgr.config import list_environments
 
-    with _domain_errors():
+    with domain_errors():
         found = list_environments(root)
     if not found:
-        _fail(f"no environments in {root / 'environments'} (add a <name>.yaml there)")
+        fail(f"no environments in {root / 'environments'} (add a <name>.yaml there)")
     width = max(len(info.name) for info in found)
     for info in found:
         sys.stdout.write(f"{info.name:<{width}}  {info.target}\n")
@@ -282,7 +295,7 @@ def config_show(
     """
     from watchmgr.config import dump_yaml, load_environment, resolved_config
 
-    with _domain_errors():
+    with domain_errors():
         environment = load_environment(root, env)
         output_warnings(environment.warnings)
         sys.stdout.write(dump_yaml(resolved_config(environment, debug=debug)))

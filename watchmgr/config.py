@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -269,6 +270,19 @@ class Environment:
             except RuleError as err:
                 problems.append(Diagnostic(err.location or rule.location, err.message))
         return tuple(prepared), tuple(problems)
+
+    def fingerprint(self) -> str:
+        """A digest of everything in the environment that shapes its watches.
+
+        For the conversion cache: the validated settings (the repr of this frozen object, which
+        holds no secret values) and the bytes of the pipeline files in the repository.
+        """
+        digest = hashlib.sha256(repr(self).encode())
+        for spec in self.pipelines:
+            candidate = self.root / spec
+            if candidate.is_file():
+                digest.update(candidate.read_bytes())
+        return digest.hexdigest()
 
     def unused_overrides(
         self, rules: Iterable[Rule | tuple[str, str | None]]

@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from watchmgr.errors import Diagnostic, RuleError, SourceLocation
+from watchmgr.cache import ConversionCache, FileResult
+from watchmgr.errors import Diagnostic, RuleError, SourceLocation, of_severity
 from watchmgr.rules import Rule, discover, display_path, load_text
 from watchmgr.settings import DEFAULT_SETTINGS, WatchSettings
-from watchmgr.watch import Watch, render_rules
+from watchmgr.watch import Watch, collision, render_rules
 
 SettingsFor = Callable[[Rule], WatchSettings | None]
 Prepare = Callable[[Rule], Rule]
@@ -38,21 +39,11 @@ class Conversion:
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == "error")
+        return of_severity(self.diagnostics, "error")
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == "warning")
-
-
-@dataclass(frozen=True, slots=True)
-class _FileResult:
-    path: str
-    refs: tuple[tuple[str, str | None], ...]
-    #: (Sigma id, first line of the rule, line of its `id:`) of each rule that has an id
-    rule_ids: tuple[tuple[str, int, int], ...]
-    watches: tuple[Watch, ...]
-    diagnostics: tuple[Diagnostic, ...]
+        return of_severity(self.diagnostics, "warning")
 
 
 def convert(
@@ -61,6 +52,7 @@ def convert(
     prepare: Prepare | None = None,
     jobs: int | None = None,
     base: Path | None = None,
+    cache: ConversionCache | None = None,
 ) -> Conversion:
     """Load the rules under `paths` and render their watches.
 
@@ -68,11 +60,12 @@ def convert(
     `prepare` may return a changed copy of a rule first (an environment's pipelines); `jobs`
     is the number of processes (default: one per core for large rule sets). Rule paths in
     messages and watches are relative to `base` (default: the current directory) when below it.
+    With a `cache`, files converted before with the same settings are not converted again.
     """
     files, diagnostics = discover(paths)
     where = str(base.resolve()) if base is not None else os.getcwd()
     job = (settings_for or (lambda _rule: DEFAULT_SETTINGS), prepare, where)
-    results = _run(files, job, jobs)
+    results = _cached_run(files, job, jobs, cache)
     refs = tuple(ref for result in results for ref in result.refs)
     watches = _across_files(results, diagnostics)
     diagnostics.sort(key=lambda d: (d.location.path, d.location.line or 0, d.message))
@@ -81,39 +74,71 @@ def convert(
 
 
 _Job = tuple[SettingsFor, Prepare | None, str]
+
+
+def _cached_run(
+    files: Sequence[Path], job: _Job, jobs: int | None, cache: ConversionCache | None
+) -> list[FileResult]:
+    if cache is None:
+        return _run(files, job, jobs)
+    found: list[FileResult | None] = []
+    keys: dict[int, str] = {}
+    for index, path in enumerate(files):
+        try:
+            key = cache.key(display_path(path, job[2]), path.read_bytes())
+        except OSError:
+            found.append(None)  # converting it reports the problem
+            continue
+        hit = cache.get(key)
+        found.append(hit)
+        if hit is None:
+            keys[index] = key
+    missing = [i for i, result in enumerate(found) if result is None]
+    for index, result in zip(missing, _run([files[i] for i in missing], job, jobs), strict=True):
+        found[index] = result
+        if index in keys:
+            cache.put(keys[index], result)
+    return [r for r in found if r is not None]
+
+
 _JOB: _Job | None = None  # what forked workers convert with
 
 
-def _run(files: Sequence[Path], job: _Job, jobs: int | None) -> list[_FileResult]:
+def _run(files: Sequence[Path], job: _Job, jobs: int | None) -> list[FileResult]:
+    if jobs is None and os.environ.get("WATCHMGR_JOBS", "").isdigit():
+        jobs = int(os.environ["WATCHMGR_JOBS"])
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if len(files) < PARALLEL_FROM and jobs is None:
         workers = 1
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [_convert_file(path, job) for path in files]
+    # Import pySigma once here, so that the forked workers share it instead of each paying.
+    import sigma.conditions
+    import sigma.rule  # noqa: F401
+
     global _JOB
     _JOB = job
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(
-                _convert_in_worker, files, chunksize=max(1, len(files) // (workers * 8))
-            )
+            # Small chunks keep every core busy to the end: rule files vary a lot in cost.
+            return pool.map(_convert_in_worker, files, chunksize=16)
     finally:
         _JOB = None
 
 
-def _convert_in_worker(path: Path) -> _FileResult:
+def _convert_in_worker(path: Path) -> FileResult:
     assert _JOB is not None
     return _convert_file(path, _JOB)
 
 
-def _convert_file(path: Path, job: _Job) -> _FileResult:
+def _convert_file(path: Path, job: _Job) -> FileResult:
     settings_for, prepare, cwd = job
     shown = display_path(path, cwd)
     try:
         data = path.read_bytes()
     except OSError as err:
         problem = Diagnostic(SourceLocation(shown), f"cannot read: {err.strerror}")
-        return _FileResult(shown, (), (), (), (problem,))
+        return FileResult(shown, (), (), (), (problem,))
     loaded, diagnostics = load_text(data, shown)
     rules: list[Rule] = []
     for rule in loaded:
@@ -128,12 +153,12 @@ def _convert_file(path: Path, job: _Job) -> _FileResult:
         if r.sigma_id and r.raw.get("action") is None
     )
     refs = tuple((r.path, r.sigma_id) for r in loaded)
-    return _FileResult(
+    return FileResult(
         shown, refs, rule_ids, rendered.watches, (*diagnostics, *rendered.diagnostics)
     )
 
 
-def _across_files(results: Sequence[_FileResult], diagnostics: list[Diagnostic]) -> list[Watch]:
+def _across_files(results: Sequence[FileResult], diagnostics: list[Diagnostic]) -> list[Watch]:
     """Keep the first file's rule for each Sigma id and the first rule's watch for each id."""
     first_rule: dict[str, SourceLocation] = {}
     by_id: dict[str, Watch] = {}
@@ -156,13 +181,7 @@ def _across_files(results: Sequence[_FileResult], diagnostics: list[Diagnostic])
                 continue
             other = by_id.get(watch.id)
             if other is not None:
-                diagnostics.append(
-                    Diagnostic(
-                        watch.location,
-                        f"watch id {watch.id!r} is also made by {other.location}; "
-                        "change one rule's title or use the 'sigma-id' id scheme",
-                    )
-                )
+                diagnostics.append(collision(watch, other))
                 continue
             by_id[watch.id] = watch
     return list(by_id.values())

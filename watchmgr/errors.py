@@ -7,6 +7,7 @@ line on stderr and an exit code. A traceback reaching the user is a bug.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,3 +80,8 @@ class Diagnostic:
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
         return f"{self.location}: {prefix}{self.message}"
+
+
+def of_severity(diagnostics: Iterable[Diagnostic], severity: str) -> tuple[Diagnostic, ...]:
+    """The diagnostics of one severity ("error" or "warning"), in their order."""
+    return tuple(d for d in diagnostics if d.severity == severity)

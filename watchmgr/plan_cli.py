@@ -15,14 +15,14 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperCommand
 
+from watchmgr.cli_errors import domain_errors, fail
 from watchmgr.errors import ExitCode, WatchmgrError
 
 if TYPE_CHECKING:
@@ -63,31 +63,6 @@ class DetailedExitCodeCommand(TyperCommand):
             raise
 
 
-def _fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
-    sys.stderr.write(f"watchmgr: {message}\n")
-    raise typer.Exit(int(code))
-
-
-@contextmanager
-def _domain_errors() -> Iterator[None]:
-    """Turn domain errors into one line on stderr and exit 1; nothing else escapes."""
-    try:
-        yield
-    except WatchmgrError as err:
-        _fail(str(err))
-    except KeyboardInterrupt:
-        _fail("interrupted")
-    except (typer.Exit, typer.Abort, SystemExit):
-        raise
-    except Exception as err:
-        if os.environ.get("WATCHMGR_DEBUG"):
-            raise
-        _fail(
-            f"internal error: {type(err).__name__}: {err} "
-            "(please report it; WATCHMGR_DEBUG=1 shows the traceback)"
-        )
-
-
 def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
@@ -98,12 +73,14 @@ def _console(stderr: bool = False) -> Console:
 
 def _desired(env: Environment) -> list[Watch]:
     """The environment's watches, owned; conversion problems are printed, errors refuse."""
+    from watchmgr.cache import cache_for
     from watchmgr.convert import convert
     from watchmgr.plan import with_owner
 
     for warning in env.warnings:
         sys.stderr.write(f"{warning}\n")
-    result = convert(env.rule_paths(), env.settings_for, env.prepare, base=env.root)
+    cache = cache_for(env.root, env.fingerprint())
+    result = convert(env.rule_paths(), env.settings_for, env.prepare, base=env.root, cache=cache)
     for diagnostic in result.diagnostics:
         sys.stderr.write(f"{diagnostic}\n")
     if result.errors:
@@ -197,7 +174,7 @@ def plan_command(
     """
     usage = ExitCode.USAGE_DETAILED if detailed_exitcode else ExitCode.USAGE
     if fmt not in PLAN_FORMATS:
-        _fail(f"unknown format {fmt!r} (use one of: {', '.join(PLAN_FORMATS)})", usage)
+        fail(f"unknown format {fmt!r} (use one of: {', '.join(PLAN_FORMATS)})", usage)
     from watchmgr import plan_output
     from watchmgr.cluster import connect
     from watchmgr.config import list_environments, load_environment
@@ -205,7 +182,7 @@ def plan_command(
     names = list(dict.fromkeys(envs)) if envs else None
     failed = False
     plans: list[Plan] = []
-    with _domain_errors():
+    with domain_errors():
         if names is None:
             names = [info.name for info in list_environments(root)]
             if not names:
@@ -218,7 +195,7 @@ def plan_command(
         except WatchmgrError as err:
             sys.stderr.write(f"watchmgr: {err}\n")
             failed = True
-    with _domain_errors():
+    with domain_errors():
         if fmt == "json":
             sys.stdout.write(plan_output.render_json(plans))
         elif fmt == "markdown":
@@ -290,9 +267,9 @@ def apply_command(
     environment, rule or cluster problem; 2 usage error.
     """
     if parallelism < 1:
-        _fail(f"--parallelism must be at least 1, not {parallelism}", ExitCode.USAGE)
+        fail(f"--parallelism must be at least 1, not {parallelism}", ExitCode.USAGE)
     if not yes and not sys.stdin.isatty():
-        _fail(
+        fail(
             "apply asks before writing and stdin is not a terminal; pass --yes to apply "
             "without asking",
             ExitCode.USAGE,
@@ -303,7 +280,7 @@ def apply_command(
     from watchmgr.config import load_environment
     from watchmgr.plan import check_mass_delete, plan_from_document, with_adoptions
 
-    with _domain_errors():
+    with domain_errors():
         env = load_environment(root, env_name)
         saved = None
         if planfile is not None:
@@ -332,7 +309,7 @@ def apply_command(
             if not yes and not typer.confirm(
                 f"Apply these changes to environment {env.name!r}?", err=True
             ):
-                _fail("apply cancelled; nothing was changed")
+                fail("apply cancelled; nothing was changed")
             report = _run(apply_plan, cluster, plan, parallelism, saved is not None)
         plan_output.render_report(report, out)
     if not report.ok:

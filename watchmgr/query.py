@@ -251,12 +251,7 @@ class _Builder:
         self.not_parens: list[bool] = []
 
     def condition(self, condition: RuleCondition) -> Node:
-        try:
-            parsed = self.rule.sigma.detection.parsed_condition[condition.index].parse(
-                postprocess=False
-            )
-        except Exception as err:  # pySigma's condition errors, with the rule's line
-            raise rule_error(err, self.rule.locate) from err
+        parsed = _parse_tree(self.rule, condition.index)
         # pySigma's tree does not keep parentheses, and below a NOT they shape sigmac's text:
         # whether each `not` (in text order, which is the tree's left-to-right order) was
         # followed by one.
@@ -443,6 +438,25 @@ class _Builder:
                     self.rule.locate(rf"%{re.escape(part.name)}%|\|expand"),
                 )
         return Text(tuple(parts))
+
+
+#: Parse trees by condition text. The builder only reads them, and rule sets repeat a few
+#: conditions thousands of times ("selection", "selection and not filter"), so each text is
+#: parsed (and copied by pySigma) once per process.
+_PARSED: dict[str, Any] = {}
+
+
+def _parse_tree(rule: Rule, index: int) -> Any:
+    condition = rule.sigma.detection.parsed_condition[index]
+    tree = _PARSED.get(condition.condition)
+    if tree is None:
+        try:
+            tree = condition.parse(postprocess=False)
+        except Exception as err:  # pySigma's condition errors, with the rule's line
+            raise rule_error(err, rule.locate) from err
+        if len(_PARSED) < 4096:
+            _PARSED[condition.condition] = tree
+    return tree
 
 
 _NOT_TOKEN = re.compile(r"\bnot\b\s*(\()?", re.IGNORECASE)

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from watchmgr.errors import Diagnostic, RuleError, SourceLocation
+from watchmgr.errors import Diagnostic, RuleError, SourceLocation, of_severity
 from watchmgr.merge import deep_merge
 
 RULE_SUFFIXES = (".yml", ".yaml")
@@ -151,11 +151,11 @@ class LoadResult:
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == "error")
+        return of_severity(self.diagnostics, "error")
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == "warning")
+        return of_severity(self.diagnostics, "warning")
 
 
 def find_line(lines: Sequence[str], start: int, pattern: str) -> int | None:
@@ -334,7 +334,7 @@ def _apply_actions(
                     )
                 )
 
-            merged = deep_merge(body, template, replaced)
+            merged = deep_merge(body, template, replaced) if template else body
         else:
             diagnostics.append(
                 Diagnostic(

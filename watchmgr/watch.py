@@ -153,18 +153,21 @@ def render_rules(
         for watch in built:
             other = watches.get(watch.id)
             if other is not None:
-                diagnostics.append(
-                    Diagnostic(
-                        watch.location,
-                        f"watch id {watch.id!r} is also made by {other.location}; "
-                        "change one rule's title or use the 'sigma-id' id scheme",
-                    )
-                )
+                diagnostics.append(collision(watch, other))
                 continue
             watches[watch.id] = watch
     return RenderResult(
         watches=tuple(sorted(watches.values(), key=lambda w: w.id)),
         diagnostics=tuple(diagnostics),
+    )
+
+
+def collision(watch: Watch, other: Watch) -> Diagnostic:
+    """The error for `watch`, whose id `other` (from another rule) has already taken."""
+    return Diagnostic(
+        watch.location,
+        f"watch id {watch.id!r} is also made by {other.location}; "
+        "change one rule's title or use the 'sigma-id' id scheme",
     )
 
 
