@@ -302,7 +302,7 @@ def _cpu_now() -> float:
 def _print_table(rows: list[Row]) -> None:
     sigmac = rows[0].median
     header = (
-        f"{'tool':<18} {'median s':>9} {'min s':>8} {'max s':>8} {'x sigmac':>9} {'cpu s':>8}"
+        f"{'tool':<26} {'median s':>9} {'min s':>8} {'max s':>8} {'x sigmac':>9} {'cpu s':>8}"
         "  counts"
     )
     print(header)
@@ -315,7 +315,7 @@ def _print_table(rows: list[Row]) -> None:
             met = "met" if row.median <= HELP_TARGET_S else "MISSED"
             counts = f"target <= {HELP_TARGET_S} s: {met}"
         print(
-            f"{row.tool:<18} {row.median:>9.3f} {min(row.seconds):>8.3f} {max(row.seconds):>8.3f}"
+            f"{row.tool:<26} {row.median:>9.3f} {min(row.seconds):>8.3f} {max(row.seconds):>8.3f}"
             f" {row.median / sigmac:>9.3f} {row.cpu_median:>8.3f}  {counts}"
         )
 
