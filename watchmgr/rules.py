@@ -198,7 +198,10 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]
 
 
 def load_paths(paths: Iterable[str | Path]) -> LoadResult:
-    """Load every rule file under `paths`; failures become diagnostics, never exceptions."""
+    """Load every rule file under `paths`; failures become diagnostics, never exceptions.
+
+    Checks across files (a Sigma id used twice, colliding watch ids) are `convert`'s.
+    """
     files, diagnostics = discover(paths)
     rules: list[Rule] = []
     for path in files:
@@ -212,8 +215,6 @@ def load_paths(paths: Iterable[str | Path]) -> LoadResult:
         file_rules, file_diags = load_text(data, display_path(path))
         rules.extend(file_rules)
         diagnostics.extend(file_diags)
-    rules, duplicates = _drop_duplicate_ids(rules)
-    diagnostics.extend(duplicates)
     return LoadResult(tuple(rules), tuple(diagnostics))
 
 
@@ -525,28 +526,3 @@ def _list_valued(rule: Any, detection: dict[str, Any]) -> frozenset[int]:
     for name, sigma_detection in rule.detection.detections.items():
         walk(sigma_detection, detection.get(name))
     return frozenset(marked)
-
-
-def _drop_duplicate_ids(rules: list[Rule]) -> tuple[list[Rule], list[Diagnostic]]:
-    """Rules whose Sigma id another file already used fail, naming both files."""
-    first: dict[str, Rule] = {}
-    kept: list[Rule] = []
-    problems: list[Diagnostic] = []
-    for rule in rules:
-        rule_id = rule.sigma_id
-        if rule_id is None or rule.raw.get("action") is not None:
-            kept.append(rule)
-            continue
-        earlier = first.get(rule_id)
-        if earlier is not None and earlier.path != rule.path:
-            problems.append(
-                Diagnostic(
-                    rule.locate(r"^id:"),
-                    f"duplicate rule id {rule_id} (also in {earlier.location}); "
-                    "give one of the rules a new id",
-                )
-            )
-            continue
-        first.setdefault(rule_id, rule)
-        kept.append(rule)
-    return kept, problems
