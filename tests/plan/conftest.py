@@ -23,3 +23,10 @@ def es_client(shared_sandbox: Sandbox) -> Any:
     from elasticsearch import Elasticsearch
 
     return Elasticsearch(shared_sandbox.url)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A fresh sandbox per test, for tests that count writes or change its state."""
+    with Sandbox(SandboxConfig(es_version=ES_VERSION)) as sb:
+        yield sb

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.plan.conftest import ES_VERSION
 from tests.plan.support import Repo, show, successful_writes
 from watchmgr.errors import ExitCode
-from watchmgr.sandbox import ApiKey, Sandbox, SandboxConfig, Security
+from watchmgr.sandbox import ApiKey, Sandbox, Security
 
 MONITOR = ApiKey("mon", "monkey", frozenset({"monitor_watcher"}))
 MANAGE = ApiKey("man", "mankey", frozenset({"manage_watcher"}))
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(SandboxConfig(es_version=ES_VERSION)) as sb:
-        yield sb
 
 
 @pytest.fixture

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
 
-from tests.plan.conftest import ES_VERSION
 from tests.plan.support import Repo, rule_yaml, show, successful_writes
-from watchmgr.sandbox import Sandbox, SandboxConfig
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(SandboxConfig(es_version=ES_VERSION)) as sb:
-        yield sb
+from watchmgr.sandbox import Sandbox
 
 
 @pytest.fixture
