@@ -180,19 +180,16 @@ def output_warnings(diagnostics: Iterable[Diagnostic]) -> None:
 
 
 def _convert(job: _Job) -> Conversion:
+    from dataclasses import replace
+
     from watchmgr.convert import convert
 
     result = convert(job.paths, job.settings_for, job.prepare, base=job.root, cache=job.cache)
     if job.environment is not None:
+        # An override that matches no rule is most likely a typo in its id or glob.
         unused = job.environment.unused_overrides(result.refs)
-        result = replace_diagnostics(result, (*result.diagnostics, *unused))
+        result = replace(result, diagnostics=(*result.diagnostics, *unused))
     return result
-
-
-def replace_diagnostics(result: Conversion, diagnostics: Iterable[Diagnostic]) -> Conversion:
-    from dataclasses import replace
-
-    return replace(result, diagnostics=tuple(diagnostics))
 
 
 @app.command()
