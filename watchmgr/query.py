@@ -8,10 +8,11 @@ choice between ``F.keyword`` with bare wildcards and ``F`` with a quoted phrase.
 cannot say either, so this module rebuilds sigmac's tree from pySigma's parsed rule (pySigma does
 all the parsing, modifiers and pipelines), runs the same optimizations and prints it.
 
-Where the 2020 output was wrong, this dialect is right instead (each case is in the README's
-deviation table): ``<``/``>`` are kept instead of deleted, a literal backslash before a
-modifier-added ``*`` stays a backslash, a lone keyword is searched on ``\\*.keyword`` like a
-keyword list, and regular expressions are translated to Lucene syntax on the keyword field.
+Where the 2020 output was wrong, the ``sigmac`` dialect is right instead (each case is in the
+README's deviation table): ``<``/``>`` are kept instead of deleted, a literal backslash before a
+modifier-added ``*`` stays a backslash, a lone keyword with wildcards that 2020 quoted is
+searched on ``\\*.keyword`` like a keyword list, and regular expressions are translated to
+Lucene syntax on the keyword field. The ``sigmac-2020`` dialect keeps the mistakes.
 """
 
 from __future__ import annotations
