@@ -3,7 +3,8 @@
 Rows, each the median of --runs wall-clock runs (time.perf_counter around subprocess.run):
 
   sigmac 0.23.1      one process: the xpack-watcher backend over every corpus file
-  watchmgr render    one process: `watchmgr render CORPUS --format ndjson`
+  watchmgr render    `watchmgr render CORPUS --format ndjson` three ways: serial (one process,
+                     no cache), cold (a worker per core, no cache), warm (cache filled)
   watchmgr --help    start-up cost alone (target <= 0.35 s)
   yaml CSafeLoader   in this process: libyaml loading every corpus file, a floor reference
 
