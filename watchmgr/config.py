@@ -861,24 +861,31 @@ def _interval(ctx: _Ctx, key: Key, value: Any) -> str:
 
 
 def _time_value(ctx: _Ctx, key: Key, value: Any) -> str:
-    if not isinstance(value, str) or not _TIME_VALUE.match(value):
-        shown = repr(value) if isinstance(value, str) else _kind(value)
-        raise ctx.error(
-            key,
-            f"{_dotted(key)} {shown} is not a duration: a number and one of the units "
-            "ms, s, m, h, d, w (like 1h)",
-        )
-    return value
+    return _matching(
+        ctx,
+        key,
+        value,
+        _TIME_VALUE,
+        "is not a duration: a number and one of the units ms, s, m, h, d, w (like 1h)",
+    )
 
 
 def _date_math(ctx: _Ctx, key: Key, value: Any) -> str:
-    if not isinstance(value, str) or not _DATE_MATH.match(value):
+    return _matching(
+        ctx,
+        key,
+        value,
+        _DATE_MATH,
+        "is not Elasticsearch date math like 'now-30m/m' "
+        "(now, minus a whole number and a unit y M w d h m s, optional /unit rounding)",
+    )
+
+
+def _matching(ctx: _Ctx, key: Key, value: Any, pattern: re.Pattern[str], problem: str) -> str:
+    """`value` if it is text that `pattern` matches, else an error saying it `problem`."""
+    if not isinstance(value, str) or not pattern.match(value):
         shown = repr(value) if isinstance(value, str) else _kind(value)
-        raise ctx.error(
-            key,
-            f"{_dotted(key)} {shown} is not Elasticsearch date math like 'now-30m/m' "
-            "(now, minus a whole number and a unit y M w d h m s, optional /unit rounding)",
-        )
+        raise ctx.error(key, f"{_dotted(key)} {shown} {problem}")
     return value
 
 

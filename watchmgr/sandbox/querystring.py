@@ -90,6 +90,18 @@ def _unexpected(tok: _Tok) -> QueryStringError:
     return QueryStringError(f"Encountered {_describe(tok)} at line 1, column {tok.column}.")
 
 
+def _closing(text: str, start: int) -> int:
+    """The index of the delimiter that closes the phrase or regex opened at `start`."""
+    j, n = start + 1, len(text)
+    while j < n and text[j] != text[start]:
+        j += 2 if text[j] == "\\" else 1
+    if j >= n:
+        raise QueryStringError(
+            f'Lexical error at line 1, column {n + 1}.  Encountered: <EOF> after : "{text[start:]}"'
+        )
+    return j
+
+
 def _lex(text: str) -> list[_Tok]:
     toks: list[_Tok] = []
     i, n = 0, len(text)
@@ -121,28 +133,9 @@ def _lex(text: str) -> list[_Tok]:
             toks.append(_Tok(simple[ch], ch, col))
             i += 1
             continue
-        if ch == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            if j >= n:
-                raise QueryStringError(
-                    f"Lexical error at line 1, column {n + 1}.  Encountered: <EOF> after : "
-                    f'"{text[i:]}"'
-                )
-            toks.append(_Tok("PHRASE", text[i + 1 : j], col))
-            i = j + 1
-            continue
-        if ch == "/":
-            j = i + 1
-            while j < n and text[j] != "/":
-                j += 2 if text[j] == "\\" else 1
-            if j >= n:
-                raise QueryStringError(
-                    f"Lexical error at line 1, column {n + 1}.  Encountered: <EOF> after : "
-                    f'"{text[i:]}"'
-                )
-            toks.append(_Tok("REGEX", text[i + 1 : j], col))
+        if ch in ('"', "/"):
+            j = _closing(text, i)
+            toks.append(_Tok("PHRASE" if ch == '"' else "REGEX", text[i + 1 : j], col))
             i = j + 1
             continue
         if ch == "~":
