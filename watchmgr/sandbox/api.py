@@ -107,6 +107,9 @@ def route(
                 monitor,
             )
         )
+        # Literal path segments win over placeholders (`/_watcher/watch/_execute` is not an
+        # id): fewest placeholders first, in registration order otherwise (a stable sort).
+        _ROUTES.sort(key=lambda r: r.pattern.groups)
         return handler
 
     return register
@@ -279,8 +282,7 @@ class Api:
 
     def _route(self, request: Request) -> tuple[Route, dict[str, str]]:
         allowed: set[str] = set()
-        # Literal path segments win over placeholders (`/_watcher/watch/_execute` is not an id).
-        for candidate in sorted(_ROUTES, key=lambda r: r.pattern.pattern.count("(?P")):
+        for candidate in _ROUTES:  # most specific first (see `route`)
             match = candidate.pattern.match(request.path)
             if match is None:
                 continue
