@@ -545,6 +545,28 @@ def test_latency_is_per_request_and_parallel(sandbox: Sandbox) -> None:
     assert parallel < 0.05 * 16 / 8 * 1.6, parallel  # overlapped, not serialized
 
 
+
+def test_latency_is_a_deadline_that_includes_the_sandbox_own_work(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cluster's latency includes its processing: a request that takes the sandbox 100 ms to
+    # handle, under 150 ms of latency, answers after about 150 ms, not 250 ms.
+    handle = sandbox.api.handle
+
+    def slow(request: Any) -> Any:
+        time.sleep(0.1)
+        return handle(request)
+
+    monkeypatch.setattr(sandbox.api, "handle", slow)
+    sandbox.set_faults(Faults(latency_ms=150))
+    with Elasticsearch(sandbox.url, max_retries=0) as es:
+        es.watcher.stats()  # the connection is open before the timed request
+        start = time.perf_counter()
+        es.watcher.stats()
+        took = time.perf_counter() - start
+    assert 0.15 <= took < 0.22, took
+
+
 # ---------------------------------------------------------------------------- state file
 
 

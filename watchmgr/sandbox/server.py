@@ -2,7 +2,9 @@
 
 `Sandbox(config).start()` serves on a free loopback port in a background thread (tests,
 `environments/local.yaml`); `serve_forever(...)` is the foreground entry of `watchmgr sandbox`.
-Injected latency is a per-request sleep taken before any lock, so parallel clients overlap it.
+Injected latency is a per-request deadline: the answer leaves no sooner than `latency_ms` after
+the request line arrived, the sandbox's own work included (a cluster's latency includes its
+processing). The wait is taken outside every lock, so parallel clients overlap it.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = 1 << 16
     server: _Server
     req_headers: dict[str, str]
+    arrived: float
 
     def setup(self) -> None:
         super().setup()
@@ -89,6 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not line:
             self.close_connection = True
             return
+        self.arrived = time.monotonic()
         try:
             method, target, version = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
         except ValueError:
@@ -218,10 +222,9 @@ class Sandbox:
         api = self._require_api()
         faults = self._faults
         plan = faults.faults
+        due = handler.arrived
         if plan.latency_ms or plan.jitter_ms:
-            delay = plan.latency_ms + (faults.draw() * 2 - 1) * plan.jitter_ms
-            if delay > 0:
-                time.sleep(delay / 1000)
+            due += (plan.latency_ms + (faults.draw() * 2 - 1) * plan.jitter_ms) / 1000
         length = int(handler.req_headers.get("content-length") or 0)
         body = handler.rfile.read(length) if length else b""
         parts = urlsplit(handler.path)
@@ -247,6 +250,9 @@ class Sandbox:
             self._log.append(
                 LogEntry(request.method, request.path, response.status, is_write, parts.query)
             )
+        wait = due - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         if response.reset:
             self._reset(handler)
             return
