@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import _thread
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from tests.plan.conftest import ES_VERSION
 from tests.plan.test_normalize import CASES
 from watchmgr import normalize
 from watchmgr.apply import apply_plan, read_plan
-from watchmgr.cluster import connect_url
+from watchmgr.cluster import Cluster, connect_url
 from watchmgr.errors import ConflictError
 from watchmgr.plan import Action, with_owner
 from watchmgr.sandbox import Faults, Sandbox, SandboxConfig
@@ -180,3 +181,92 @@ def test_a_conflict_during_apply_is_reported_not_overwritten(sandbox: Sandbox) -
     # A 409 whose re-read shows the desired body already counts as done.
     cluster.put("mid-1", dict(shaped("mid-1", 11, env).body), True)
     assert _execute(cluster, plan.changes[0], replace=False).outcome == "done"
+
+
+class _Tracked:
+    """Wraps a cluster's put/delete to see how many writes are in flight, and in what order."""
+
+    def __init__(self, cluster: Cluster, fail_at: int | None = None) -> None:
+        self.lock = threading.Lock()
+        self.in_flight = self.most = self.calls = 0
+        self.events: list[tuple[str, str]] = []  # ("start"|"end", "put"|"delete")
+        self.fail_at = fail_at
+        for name in ("put", "delete"):
+            setattr(cluster, name, self._wrap(name, getattr(cluster, name)))
+
+    def _wrap(self, name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        def tracked(watch_id: str, *args: Any, **kwargs: Any) -> Any:
+            if watch_id.startswith("watchmgr-lock-"):
+                return call(watch_id, *args, **kwargs)
+            with self.lock:
+                self.calls += 1
+                self.in_flight += 1
+                self.most = max(self.most, self.in_flight)
+                self.events.append(("start", name))
+                failing = self.calls == self.fail_at
+            try:
+                if failing:
+                    raise RuntimeError("a bug in one write")
+                return call(watch_id, *args, **kwargs)
+            finally:
+                with self.lock:
+                    self.in_flight -= 1
+                    self.events.append(("end", name))
+
+        return tracked
+
+
+def test_writes_are_bounded_by_parallelism_and_deletes_come_last(sandbox: Sandbox) -> None:
+    env = "bounded"
+    cluster = connect_url(sandbox.url, env)
+    apply_plan(cluster, read_plan(cluster, [shaped(f"old-{i}", 1, env) for i in range(3)]))
+    desired = [shaped(f"new-{i:02}", 1, env) for i in range(24)]
+    plan = read_plan(cluster, desired)
+    tracked = _Tracked(cluster)
+    sandbox.set_faults(Faults(latency_ms=5))
+    try:
+        report = apply_plan(cluster, plan, parallelism=4)
+    finally:
+        sandbox.set_faults(Faults())
+    assert report.ok and report.count("done") == 27
+    assert tracked.most == 4  # four at once, never more
+    last_put_end = max(i for i, e in enumerate(tracked.events) if e == ("end", "put"))
+    first_delete = tracked.events.index(("start", "delete"))
+    assert first_delete > last_put_end
+
+
+def test_an_unexpected_error_stops_further_writes_and_releases_the_lock(sandbox: Sandbox) -> None:
+    env = "buggy"
+    cluster = connect_url(sandbox.url, env)
+    plan = read_plan(cluster, [shaped(f"b-{i:02}", 1, env) for i in range(60)])
+    tracked = _Tracked(cluster, fail_at=3)
+    sandbox.set_faults(Faults(latency_ms=5))
+    try:
+        with pytest.raises(RuntimeError, match="a bug in one write"):
+            apply_plan(cluster, plan, parallelism=4)
+    finally:
+        sandbox.set_faults(Faults())
+    assert tracked.calls <= 3 + 4  # the failing write, plus at most the others in flight
+    assert tracked.in_flight == 0  # every write in flight finished before the error surfaced
+    fresh = connect_url(sandbox.url, env)  # the lock is free again: a new apply goes through
+    assert apply_plan(fresh, read_plan(fresh, [shaped("b-00", 1, env)])).ok
+
+
+def test_ctrl_c_stops_apply_after_the_writes_in_flight(sandbox: Sandbox) -> None:
+    env = "interrupted"
+    cluster = connect_url(sandbox.url, env)
+    plan = read_plan(cluster, [shaped(f"i-{i:03}", 1, env) for i in range(200)])
+    tracked = _Tracked(cluster)
+    sandbox.set_faults(Faults(latency_ms=10))
+    timer = threading.Timer(0.1, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            apply_plan(cluster, plan, parallelism=4)
+    finally:
+        timer.cancel()
+        sandbox.set_faults(Faults())
+    assert 0 < tracked.calls < 200
+    assert tracked.in_flight == 0
+    written = {w.id for w in cluster.list_owned()}
+    assert len(written) == tracked.calls  # each write that started also finished
