@@ -33,6 +33,7 @@ test: lint $(ES8)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/render_corpus.py
+	$(BIN)/python benchmarks/plan_apply.py
 
 clean:
 	rm -rf $(VENV) .venv-es8 .mypy_cache .ruff_cache .pytest_cache
