@@ -545,7 +545,6 @@ def test_latency_is_per_request_and_parallel(sandbox: Sandbox) -> None:
     assert parallel < 0.05 * 16 / 8 * 1.6, parallel  # overlapped, not serialized
 
 
-
 def test_latency_is_a_deadline_that_includes_the_sandbox_own_work(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
