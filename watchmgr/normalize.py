@@ -55,6 +55,10 @@ KINDS = (
     "index",
     "email",
     "http_request",
+    "proxy",
+    "slack",
+    "pagerduty",
+    "jira",
 )
 
 
@@ -189,18 +193,17 @@ def _s7(node: Node) -> None:
 def _day_time(value: Any) -> Any:
     """One `at` entry (§2.2 S8): strings stay, objects get int arrays and a default minute."""
     if isinstance(value, dict):
-        return {
-            "hour": _int_list(value.get("hour", 0)),
-            "minute": _int_list(value.get("minute", 0)),
+        return {  # an empty list is the default too; `hours` is not a key ES knows (S13)
+            "hour": _int_list(value.get("hour", [])) or [0],
+            "minute": _int_list(value.get("minute", [])) or [0],
         }
     return value
 
 
 def _at_list(value: Any, default: Any) -> list[Any]:
-    if value is None:
-        return [default]
-    items = value if isinstance(value, list) else [value]
-    return [_day_time(v) for v in items]
+    items = [] if value is None else value if isinstance(value, list) else [value]
+    # §2.2 S8-S11: an absent or empty `at` is the default time, never an empty list.
+    return [_day_time(v) for v in items] if items else [default]
 
 
 def _as_set(items: list[Any]) -> list[Any]:
@@ -217,38 +220,69 @@ def _s8(node: Node) -> None:
         node["daily"] = {"at": _at_list(daily.get("at"), "midnight")}
 
 
+def _names_of(full_names: tuple[str, ...]) -> dict[str, str]:
+    """Lower-case spellings ES accepts for a cron key: "fri", "friday", and its number "6"."""
+    keys = tuple(name[:3].upper() for name in full_names)
+    return {
+        **{key.lower(): key for key in keys},
+        **dict(zip(full_names, keys, strict=True)),
+        **{str(i + 1): key for i, key in enumerate(keys)},
+    }
+
+
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
-_DAY_NAMES = {
-    **{d.lower(): d for d in _DAYS},
-    **{
-        name: name[:3].upper()
-        for name in (
-            "sunday",
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
+_DAY_NAMES = _names_of(
+    ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+)
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_MONTH_NAMES = {
+    **_names_of(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
         )
-    },
-    **{str(i + 1): d for i, d in enumerate(_DAYS)},
+    ),
+    # §2.2 S11: ES's month parser also takes these two words.
+    "first": "JAN",
+    "last": "DEC",
 }
 _MIDNIGHT = {"hour": [0], "minute": [0]}
 
 
-def _days(value: Any) -> list[Any]:
-    items = value if isinstance(value, list) else [value]
-    names = [_DAY_NAMES.get(str(v).strip().lower(), v) for v in items]
-    known = [d for d in _DAYS if d in names]
-    return known + [n for n in names if n not in _DAYS]
+def _enum_set(values: list[Any], names: dict[str, str], order: tuple[str, ...]) -> list[Any]:
+    """Cron keys de-duplicated in calendar order (ES keeps them in an EnumSet); unknowns last."""
+    found = [names.get(str(v).strip().lower(), v) for v in values]
+    return [key for key in order if key in found] + [v for v in found if v not in order]
+
+
+def _field(item: Node, name: str, alias: str) -> list[Any]:
+    """The values of a calendar field under its name and its alias, which ES reads into one set."""
+    values: list[Any] = []
+    for key in (name, alias):
+        if key in item:
+            values.extend(item[key] if isinstance(item[key], list) else [item[key]])
+    return values
 
 
 def _calendar(value: Any, build: Callable[[Node], Node]) -> Any:
     items = value if isinstance(value, list) else [value]
     if not all(isinstance(i, dict) for i in items):
         return value
-    return [build(i) for i in items]
+    return [build(i) for i in items or [{}]]  # an empty array is the default schedule
+
+
+def _at_set(item: Node) -> list[Any]:
+    return _as_set(_at_list(_field(item, "at", "time"), _MIDNIGHT))
 
 
 def _s9(node: Node) -> None:
@@ -256,27 +290,35 @@ def _s9(node: Node) -> None:
         node["weekly"] = _calendar(
             node["weekly"],
             lambda i: {
-                "on": _days(i.get("on", "MON")),
-                "at": _as_set(_at_list(i.get("at"), _MIDNIGHT)),
+                "on": _enum_set(_field(i, "on", "day") or ["MON"], _DAY_NAMES, _DAYS),
+                "at": _at_set(i),
             },
         )
 
 
-def _month_days(value: Any) -> list[Any]:
-    items = value if isinstance(value, list) else [value]
+def _month_days(values: list[Any]) -> list[Any]:
     named: dict[str, Any] = {"first_day": 1, "last_day": 32}
-    days: list[Any] = [named.get(str(v).lower(), v) for v in items]
+    days: list[Any] = [named.get(str(v).lower(), v) for v in values]
     ints = sorted({int(d) for d in days if str(d).isdigit()})
     return [*ints, *(d for d in days if not str(d).isdigit())]
 
 
+def _month_times(item: Node) -> Node:
+    return {"on": _month_days(_field(item, "on", "day") or [1]), "at": _at_set(item)}
+
+
 def _s10(node: Node) -> None:
     if "monthly" in node:
-        node["monthly"] = _calendar(
-            node["monthly"],
+        node["monthly"] = _calendar(node["monthly"], _month_times)
+
+
+def _s11(node: Node) -> None:
+    if "yearly" in node:
+        node["yearly"] = _calendar(
+            node["yearly"],
             lambda i: {
-                "on": _month_days(i.get("on", 1)),
-                "at": _as_set(_at_list(i.get("at"), _MIDNIGHT)),
+                "in": _enum_set(_field(i, "in", "month") or ["JAN"], _MONTH_NAMES, _MONTHS),
+                **_month_times(i),
             },
         )
 
@@ -491,11 +533,138 @@ def _w5(node: Node) -> None:
     _to_millis(node, "read_timeout", "read_timeout_millis")
 
 
+def _px1(node: Node) -> None:
+    # ES keeps only these three keys of a proxy and reads the port as an int.
+    for key in [k for k in node if k not in ("host", "port", "scheme")]:
+        del node[key]
+    port = node.get("port")
+    if isinstance(port, str) and port.strip().isdigit():
+        node["port"] = int(port)
+    if isinstance(node.get("scheme"), str):
+        node["scheme"] = node["scheme"].lower()
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _slack_attachments(node: Node) -> list[Node]:
+    """Every attachment of a slack action: the listed ones and the dynamic template."""
+    message = node.get("message")
+    if not isinstance(message, dict):
+        return []
+    found = [a for a in message.get("attachments", []) if isinstance(a, dict)]
+    dynamic = message.get("dynamic_attachments")
+    if isinstance(dynamic, dict) and isinstance(dynamic.get("attachment_template"), dict):
+        found.append(dynamic["attachment_template"])
+    return found
+
+
+_SLACK_TEXTS = (
+    "fallback",
+    "color",
+    "pretext",
+    "author_name",
+    "author_link",
+    "author_icon",
+    "title",
+    "title_link",
+    "text",
+    "image_url",
+    "thumb_url",
+)
+
+
+def _sl1(node: Node) -> None:
+    message = node.get("message")
+    if not isinstance(message, dict):
+        return
+    for key in ("from", "text", "icon"):
+        if key in message:
+            message[key] = text_template(message[key])
+    for key in ("to", "attachments"):
+        if key in message:
+            items = _listed(message[key])
+            if items:
+                message[key] = [text_template(i) for i in items] if key == "to" else items
+            else:
+                del message[key]
+    for attachment in _slack_attachments(node):
+        for key in _SLACK_TEXTS:
+            if key in attachment:
+                attachment[key] = text_template(attachment[key])
+        for key in ("fields", "mrkdwn_in"):
+            if key in attachment:
+                attachment[key] = _listed(attachment[key])
+
+
+def _sl2(node: Node) -> None:
+    for attachment in _slack_attachments(node):
+        for field in attachment.get("fields", []):
+            if isinstance(field, dict):
+                field.setdefault("short", False)
+                for key in ("title", "value"):
+                    if key in field:
+                        field[key] = text_template(field[key])
+
+
+_SLACK_BUTTON_KEYS = ("name", "style", "type", "text", "url")
+
+
+def _sl3(node: Node) -> None:
+    for attachment in _slack_attachments(node):
+        if "actions" in attachment:
+            buttons = [
+                {key: b.get(key) for key in _SLACK_BUTTON_KEYS}
+                for b in _listed(attachment.pop("actions"))
+                if isinstance(b, dict)  # ES skips anything that is not an object here
+            ]
+            if buttons:
+                attachment["actions"] = buttons
+
+
+def _pd1(node: Node) -> None:
+    _last_of(node, "context", "contexts")
+    if "context" in node:
+        node["contexts"] = node.pop("context")
+    if "contexts" in node and not isinstance(node["contexts"], list | dict):
+        del node["contexts"]  # ES reads only an array here and skips a plain value
+
+
+def _pd2(node: Node) -> None:
+    contexts = node.get("contexts")
+    for context in contexts if isinstance(contexts, list) else []:
+        if isinstance(context, dict):
+            if isinstance(context.get("type"), str):
+                context["type"] = context["type"].lower()
+            for key in ("href", "text", "src", "alt"):
+                if key in context:
+                    context[key] = text_template(context[key])
+
+
+def _pd3(node: Node) -> None:
+    node.setdefault("description", None)
+    for key in ("description", "incident_key", "client", "client_url", "event_type"):
+        if key in node:
+            node[key] = text_template(node[key])
+    account = node.get("account")
+    if isinstance(account, bool):
+        node["account"] = "true" if account else "false"
+    elif isinstance(account, int):
+        node["account"] = str(account)
+
+
+def _ji1(node: Node) -> None:
+    node.setdefault("fields", {})
+
+
 def _rule(id: str, section: str, kind: str, summary: str, apply: Callable[[Node], None]) -> Rule:
     return Rule(id, section, kind, summary, apply)
 
 
 #: Every rewrite, in the order applied within a node kind. §2.12 lists which ones to apply.
+#: S11 and the PX/SL/PD/JI rows go beyond the reference, which leaves them open: they come from
+#: reading ES's own serializers (listed in watchmgr/sandbox/README.md).
 RULES: tuple[Rule, ...] = (
     _rule("T8", "§2.1", "watch", "a status object in the body is ignored (server-owned)", _t8),
     _rule("T1", "§2.1", "watch", 'no input -> {"none": {}}', _t1),
@@ -513,6 +682,7 @@ RULES: tuple[Rule, ...] = (
     _rule("S8", "§2.2", "schedule", "daily at -> array (default midnight)", _s8),
     _rule("S9", "§2.2", "schedule", "weekly -> array, days SUN..SAT, at as a set (S12)", _s9),
     _rule("S10", "§2.2", "schedule", "monthly -> array, days sorted ints, at as a set", _s10),
+    _rule("S11", "§2.2", "schedule", "yearly -> array, months JAN..DEC, then as S10", _s11),
     _rule("Q1", "§2.3", "search_request", "search_type default query_then_fetch", _q1),
     _rule("Q2", "§2.3", "search_request", "indices default []; Q3 string split", _q2_q3),
     _rule("Q4", "§2.3", "search_request", "rest_total_hits_as_int default true", _q4),
@@ -536,6 +706,14 @@ RULES: tuple[Rule, ...] = (
     _rule("W2", "§2.8", "http_request", "scheme default http, method get, lower", _w2),
     _rule("W3", "§2.8", "http_request", "params and headers always present", _w3),
     _rule("W5", "§2.8", "http_request", "timeouts -> *_in_millis / read_timeout_millis", _w5),
+    _rule("PX1", "§2.8", "proxy", "proxy: host/port/scheme only, scheme lower", _px1),
+    _rule("SL1", "§2.8", "slack", "to/attachments/fields/mrkdwn_in -> arrays", _sl1),
+    _rule("SL2", "§2.8", "slack", "attachment field short default false", _sl2),
+    _rule("SL3", "§2.8", "slack", "attachment buttons: all five keys, absent -> null", _sl3),
+    _rule("PD1", "§2.8", "pagerduty", "context (pre-6.0 name) -> contexts", _pd1),
+    _rule("PD2", "§2.8", "pagerduty", "context type lower-cased", _pd2),
+    _rule("PD3", "§2.8", "pagerduty", "description always written (null if absent)", _pd3),
+    _rule("JI1", "§2.8", "jira", "fields default {}", _ji1),
 )
 
 _BY_KIND: dict[str, tuple[Rule, ...]] = {
@@ -567,6 +745,8 @@ def _input(node: Any) -> None:
     if isinstance(http, dict):
         _apply("search_input", http)  # the http input's `extract` and `timeout` act alike
         _apply("http_request", http.get("request"))
+        if isinstance(http.get("request"), dict):
+            _apply("proxy", http["request"].get("proxy"))
     chain = node.get("chain")
     if isinstance(chain, dict) and isinstance(chain.get("inputs"), list):
         for item in chain["inputs"]:
@@ -595,8 +775,8 @@ def _action(node: Any) -> None:
         _apply("condition", node["condition"])
     if "transform" in node:
         _transform(node["transform"])
-    for kind, key in (("logging", "logging"), ("index", "index"), ("email", "email")):
-        _apply(kind, node.get(key))
+    for kind in ("logging", "index", "email", "slack", "pagerduty", "jira"):
+        _apply(kind, node.get(kind))
     if isinstance(node.get("email"), dict):
         email = node["email"]
         for key in ("subject", "from"):
@@ -605,6 +785,9 @@ def _action(node: Any) -> None:
     webhook = node.get("webhook")
     if isinstance(webhook, dict):
         _apply("http_request", webhook)
+    for kind in ("webhook", "slack", "pagerduty", "jira"):
+        if isinstance(node.get(kind), dict):
+            _apply("proxy", node[kind].get("proxy"))
 
 
 def canonical(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,17 @@ def request(**fields: Any) -> dict[str, Any]:
     return watch(input={"search": {"request": {"body": {"size": 0}, **fields}}})
 
 
+def action(kind: str, **fields: Any) -> dict[str, Any]:
+    return watch(actions={"a": {kind: fields}})
+
+
+MIDNIGHT = [{"hour": [0], "minute": [0]}]
+YEARLY = ("trigger", "schedule", "yearly")
+SLACK = ("actions", "a", "slack")
+PAGERDUTY = ("actions", "a", "pagerduty")
+FIELD = {"title": "host", "value": "{{ctx.payload.host}}"}
+
+
 # (rule id, body, path into the canonical body, expected value or MISSING)
 CASES: list[tuple[str, dict[str, Any], tuple[str | int, ...], Any]] = [
     ("T8", {**watch(), "status": {"state": {"active": False}}}, ("status",), MISSING),
@@ -106,6 +117,41 @@ CASES: list[tuple[str, dict[str, Any], tuple[str | int, ...], Any]] = [
         schedule({"monthly": {"on": [15, 1, "last_day"], "at": "noon"}}),
         ("trigger", "schedule", "monthly"),
         [{"on": [1, 15, 32], "at": ["noon"]}],
+    ),
+    (
+        "S9",
+        schedule({"weekly": {"on": [], "at": []}}),
+        ("trigger", "schedule", "weekly"),
+        [{"on": ["MON"], "at": MIDNIGHT}],
+    ),
+    (
+        "S10",
+        schedule({"monthly": [{"day": "LAST_DAY", "time": {"hour": 9, "hours": 10}}]}),
+        ("trigger", "schedule", "monthly"),
+        [{"on": [32], "at": [{"hour": [9], "minute": [0]}]}],
+    ),
+    (
+        "S11",
+        schedule({"yearly": {"in": ["dec", 3, "jan"], "on": ["last_day", 15, 15], "at": "noon"}}),
+        YEARLY,
+        [{"in": ["JAN", "MAR", "DEC"], "on": [15, 32], "at": ["noon"]}],
+    ),
+    ("S11", schedule({"yearly": {}}), YEARLY, [{"in": ["JAN"], "on": [1], "at": MIDNIGHT}]),
+    ("S11", schedule({"yearly": []}), YEARLY, [{"in": ["JAN"], "on": [1], "at": MIDNIGHT}]),
+    (
+        "S11",
+        schedule({"yearly": {"month": ["last", "first"], "day": 2, "on": 1, "time": "17:30"}}),
+        YEARLY,
+        [{"in": ["JAN", "DEC"], "on": [1, 2], "at": ["17:30"]}],
+    ),
+    (
+        "S11",
+        schedule({"yearly": [{"in": "September", "at": {"hour": [9, 9]}}, {"in": 2}]}),
+        YEARLY,
+        [
+            {"in": ["SEP"], "on": [1], "at": [{"hour": [9, 9], "minute": [0]}]},
+            {"in": ["FEB"], "on": [1], "at": MIDNIGHT},
+        ],
     ),
     ("Q1", request(), ("input", "search", "request", "search_type"), "query_then_fetch"),
     (
@@ -256,6 +302,82 @@ CASES: list[tuple[str, dict[str, Any], tuple[str | int, ...], Any]] = [
         ("actions", "hook", "webhook", "connection_timeout_in_millis"),
         5000,
     ),
+    (
+        "PX1",
+        webhook(proxy={"host": "p", "port": "3128", "scheme": "HTTPS", "user": "x"}),
+        ("actions", "hook", "webhook", "proxy"),
+        {"host": "p", "port": 3128, "scheme": "https"},
+    ),
+    (
+        "PX1",
+        action("jira", proxy={"host": "p", "port": 3128, "scheme": "HTTP"}),
+        ("actions", "a", "jira", "proxy", "scheme"),
+        "http",
+    ),
+    (
+        "SL1",
+        action("slack", message={"to": "#ops", "text": "hi"}),
+        (*SLACK, "message", "to"),
+        ["#ops"],
+    ),
+    ("SL1", action("slack", message={"to": [], "text": "hi"}), (*SLACK, "message", "to"), MISSING),
+    (
+        "SL1",
+        action("slack", message={"attachments": {"title": "t", "mrkdwn_in": "text"}}),
+        (*SLACK, "message", "attachments"),
+        [{"title": "t", "mrkdwn_in": ["text"]}],
+    ),
+    (
+        "SL1",
+        action("slack", message={"text": {"source": "{{ctx.watch_id}}"}}),
+        (*SLACK, "message", "text"),
+        {"source": "{{ctx.watch_id}}", "lang": "mustache"},
+    ),
+    (
+        "SL2",
+        action("slack", message={"attachments": [{"fields": FIELD}]}),
+        (*SLACK, "message", "attachments", 0, "fields"),
+        [{**FIELD, "short": False}],
+    ),
+    (
+        "SL2",
+        action(
+            "slack",
+            message={
+                "dynamic_attachments": {
+                    "list_path": "ctx.payload.items",
+                    "attachment_template": {"fields": [{**FIELD, "short": True}]},
+                }
+            },
+        ),
+        (*SLACK, "message", "dynamic_attachments", "attachment_template", "fields"),
+        [{**FIELD, "short": True}],
+    ),
+    (
+        "SL3",
+        action("slack", message={"attachments": [{"actions": {"type": "button", "text": "Go"}}]}),
+        (*SLACK, "message", "attachments", 0, "actions"),
+        [{"name": None, "style": None, "type": "button", "text": "Go", "url": None}],
+    ),
+    (
+        "PD1",
+        action("pagerduty", description="d", context=[{"type": "link", "href": "https://x"}]),
+        PAGERDUTY,
+        {"description": "d", "contexts": [{"type": "link", "href": "https://x"}]},
+    ),
+    (
+        "PD2",
+        action("pagerduty", description="d", contexts=[{"type": "IMAGE", "src": "https://i"}]),
+        (*PAGERDUTY, "contexts"),
+        [{"type": "image", "src": "https://i"}],
+    ),
+    (
+        "PD3",
+        action("pagerduty", event_type="trigger"),
+        PAGERDUTY,
+        {"description": None, "event_type": "trigger"},
+    ),
+    ("JI1", action("jira", account="ops"), ("actions", "a", "jira", "fields"), {}),
 ]
 
 
@@ -336,3 +458,21 @@ def test_sandbox_stores_what_the_normalizer_predicts(
     es_client.watcher.put_watch(id=watch_id, body=body)
     live = es_client.watcher.get_watch(id=watch_id)["watch"]
     assert normalize.equivalent(body, live), (normalize.canonical(body), live)
+
+
+@pytest.mark.parametrize(
+    "yearly",
+    [
+        {"in": "jan", "on": 1, "at": "noon"},
+        {"month": ["DECEMBER", 6], "on": ["last_day", "15"], "at": {"hour": 7, "minute": [0, 30]}},
+        [{"in": "last"}, {"on": "first_day", "time": "23:59"}],
+        {},
+    ],
+    ids=["plain", "aliases-and-spellings", "two-entries", "defaults"],
+)
+def test_predicted_yearly_schedule_is_what_the_sandbox_returns(yearly: Any, es_client: Any) -> None:
+    """§2.2 S11 end to end: the prediction is the GET body itself, not just equivalent to it."""
+    body = schedule({"yearly": yearly})
+    es_client.watcher.put_watch(id="norm-yearly", body=body)
+    live = es_client.watcher.get_watch(id="norm-yearly")["watch"]
+    assert normalize.canonical(body)["trigger"] == live["trigger"]

@@ -84,3 +84,68 @@ def test_metadata_comes_back_in_hashmap_order(es: Any) -> None:
     es.watcher.put_watch(id="order", trigger={"schedule": {"interval": "1m"}}, metadata=meta)
     got = es.watcher.get_watch(id="order").body["watch"]["metadata"]
     assert list(got) == list(hashmap_order(meta)) == ["zz", "a", "b"]
+
+
+_DEFAULT_YEAR = {"in": ["JAN"], "on": [1], "at": [{"hour": [0], "minute": [0]}]}
+
+# §2.2 S11 as ES's YearTimes / Month / MonthTimes / DayTimes read and write it:
+# (what is PUT under "yearly", what GET returns under "yearly")
+YEARLY: list[tuple[str, Any, list[dict[str, Any]]]] = [
+    ("nothing given: JAN, the 1st, 00:00", {}, [_DEFAULT_YEAR]),
+    ("an empty array is the default too", [], [_DEFAULT_YEAR]),
+    ("empty lists are the defaults", {"in": [], "on": [], "at": []}, [_DEFAULT_YEAR]),
+    (
+        "months: names, 3 letters, numbers, first/last; any case; a set in calendar order",
+        {"in": ["December", "first", "last", 7, "Sep", "7"]},
+        [{**_DEFAULT_YEAR, "in": ["JAN", "JUL", "SEP", "DEC"]}],
+    ),
+    (
+        "days: sorted unique ints; first_day 1, last_day 32, in any case; 32 as a number",
+        {"on": ["LAST_DAY", 15, "15", "first_day", 32]},
+        [{**_DEFAULT_YEAR, "on": [1, 15, 32]}],
+    ),
+    (
+        "the deprecated names month / day / time feed in / on / at",
+        {"month": "feb", "day": 2, "time": "17:30", "on": 1},
+        [{"in": ["FEB"], "on": [1, 2], "at": ["17:30"]}],
+    ),
+    (
+        "at strings are kept; objects get int arrays, duplicate hours kept",
+        {"at": {"hour": [9, 9]}},
+        [{**_DEFAULT_YEAR, "at": [{"hour": [9, 9], "minute": [0]}]}],
+    ),
+    (
+        "`hours` is not a key of a time: dropped, hour stays 0 (S13)",
+        {"at": {"hours": 9, "minute": 30}},
+        [{**_DEFAULT_YEAR, "at": [{"hour": [0], "minute": [30]}]}],
+    ),
+    (
+        "an unknown key with a plain value is skipped",
+        {"in": "mar", "every": "year"},
+        [{**_DEFAULT_YEAR, "in": ["MAR"]}],
+    ),
+    (
+        "several entries keep their order",
+        [{"in": "feb"}, {"in": "jan"}],
+        [{**_DEFAULT_YEAR, "in": ["FEB"]}, _DEFAULT_YEAR],
+    ),
+]
+
+
+@pytest.mark.parametrize(("put", "got"), [c[1:] for c in YEARLY], ids=[c[0] for c in YEARLY])
+def test_yearly_schedule_is_stored_as_es_writes_it(es: Any, put: Any, got: Any) -> None:
+    es.watcher.put_watch(id="yearly", trigger={"schedule": {"yearly": put}})
+    yearly = es.watcher.get_watch(id="yearly").body["watch"]["trigger"]["schedule"]["yearly"]
+    assert yearly == got
+    assert all(list(entry) == ["in", "on", "at"] for entry in yearly), yearly
+
+
+@pytest.mark.parametrize(
+    ("put", "reason"),
+    [({"in": "jam"}, "unknown value [jam]"), ({"on": 33}, "value must be between 1 and 32")],
+    ids=["unknown month", "day past 32"],
+)
+def test_yearly_schedule_rejects_what_es_rejects(es: Any, put: Any, reason: str) -> None:
+    with pytest.raises(BadRequestError) as caught:
+        es.watcher.put_watch(id="yearly-bad", trigger={"schedule": {"yearly": put}})
+    assert reason in str(caught.value.body), caught.value.body

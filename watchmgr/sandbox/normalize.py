@@ -213,6 +213,8 @@ _MONTH_ALIASES = {
     **{m.lower(): m for m in _MONTHS},
     **{full: _MONTHS[i] for i, full in enumerate(_MONTH_FULL)},
     **{str(i + 1): m for i, m in enumerate(_MONTHS)},
+    "first": "JAN",  # §2.2 S11: ES's Month.resolve takes these two words as well
+    "last": "DEC",
 }
 
 
@@ -326,7 +328,9 @@ def _cron_schedule(value: Any) -> Any:
     return _cron(value)
 
 
-def _int_list(value: Any, low: int, high: int, what: str, schedule: str) -> list[int]:
+def _int_list(
+    value: Any, low: int, high: int, what: str, schedule: str, *, unique: bool = True
+) -> list[int]:
     items = value if isinstance(value, list) else [value]
     out: list[int] = []
     for item in items:
@@ -340,7 +344,7 @@ def _int_list(value: Any, low: int, high: int, what: str, schedule: str) -> list
                 f"could not parse [{schedule}] schedule. invalid value for [{what}] [{item}]. "
                 f"value must be between {low} and {high}"
             )
-        if number not in out:
+        if not unique or number not in out:
             out.append(number)
     return out
 
@@ -376,12 +380,13 @@ def _day_time(value: Any, schedule: str) -> Any:
     hours: list[int] = [0]
     minutes: list[int] = [0]
     for key, item in obj.items():
-        if key in ("hour", "hours"):
-            hours = _int_list(item, 0, 23, "hour", schedule)
-        elif key in ("minute", "minutes"):
-            minutes = _int_list(item, 0, 59, "minute", schedule)
-        # §2.2 S13: unknown keys inside an `at` object are silently dropped
-    return {"hour": hours, "minute": minutes}
+        # ES's DayTimes reads `hour` / `minute` into lists: duplicates and order are kept.
+        if key == "hour":
+            hours = _int_list(item, 0, 23, "hour", schedule, unique=False)
+        elif key == "minute":
+            minutes = _int_list(item, 0, 59, "minute", schedule, unique=False)
+        # §2.2 S13: unknown keys inside an `at` object (even `hours`) are silently dropped
+    return {"hour": hours or [0], "minute": minutes or [0]}  # an empty list is the default
 
 
 def _at_list(value: Any, schedule: str) -> list[Any]:
@@ -396,70 +401,77 @@ def _at_list(value: Any, schedule: str) -> list[Any]:
 
 def _daily(value: Any) -> dict[str, Any]:
     obj = _expect_object(value, "could not parse [daily] schedule. expected an object")
-    at: list[Any] = ["midnight"]  # §2.2 S8: default midnight
+    at: list[Any] = []
     for key, item in obj.items():
         if key == "at":
             at = _at_list(item, "daily")
         else:
             raise parse_exception(f"could not parse [daily] schedule. unexpected field [{key}]")
-    return {"at": at}
+    return {"at": at or ["midnight"]}  # §2.2 S8: absent or empty -> midnight
 
 
-def _names(value: Any, aliases: dict[str, str], order: list[str], what: str) -> list[str]:
-    items = value if isinstance(value, list) else [value]
+def _names(items: list[Any], aliases: dict[str, str], order: list[str], what: str) -> list[str]:
     found: set[str] = set()
     for item in items:
-        key = str(item).strip().lower()
+        key = str(item).lower()  # ES lower-cases but does not trim
         if key not in aliases:
             raise parse_exception(f"could not parse [{what}]. unknown value [{item}]")
         found.add(aliases[key])
     return [name for name in order if name in found]
 
 
-def _days_of_month(value: Any) -> list[int]:
-    items = value if isinstance(value, list) else [value]
+def _days_of_month(items: list[Any], schedule: str) -> list[int]:
     days: set[int] = set()
     for item in items:
-        if item == "first_day":
+        named = item.lower() if isinstance(item, str) else None
+        if named == "first_day":
             days.add(1)
-        elif item == "last_day":
+        elif named == "last_day":
             days.add(32)  # §2.2 S10: last_day is rendered as 32
         else:
-            days.update(_int_list(item, 1, 31, "on", "monthly"))
+            # ES checks 1..32 only after parsing, so a literal 32 means the last day too.
+            days.update(_int_list(item, 1, 32, "on", schedule))
     return sorted(days)  # §2.2 S10: sorted unique ints
 
 
 _DEFAULT_AT = [{"hour": [0], "minute": [0]}]
+#: The keys of week/month/year times and the field each feeds; the second names are ES's
+#: deprecated aliases, read into the same set as the first.
+_CALENDAR_FIELDS = {"on": "on", "day": "on", "at": "at", "time": "at", "in": "in", "month": "in"}
+
+
+def _scalar_or_scalars(value: Any) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return not any(isinstance(i, dict | list) for i in items)
 
 
 def _calendar(value: Any, schedule: str) -> list[dict[str, Any]]:
     """weekly / monthly / yearly: always an array of times objects (§2.2 S9, S10, S11)."""
     items = value if isinstance(value, list) else [value]
     out: list[dict[str, Any]] = []
-    for item in items:
+    for item in items or [{}]:  # §2.2 S11: an empty array is the default schedule
         obj = _expect_object(item, f"could not parse [{schedule}] schedule. expected an object")
-        entry: dict[str, Any] = {}
-        months: list[str] = ["JAN"]
-        days: Any = {"weekly": ["MON"], "monthly": [1], "yearly": [1]}[schedule]
-        at: list[Any] = list(_DEFAULT_AT)
+        fields: dict[str, list[Any]] = {"in": [], "on": [], "at": []}
         for key, sub in obj.items():
-            if key == "on":
-                if schedule == "weekly":
-                    days = _names(sub, _DAY_ALIASES, _DAYS, "day of week")  # §2.2 S9
-                else:
-                    days = _days_of_month(sub)
-            elif key == "at":
-                at = _at_list(sub, schedule)
-            elif key == "in" and schedule == "yearly":
-                months = _names(sub, _MONTH_ALIASES, _MONTHS, "month")  # §2.2 S11
-            else:
+            field = _CALENDAR_FIELDS.get(key)
+            if field == "in" and schedule != "yearly":
+                field = None
+            if field is None:
+                if _scalar_or_scalars(sub):
+                    continue  # §2.2 S11: ES's times parsers skip unknown keys with plain values
+                # An object here derails ES's token loop in ways not worth emulating [uncertain].
                 raise parse_exception(
                     f"could not parse [{schedule}] schedule. unexpected field [{key}]"
                 )
+            fields[field].extend(sub if isinstance(sub, list) else [sub])
+        entry: dict[str, Any] = {}  # §2.2 S11: key order in, on, at
         if schedule == "yearly":
-            entry["in"] = months
-        entry["on"] = days
-        entry["at"] = at
+            entry["in"] = _names(fields["in"], _MONTH_ALIASES, _MONTHS, "month") or ["JAN"]
+        if schedule == "weekly":
+            entry["on"] = _names(fields["on"], _DAY_ALIASES, _DAYS, "day of week") or ["MON"]
+        else:
+            entry["on"] = _days_of_month(fields["on"], schedule) or [1]  # §2.2 S10, S11
+        entry["at"] = _at_list(fields["at"], schedule) or list(_DEFAULT_AT)  # §2.2 S9: default
         out.append(entry)
     return out
 
@@ -761,6 +773,25 @@ def _basic_auth(value: Any, ctx: ParseContext) -> dict[str, Any]:
     return out
 
 
+def _parse_proxy(value: Any) -> dict[str, Any]:
+    """An http proxy (webhook, http input, slack, pagerduty, jira; §2.8 PX1)."""
+    obj = _expect_object(value, "could not parse http proxy. expected an object")
+    port = obj.get("port")
+    if isinstance(port, str) and port.strip().isdigit():
+        port = int(port.strip())  # ES reads the port with intValue(), which takes digit strings
+    if obj.get("host") is None or port is None:
+        raise parse_exception("Proxy must contain 'port' and 'host' field")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65535:
+        raise parse_exception(f"Proxy port must be between 1 and 65534, but was {port}")
+    out: dict[str, Any] = {"host": str(obj["host"]), "port": port}  # other keys are ignored
+    if "scheme" in obj:
+        scheme = str(obj["scheme"]).lower()  # §2.8 PX1: the Scheme enum's lower-case name
+        if scheme not in ("http", "https"):
+            raise illegal_argument(f"unsupported http scheme [{scheme}]")
+        out["scheme"] = scheme
+    return out
+
+
 def _template_map(value: Any, what: str) -> dict[str, Any]:
     obj = _expect_object(
         value, f"could not parse http request template. expected an object for [{what}]"
@@ -819,8 +850,7 @@ def http_request_template(value: Any, ctx: ParseContext) -> dict[str, Any]:
                 parse_time_millis(item, key) if key == "read_timeout" else _millis_field(item, key)
             )  # §2.8 W5: note the `_millis` suffix
         elif key == "proxy":
-            proxy = _expect_object(item, "could not parse http proxy. expected an object")
-            fields["proxy"] = {k: proxy[k] for k in ("host", "port", "scheme") if k in proxy}
+            fields["proxy"] = _parse_proxy(item)
         else:
             raise parse_exception(
                 f"could not parse http request template. unexpected field [{key}]"
@@ -1264,14 +1294,295 @@ def _action_webhook(value: Any, ctx: ParseContext, where: str) -> dict[str, Any]
         ) from err
 
 
-def _action_opaque(name: str) -> Callable[[Any, ParseContext, str], dict[str, Any]]:
-    def parse(value: Any, ctx: ParseContext, where: str) -> dict[str, Any]:
-        # §2.8: slack / pagerduty / jira serialization was not researched; kept as sent.
-        return _expect_object(
-            value, f"could not parse [{name}] action [{where}]. expected an object"
-        )
+def _one_or_many(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
-    return parse
+
+def _ordered(fields: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    return {key: fields[key] for key in order if key in fields}
+
+
+def _account(value: Any, action: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise parse_exception(
+            f"failed to parse [{action}] action [{where}]. expected [account] to be of type "
+            f"string, but found [{token_name(value)}] instead"
+        )
+    return value
+
+
+_SLACK_BUTTON_KEYS = ("name", "style", "type", "text", "url")
+
+
+def _slack_button(value: Any) -> dict[str, Any]:
+    obj = _expect_object(value, "[action] expected an object")
+    for key, item in obj.items():
+        if key not in _SLACK_BUTTON_KEYS:
+            raise illegal_argument(f"[action] unknown field [{key}]")
+        if not isinstance(item, str):
+            raise illegal_argument(
+                f"[action] {key} doesn't support values of type: {token_name(item)}"
+            )
+    # §2.8 SL3: all five keys are written, an absent one as null [uncertain: ES may then fail
+    # to read the watch back, its parser refuses null there]
+    return {key: obj.get(key) for key in _SLACK_BUTTON_KEYS}
+
+
+def _slack_field(value: Any) -> dict[str, Any]:
+    obj = _expect_object(value, "could not parse message attachment field. expected an object")
+    fields: dict[str, Any] = {"short": False}  # §2.8 SL2: `short` defaults to false
+    for key, item in obj.items():
+        if key in ("title", "value"):
+            fields[key] = parse_text_template(item)
+        elif key == "short":
+            if not isinstance(item, bool):
+                raise parse_exception(
+                    "could not parse message attachment field. expected a boolean value for "
+                    f"[short] field, but found [{token_name(item)}]"
+                )
+            fields[key] = item
+        else:
+            raise parse_exception(
+                f"could not parse message attachment field. unexpected field [{key}]"
+            )
+    for key in ("title", "value"):
+        if key not in fields:
+            raise parse_exception(
+                f"could not parse message attachment field. missing required [{key}] field"
+            )
+    return _ordered(fields, ("title", "value", "short"))
+
+
+_ATTACHMENT_TEXTS = (
+    "fallback",
+    "color",
+    "pretext",
+    "author_name",
+    "author_link",
+    "author_icon",
+    "title",
+    "title_link",
+    "text",
+    "image_url",
+    "thumb_url",
+)
+_ATTACHMENT_ORDER = (
+    *_ATTACHMENT_TEXTS[:9],
+    "fields",
+    "image_url",
+    "thumb_url",
+    "mrkdwn_in",
+    "actions",
+)
+
+
+def _slack_attachment(value: Any) -> dict[str, Any]:
+    obj = _expect_object(value, "could not parse message attachment. expected an object")
+    fields: dict[str, Any] = {}
+    buttons: list[dict[str, Any]] = []
+    for key, item in obj.items():
+        if key in _ATTACHMENT_TEXTS:
+            fields[key] = parse_text_template(item)
+        elif key == "fields":
+            fields[key] = [_slack_field(f) for f in _one_or_many(item)]  # §2.8 SL1
+        elif key == "mrkdwn_in":
+            fields[key] = [str(m) for m in _one_or_many(item)]  # §2.8 SL1: plain strings
+        elif key == "actions":
+            # ES only reacts to objects here; other values are skipped without a word.
+            buttons.extend(_slack_button(b) for b in _one_or_many(item) if isinstance(b, dict))
+        else:
+            raise parse_exception(
+                f"could not parse message attachment field. unexpected field [{key}]"
+            )
+    for child, parent in (("author_link", "author_name"), ("author_icon", "author_name")):
+        if child in fields and parent not in fields:
+            raise parse_exception(
+                f"could not parse message attachment field. found field [{child}], but no "
+                f"[{parent}] is defined"
+            )
+    if "title_link" in fields and "title" not in fields:
+        raise parse_exception(
+            "could not parse message attachment field. found field [title_link], but no "
+            "[title] is defined"
+        )
+    if buttons:
+        fields["actions"] = buttons  # §2.8 SL3: an empty list is not written
+    return _ordered(fields, _ATTACHMENT_ORDER)
+
+
+def _slack_dynamic_attachments(value: Any) -> dict[str, Any]:
+    obj = _expect_object(value, "could not parse dynamic attachments. expected an object")
+    fields: dict[str, Any] = {}
+    for key, item in obj.items():
+        if key == "list_path":
+            if not isinstance(item, str):
+                raise parse_exception(
+                    "could not parse dynamic attachments. expected a string value for "
+                    f"[list_path] field, but found [{token_name(item)}]"
+                )
+            fields[key] = item
+        elif key == "attachment_template":
+            fields[key] = _slack_attachment(item)
+        else:
+            raise parse_exception(f"could not parse dynamic attachments. unexpected field [{key}]")
+    for key in ("list_path", "attachment_template"):
+        if key not in fields:
+            raise parse_exception(
+                f"could not parse dynamic attachments. missing required field [{key}]"
+            )
+    return _ordered(fields, ("list_path", "attachment_template"))
+
+
+_SLACK_MESSAGE_ORDER = ("from", "to", "text", "icon", "attachments", "dynamic_attachments")
+
+
+def _slack_message(value: Any) -> dict[str, Any]:
+    obj = _expect_object(value, "could not parse slack message. expected an object")
+    fields: dict[str, Any] = {}
+    for key, item in obj.items():
+        if key in ("from", "text", "icon"):
+            fields[key] = parse_text_template(item)
+        elif key == "to":
+            fields[key] = [parse_text_template(t) for t in _one_or_many(item)]  # §2.8 SL1
+        elif key == "attachments":
+            fields[key] = [_slack_attachment(a) for a in _one_or_many(item)]  # §2.8 SL1
+        elif key == "dynamic_attachments":
+            fields[key] = _slack_dynamic_attachments(item)
+        else:
+            raise parse_exception(f"could not parse slack message. unknown field [{key}].")
+    for key in ("to", "attachments"):
+        if fields.get(key) == []:
+            del fields[key]  # §2.8 SL1: an empty list is not written
+    return _ordered(fields, _SLACK_MESSAGE_ORDER)
+
+
+def _action_slack(value: Any, ctx: ParseContext, where: str) -> dict[str, Any]:
+    obj = _expect_object(value, f"failed to parse [slack] action [{where}]. expected an object")
+    fields: dict[str, Any] = {}
+    for key, item in obj.items():
+        if key == "account":
+            fields[key] = _account(item, "slack", where)
+        elif key == "proxy":
+            fields[key] = _parse_proxy(item)
+        elif key == "message":
+            try:
+                fields[key] = _slack_message(item)
+            except EsError as err:
+                raise parse_exception(
+                    f"failed to parse [slack] action [{where}]. failed to parse [message] field",
+                    caused_by=err,
+                ) from err
+        else:
+            raise parse_exception(
+                f"failed to parse [slack] action [{where}]. unexpected token [{token_name(item)}]"
+            )
+    if "message" not in fields:
+        raise parse_exception(
+            f"failed to parse [slack] action [{where}]. missing required [message] field"
+        )
+    return _ordered(fields, ("account", "proxy", "message"))
+
+
+def _pagerduty_context(value: Any) -> dict[str, Any]:
+    what = "could not parse trigger incident event context"
+    obj = _expect_object(value, f"{what}. expected an object")
+    fields: dict[str, Any] = {}
+    for key, item in obj.items():
+        if key == "type":
+            name = str(item).lower()  # §2.8 PD2: written as the lower-case enum name
+            if name not in ("link", "image"):
+                raise parse_exception(f"{what}. unknown context type [{item}]")
+            fields[key] = name
+        elif key in ("href", "text", "src", "alt"):
+            fields[key] = parse_text_template(item)
+        else:
+            raise parse_exception(f"{what}. unknown field [{key}]")
+    kind = fields.get("type")
+    if kind is None:
+        raise parse_exception(f"{what}. missing required field [type]")
+    required, allowed = (
+        ("href", ("href", "text")) if kind == "link" else ("src", ("src", "href", "alt"))
+    )
+    if required not in fields:
+        raise parse_exception(f"{what}. missing required field [{required}] for [{kind}] context")
+    for key in ("href", "text", "src", "alt"):
+        if key in fields and key not in allowed:
+            raise parse_exception(f"{what}. unexpected field [{key}] for [{kind}] context")
+    return _ordered(fields, ("type", *allowed))  # §2.8 PD2: type first
+
+
+_PAGERDUTY_ORDER = (
+    "description",
+    "incident_key",
+    "client",
+    "client_url",
+    "event_type",
+    "attach_payload",
+    "account",
+    "proxy",
+    "contexts",
+)
+
+
+def _action_pagerduty(value: Any, ctx: ParseContext, where: str) -> dict[str, Any]:
+    what = "could not parse pager duty event template"
+    obj = _expect_object(value, f"{what}. expected an object")
+    fields: dict[str, Any] = {}
+    for key, item in obj.items():
+        if key in ("description", "incident_key", "client", "client_url", "event_type"):
+            fields[key] = parse_text_template(item)
+        elif key == "account":
+            # ES takes the token's text, so a number or boolean becomes its JSON spelling.
+            if isinstance(item, bool):
+                fields[key] = "true" if item else "false"
+            elif isinstance(item, str | int):
+                fields[key] = str(item)
+            else:
+                raise parse_exception(f"{what}. failed to parse field [account]")
+        elif key == "proxy":
+            fields[key] = _parse_proxy(item)
+        elif key == "attach_payload":
+            if not isinstance(item, bool):
+                raise parse_exception(
+                    f"{what}. failed to parse field [attach_payload], expected a boolean value "
+                    f"but found [{token_name(item)}] instead"
+                )
+            fields[key] = item
+        elif key in ("contexts", "context"):
+            if isinstance(item, list):
+                # §2.8 PD1: the pre-6.0 spelling `context` is stored as `contexts`
+                fields["contexts"] = [_pagerduty_context(c) for c in item]
+            elif isinstance(item, dict):
+                raise parse_exception(f"{what}. unexpected field [{next(iter(item), key)}]")
+            # a plain value is skipped: ES only reads an array here
+        else:
+            raise parse_exception(f"{what}. unexpected field [{key}]")
+    # §2.8 PD3: ES writes the description even when absent, as null [uncertain: its parser
+    # then refuses the stored watch on the next read]
+    fields.setdefault("description", None)
+    return _ordered(fields, _PAGERDUTY_ORDER)
+
+
+def _action_jira(value: Any, ctx: ParseContext, where: str) -> dict[str, Any]:
+    obj = _expect_object(value, f"failed to parse [jira] action [{where}]. expected an object")
+    fields: dict[str, Any] = {"fields": {}}  # §2.8 JI1: absent fields -> {}
+    for key, item in obj.items():
+        if key == "account":
+            fields[key] = _account(item, "jira", where)
+        elif key == "proxy":
+            fields[key] = _parse_proxy(item)
+        elif key == "fields":
+            if not isinstance(item, dict):
+                raise parse_exception(
+                    f"failed to parse [jira] action [{where}]. failed to parse [fields] field"
+                )
+            fields[key] = hashmap_order(item)  # a free-form map, as T9
+        else:
+            raise parse_exception(
+                f"failed to parse [jira] action [{where}]. unexpected token "
+                f"[{token_name(item)}/{key}]"
+            )
+    return _ordered(fields, ("account", "proxy", "fields"))
 
 
 _ACTION_PARSERS: dict[str, Callable[[Any, ParseContext, str], dict[str, Any]]] = {
@@ -1279,9 +1590,9 @@ _ACTION_PARSERS: dict[str, Callable[[Any, ParseContext, str], dict[str, Any]]] =
     "index": _action_index,
     "email": _action_email,
     "webhook": _action_webhook,
-    "slack": _action_opaque("slack"),
-    "pagerduty": _action_opaque("pagerduty"),
-    "jira": _action_opaque("jira"),
+    "slack": _action_slack,
+    "pagerduty": _action_pagerduty,
+    "jira": _action_jira,
 }
 
 ACTION_TYPES = tuple(_ACTION_PARSERS)

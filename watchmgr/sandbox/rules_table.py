@@ -3,7 +3,9 @@
 `normalize.py` implements each rule at the line whose comment carries its id; this table is the
 index of those rules and the data of `tests/sandbox/test_sandbox_normalization.py`, which PUTs
 each example into a live sandbox and checks what GET returns. Rules §2 leaves unnumbered
-(logging, index, email, scripts, secrets) get ids here: LOG*, IDX*, EM*, SC*, SEC*, TR*.
+(logging, index, email, scripts, secrets, proxies, slack, pagerduty, jira) get ids here: LOG*,
+IDX*, EM*, SC*, SEC*, TR*, PX*, SL*, PD*, JI*. §2.8 leaves slack / pagerduty / jira unresearched;
+their rows come from ES's own serializers (see the sandbox README).
 """
 
 from __future__ import annotations
@@ -70,6 +72,15 @@ def _mail(**email: Any) -> dict[str, Any]:
 
 
 _MAIL = "watch.actions.mail.email"
+
+
+def _action(kind: str, **body: Any) -> dict[str, Any]:
+    return {"actions": {"a": {kind: body}}}
+
+
+_SLACK = "watch.actions.a.slack"
+_PD = "watch.actions.a.pagerduty"
+_FIELD = {"title": "host", "value": "{{ctx.payload.host}}"}
 _LOG = {"logging": {"text": "t"}}
 
 RULES: tuple[Rule, ...] = (
@@ -228,9 +239,19 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "S11",
         "§2.2",
-        "yearly months as JAN..DEC",
-        {"trigger": {"schedule": {"yearly": {"in": "jan", "on": 1, "at": "noon"}}}},
-        {"watch.trigger.schedule.yearly": [{"in": ["JAN"], "on": [1], "at": ["noon"]}]},
+        "yearly -> array of {in, on, at}: months JAN..DEC, days sorted ints",
+        {
+            "trigger": {
+                "schedule": {
+                    "yearly": {"at": "noon", "on": ["last_day", 15, 15], "in": ["dec", 3, "jan"]}
+                }
+            }
+        },
+        {
+            "watch.trigger.schedule.yearly": [
+                {"in": ["JAN", "MAR", "DEC"], "on": [15, 32], "at": ["noon"]}
+            ]
+        },
     ),
     Rule(
         "S12",
@@ -682,6 +703,94 @@ RULES: tuple[Rule, ...] = (
         "PATCH rejected",
         _hook(host="h", port=80, method="PATCH"),
         Rejected("parse_exception", "failed parsing http request template"),
+    ),
+    Rule(
+        "PX1",
+        "§2.8",
+        "proxy: host, port (an int), scheme lower-cased; other keys dropped",
+        _hook(host="h", port=80, proxy={"host": "p", "port": "3128", "scheme": "HTTP", "x": 1}),
+        {f"{_HOOK}.proxy": {"host": "p", "port": 3128, "scheme": "http"}},
+    ),
+    Rule(
+        "SL1",
+        "§2.8",
+        "slack: to / attachments / fields / mrkdwn_in single values -> arrays",
+        _action(
+            "slack",
+            message={
+                "to": "#ops",
+                "attachments": {"title": "t", "fields": _FIELD, "mrkdwn_in": "text"},
+            },
+        ),
+        {
+            f"{_SLACK}.message": {
+                "to": ["#ops"],
+                "attachments": [
+                    {"title": "t", "fields": [{**_FIELD, "short": False}], "mrkdwn_in": ["text"]}
+                ],
+            }
+        },
+    ),
+    Rule(
+        "SL2",
+        "§2.8",
+        "slack: attachment field short defaults to false",
+        _action("slack", message={"attachments": [{"fields": [_FIELD]}]}),
+        {f"{_SLACK}.message.attachments": [{"fields": [{**_FIELD, "short": False}]}]},
+    ),
+    Rule(
+        "SL3",
+        "§2.8",
+        "slack: buttons get all five keys, absent ones null; empty lists dropped",
+        _action(
+            "slack",
+            message={"to": [], "attachments": [{"actions": {"type": "button", "text": "Go"}}]},
+        ),
+        {
+            f"{_SLACK}.message": {
+                "attachments": [
+                    {
+                        "actions": [
+                            {
+                                "name": None,
+                                "style": None,
+                                "type": "button",
+                                "text": "Go",
+                                "url": None,
+                            }
+                        ]
+                    }
+                ]
+            }
+        },
+    ),
+    Rule(
+        "PD1",
+        "§2.8",
+        "pagerduty: context (the pre-6.0 name) stored as contexts",
+        _action("pagerduty", description="d", context=[{"type": "link", "href": "https://x"}]),
+        {f"{_PD}.contexts": [{"type": "link", "href": "https://x"}], f"{_PD}.context": ABSENT},
+    ),
+    Rule(
+        "PD2",
+        "§2.8",
+        "pagerduty: context type lower-cased and written first",
+        _action("pagerduty", description="d", contexts=[{"src": "https://i", "type": "IMAGE"}]),
+        {f"{_PD}.contexts": [{"type": "image", "src": "https://i"}]},
+    ),
+    Rule(
+        "PD3",
+        "§2.8",
+        "pagerduty: description always written, null when absent",
+        _action("pagerduty", event_type="trigger"),
+        {_PD: {"description": None, "event_type": "trigger"}},
+    ),
+    Rule(
+        "JI1",
+        "§2.8",
+        "jira: fields default {}",
+        _action("jira", account="ops"),
+        {"watch.actions.a.jira": {"account": "ops", "fields": {}}},
     ),
     # §2.10 secrets
     Rule(
