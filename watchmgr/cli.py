@@ -34,6 +34,7 @@ EXIT_CODES_HELP = (
 
 app = typer.Typer(
     name="watchmgr",
+    cls=plan_cli.DetailedExitCodeGroup,
     help="Deploy Sigma rules as Elasticsearch Watcher watches, per environment.",
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
@@ -298,7 +299,7 @@ def config_show(
         sys.stdout.write(dump_yaml(resolved_config(environment, debug=debug)))
 
 
-app.command("plan", cls=plan_cli.DetailedExitCodeCommand)(plan_cli.plan_command)
+app.command("plan")(plan_cli.plan_command)
 app.command("apply")(plan_cli.apply_command)
 app.command("sandbox")(sandbox_command)
 

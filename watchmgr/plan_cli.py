@@ -2,11 +2,13 @@
 
 Register them in cli.py with::
 
-    app.command("plan", cls=plan_cli.DetailedExitCodeCommand)(plan_cli.plan_command)
+    app = typer.Typer(cls=plan_cli.DetailedExitCodeGroup, ...)
+    app.command("plan")(plan_cli.plan_command)
     app.command("apply")(plan_cli.apply_command)
 
-(`DetailedExitCodeCommand` keeps Click's usage errors from exiting 2, "changes pending", under
-``--detailed-exitcode``.) Data goes to stdout, messages and the progress bar to stderr.
+(`DetailedExitCodeGroup` keeps Click's usage errors from exiting 2, "changes pending", when
+``--detailed-exitcode`` is anywhere on the command line.) Data goes to stdout, messages and the
+progress bar to stderr.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperGroup
 
 from watchmgr.cli_errors import domain_errors, fail
 from watchmgr.errors import ExitCode, WatchmgrError
@@ -45,20 +48,42 @@ def _usage_error() -> Any:
     raise RuntimeError("neither typer._click nor click is installed")
 
 
-class DetailedExitCodeCommand(TyperCommand):
-    """A command whose usage errors exit USAGE_DETAILED (64) under ``--detailed-exitcode``."""
+DETAILED_EXITCODE = "--detailed-exitcode"
+
+
+class DetailedExitCodeGroup(TyperGroup):
+    """The CLI's group: with ``--detailed-exitcode`` anywhere on the command line, a usage error
+    exits USAGE_DETAILED (64) instead of Click's 2, which would read as "changes pending".
+
+    The raw command line is looked at, not what Click parsed: the flag may come after the bad
+    token, be misspelt into a value (``--detailed-exitcode=1``) or follow an unknown command.
+    """
+
+    detailed = False
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
+        given = list(sys.argv[1:] if args is None else args)
+        self.detailed = any(
+            a == DETAILED_EXITCODE or a.startswith(f"{DETAILED_EXITCODE}=") for a in given
+        )
+        return super().main(given, *rest, **extra)
 
     def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: Any = None,
-        **extra: Any,
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
     ) -> Any:
-        try:
+        with self._usage_exit_code():
             return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with self._usage_exit_code():
+            return super().invoke(ctx)
+
+    @contextmanager
+    def _usage_exit_code(self) -> Iterator[None]:
+        try:
+            yield
         except _usage_error() as err:
-            if "--detailed-exitcode" in args:
+            if self.detailed:
                 err.exit_code = int(ExitCode.USAGE_DETAILED)
             raise
 

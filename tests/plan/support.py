@@ -7,16 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import typer
 from typer.testing import CliRunner, Result
 
-from watchmgr import plan_cli
+from watchmgr.cli import app
 from watchmgr.sandbox import Sandbox
-
-# Registered the way cli.py registers them.
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-app.command("plan", cls=plan_cli.DetailedExitCodeCommand)(plan_cli.plan_command)
-app.command("apply")(plan_cli.apply_command)
 
 
 def rule_yaml(title: str, rule_id: str | None = None, image: str = "x.exe", **extra: str) -> str:
