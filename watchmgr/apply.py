@@ -1,11 +1,14 @@
 """Read an environment's state into a `Plan`, and execute a `Plan` against its cluster.
 
 Executing: nothing is written for a plan without writes. Otherwise the environment's lock is
-taken, the watches the plan touches are read again in one batch and, if any moved since the
-plan was made, nothing is written (the plan is stale: each moved watch is reported as a
-conflict). Then creates, updates and adoptions run with bounded concurrency, deletes last.
-Updates and adoptions are conditional on the planned seq_no/primary_term; a 409 re-reads the
-watch: if it already is as desired it counts as done, otherwise as a conflict. A failing
+taken, the watches the plan touches are read again in one batch and, if any changed since the
+plan was made, nothing is written (the plan is stale: each changed watch is reported as a
+conflict). "Changed" means its canonical body or active state, not its seq_no: every run of a
+watch moves that. Then creates, updates and adoptions run with bounded concurrency, deletes
+last. Updates and adoptions are conditional on the seq_no/primary_term just read; a 409 re-reads
+the watch: if it already is as desired it counts as done, if it only ran meanwhile the write is
+tried again, otherwise it is a conflict. Deletes cannot be conditional (the Watcher API's delete
+takes no if_seq_no); the check under the lock just before them is what guards them. A failing
 watch does not stop the others; every change gets a `Result`.
 """
 
@@ -13,16 +16,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from watchmgr import normalize
 from watchmgr.cluster import Cluster, holder_name
 from watchmgr.errors import ClusterError, ConflictError
-from watchmgr.plan import Action, Change, LiveWatch, Plan, build_plan, comparable
+from watchmgr.plan import Action, Change, LiveWatch, Plan, as_planned, build_plan, comparable
 from watchmgr.watch import Watch
 
 DEFAULT_PARALLELISM = 8
+#: Conditional writes tried again when the watch only ran (its status moved) in between.
+RERUNS = 5
 
 #: Outcomes of one change.
 DONE = "done"
@@ -52,6 +57,8 @@ class Report:
     environment: str
     results: tuple[Result, ...]
     retries: int = 0
+    #: the watches that changed since the plan was made, when that stopped every write.
+    stale: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -140,17 +147,18 @@ def apply_plan(
     if not writes:
         return _report(plan, results, cluster)
     if check_first:
-        moved = _moved_since_plan(cluster, writes)
+        moved, _ = _moved_since_plan(cluster, writes)
         if moved:
             _mark_stale(writes, moved, record)
-            return _report(plan, results, cluster)
+            return _report(plan, results, cluster, tuple(moved))
     holder = holder_name()
     cluster.acquire(holder)
     try:
-        moved = _moved_since_plan(cluster, writes)
+        moved, now = _moved_since_plan(cluster, writes)
         if moved:
             _mark_stale(writes, moved, record)
-            return _report(plan, results, cluster)
+            return _report(plan, results, cluster, tuple(moved))
+        writes = [_at_current_seq_no(c, now.get(c.watch_id)) for c in writes]
         replace_after = {c.watch_id for c in writes if _needs_replace(c)}
         first = [c for c in writes if c.action is not Action.DELETE]
         last = [c for c in writes if c.action is Action.DELETE]
@@ -198,19 +206,18 @@ def _in_parallel(
             failure.append(err)
             stop.set()
 
-    threads = [
-        threading.Thread(target=work, name=f"watchmgr-apply-{n}", daemon=True)
-        for n in range(min(workers, len(changes)))
-    ]
-    for thread in threads:
-        thread.start()
+    started: list[threading.Thread] = []
     try:
-        for thread in threads:
+        for n in range(min(workers, len(changes))):
+            thread = threading.Thread(target=work, name=f"watchmgr-apply-{n}", daemon=True)
+            thread.start()
+            started.append(thread)
+        for thread in started:
             while thread.is_alive():  # a timed wait, so Ctrl-C is seen on every platform
                 thread.join(0.25)
     except BaseException:
         stop.set()
-        for thread in threads:
+        for thread in started:
             thread.join()
         raise
     if failure:
@@ -229,16 +236,22 @@ def _mark_stale(
             record(Result(change.watch_id, change.action, SKIPPED, why))
 
 
-def _report(plan: Plan, results: Mapping[str, Result], cluster: Cluster) -> Report:
+def _report(
+    plan: Plan, results: Mapping[str, Result], cluster: Cluster, stale: tuple[str, ...] = ()
+) -> Report:
     return Report(
         plan.environment,
         tuple(sorted(results.values(), key=lambda r: r.watch_id)),
         cluster.retries,
+        tuple(sorted(stale)),
     )
 
 
-def _moved_since_plan(cluster: Cluster, writes: Iterable[Change]) -> dict[str, str]:
-    """The watches of `writes` that changed since the plan was read, with what changed."""
+def _moved_since_plan(
+    cluster: Cluster, writes: Iterable[Change]
+) -> tuple[dict[str, str], dict[str, LiveWatch]]:
+    """The watches of `writes` that changed since the plan was read (with what changed), and
+    every one of them as it is now."""
     changes = list(writes)
     now = {w.id: w for w in cluster.find(c.watch_id for c in changes)}
     moved: dict[str, str] = {}
@@ -249,12 +262,21 @@ def _moved_since_plan(cluster: Cluster, writes: Iterable[Change]) -> dict[str, s
                 moved[change.watch_id] = "created on the cluster since the plan was made"
         elif live is None:
             moved[change.watch_id] = "deleted on the cluster since the plan was made"
-        elif (live.seq_no, live.primary_term) != (change.seq_no, change.primary_term):
-            moved[change.watch_id] = (
-                f"changed on the cluster since the plan was made (seq_no {change.seq_no} -> "
-                f"{live.seq_no}); run plan again"
-            )
-    return moved
+        elif live.primary_term == change.primary_term and live.seq_no == change.seq_no:
+            continue
+        elif not as_planned(change, live):
+            what = "edited"
+            if live.active != change.before_active:
+                what = "activated" if live.active else "deactivated"
+            moved[change.watch_id] = f"{what} on the cluster since the plan was made"
+    return moved, now
+
+
+def _at_current_seq_no(change: Change, live: LiveWatch | None) -> Change:
+    """`change`, conditional on the watch as just read (it may have run since the plan)."""
+    if live is None or change.seq_no is None:
+        return change
+    return replace(change, seq_no=live.seq_no, primary_term=live.primary_term)
 
 
 def _needs_replace(change: Change) -> bool:
@@ -285,10 +307,17 @@ def _execute(cluster: Cluster, change: Change, replace: bool) -> Result:
         if change.state_only:
             cluster.set_active(watch_id, active)
             return Result(watch_id, action, DONE, "activated" if active else "deactivated")
-        try:
-            cluster.put(watch_id, body, active, change.seq_no, change.primary_term)
-        except ConflictError:
-            return _after_conflict(cluster, change, body, active)
+        for _ in range(RERUNS):
+            try:
+                cluster.put(watch_id, body, active, change.seq_no, change.primary_term)
+                break
+            except ConflictError:
+                live = cluster.get(watch_id)
+                if live is None or not as_planned(change, live):
+                    return _after_conflict(change, live, body, active)
+                change = _at_current_seq_no(change, live)  # it only ran: write again
+        else:
+            return Result(watch_id, action, CONFLICT, "the watch kept changing while applying")
         if replace:
             # The conditional PUT proved the watch unchanged; this one drops removed fields.
             cluster.put(watch_id, body, active)
@@ -297,8 +326,9 @@ def _execute(cluster: Cluster, change: Change, replace: bool) -> Result:
         return Result(watch_id, action, FAILED, err.message)
 
 
-def _after_conflict(cluster: Cluster, change: Change, body: dict[str, Any], active: bool) -> Result:
-    live: LiveWatch | None = cluster.get(change.watch_id)
+def _after_conflict(
+    change: Change, live: LiveWatch | None, body: dict[str, Any], active: bool
+) -> Result:
     if live is not None and live.active == active and _same(body, live.body):
         return Result(change.watch_id, change.action, DONE, "already as desired")
     return Result(

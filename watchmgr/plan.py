@@ -358,6 +358,19 @@ def build_plan(
     )
 
 
+def as_planned(change: Change, live: LiveWatch) -> bool:
+    """Whether `live` still is the watch `change` was planned against: the same canonical body
+    (seen as the plan saw it) and the same active state.
+
+    Its seq_no cannot say: every run of a watch rewrites its status (watcher-api.md §5), so an
+    active watch's seq_no moves on a schedule while nobody changes it.
+    """
+    current = comparable(live.body)
+    if change.after is not None:
+        current = normalize.reconcile(comparable(change.after), current)
+    return live.active == change.before_active and current == change.before
+
+
 def _source(body: Mapping[str, Any]) -> str | None:
     owner = (body.get("metadata") or {}).get(OWNER_KEY)
     source = owner.get("source") if isinstance(owner, Mapping) else None

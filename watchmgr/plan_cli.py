@@ -338,7 +338,24 @@ def apply_command(
             report = _run(apply_plan, cluster, plan, parallelism, saved is not None)
         plan_output.render_report(report, out)
     if not report.ok:
-        raise typer.Exit(int(ExitCode.ERROR))
+        fail(_not_applied(report, planfile))
+
+
+def _not_applied(report: Any, planfile: Path | None) -> str:
+    """The one line on stderr for an apply that did not apply everything."""
+    if report.stale:
+        first = next(r for r in report.results if r.watch_id == report.stale[0])
+        more = f" and {len(report.stale) - 1} more" if len(report.stale) > 1 else ""
+        what = f"{first.watch_id!r} {first.message}{more}"
+        if planfile is not None:
+            return (
+                f"{planfile}: the plan is stale, nothing was written: {what}; make the plan again"
+            )
+        return f"nothing was written: {what} while apply was planning; run apply again"
+    counts = {o: report.count(o) for o in ("conflict", "failed", "skipped")}
+    parts = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+    missed = len(report.results) - report.count("done")
+    return f"{missed} of {len(report.results)} changes not applied ({parts}); see the table above"
 
 
 def _read_plan_file(path: Path) -> Any:

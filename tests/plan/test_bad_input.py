@@ -92,7 +92,10 @@ def test_a_stale_plan(repo: Repo, sandbox: Sandbox) -> None:
     sandbox.clear_log()
     result = repo.run("apply", "--env", "dev", str(path), "--yes", "--allow-mass-delete")
     assert result.exit_code == 1, show(result)
-    assert "changed on the cluster since the plan was made" in result.stdout
+    assert one_line(result.stderr) == (
+        f"watchmgr: {path}: the plan is stale, nothing was written: 'Rule-0001' deactivated on "
+        "the cluster since the plan was made; make the plan again"
+    )
     assert sandbox.writes() == []
 
 

@@ -178,5 +178,26 @@ def test_a_saved_plan_is_applied_exactly_and_refused_once_stale(
     sandbox.clear_log()
     stale = repo.run("apply", "--env", "dev", str(saved), "--yes")
     assert stale.exit_code == 1, show(stale)
-    assert "changed on the cluster since the plan was made" in stale.stdout
+    assert "'Rule-0000' edited on the cluster since the plan was made" in stale.stderr
     assert sandbox.writes() == []
+
+
+def test_a_saved_plan_still_applies_after_its_watches_ran(repo: Repo, sandbox: Sandbox) -> None:
+    # Every run of a watch rewrites its status and moves its seq_no (watcher-api.md §5): on a
+    # cluster, a plan saved in CI is always older than the last run of an active watch.
+    assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
+    repo.rule("r0000", rule_yaml("Rule 0000", image="z.exe"))
+    saved = repo.root / "plan.json"
+    assert repo.run("plan", "--env", "dev", "--out", str(saved)).exit_code == 0
+    client = Elasticsearch(sandbox.url)
+    before = client.watcher.get_watch(id="Rule-0000")["_seq_no"]
+    for watch_id in ("Rule-0000", "Rule-0001"):
+        client.watcher.execute_watch(id=watch_id, record_execution=True)
+    assert client.watcher.get_watch(id="Rule-0000")["_seq_no"] > before
+    sandbox.clear_log()
+    result = repo.run("apply", "--env", "dev", str(saved), "--yes")
+    assert result.exit_code == 0, show(result)
+    assert [e.path for e in successful_writes(sandbox) if "Rule-" in e.path] == [
+        "/_watcher/watch/Rule-0000"
+    ]
+    assert repo.run("plan", "--env", "dev", "--detailed-exitcode").exit_code == 0

@@ -186,11 +186,14 @@ def test_a_conflict_during_apply_is_reported_not_overwritten(sandbox: Sandbox) -
 class _Tracked:
     """Wraps a cluster's put/delete to see how many writes are in flight, and in what order."""
 
-    def __init__(self, cluster: Cluster, fail_at: int | None = None) -> None:
+    def __init__(
+        self, cluster: Cluster, fail_at: int | None = None, interrupt_at: int | None = None
+    ) -> None:
         self.lock = threading.Lock()
         self.in_flight = self.most = self.calls = 0
         self.events: list[tuple[str, str]] = []  # ("start"|"end", "put"|"delete")
         self.fail_at = fail_at
+        self.interrupt_at = interrupt_at
         for name in ("put", "delete"):
             setattr(cluster, name, self._wrap(name, getattr(cluster, name)))
 
@@ -204,6 +207,8 @@ class _Tracked:
                 self.most = max(self.most, self.in_flight)
                 self.events.append(("start", name))
                 failing = self.calls == self.fail_at
+                if self.calls == self.interrupt_at:
+                    _thread.interrupt_main()  # as Ctrl-C: the main thread gets KeyboardInterrupt
             try:
                 if failing:
                     raise RuntimeError("a bug in one write")
@@ -256,17 +261,46 @@ def test_ctrl_c_stops_apply_after_the_writes_in_flight(sandbox: Sandbox) -> None
     env = "interrupted"
     cluster = connect_url(sandbox.url, env)
     plan = read_plan(cluster, [shaped(f"i-{i:03}", 1, env) for i in range(200)])
-    tracked = _Tracked(cluster)
+    tracked = _Tracked(cluster, interrupt_at=10)
     sandbox.set_faults(Faults(latency_ms=10))
-    timer = threading.Timer(0.1, _thread.interrupt_main)
-    timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             apply_plan(cluster, plan, parallelism=4)
     finally:
-        timer.cancel()
         sandbox.set_faults(Faults())
-    assert 0 < tracked.calls < 200
+    assert 10 <= tracked.calls < 200
     assert tracked.in_flight == 0
     written = {w.id for w in cluster.list_owned()}
     assert len(written) == tracked.calls  # each write that started also finished
+
+
+def test_a_watch_that_only_ran_during_apply_is_written_not_reported(sandbox: Sandbox) -> None:
+    from watchmgr.apply import _execute
+
+    env = "running"
+    cluster = connect_url(sandbox.url, env)
+    apply_plan(cluster, read_plan(cluster, [shaped("run-1", 1, env)]))
+    plan = read_plan(cluster, [shaped("run-1", 11, env)])
+    assert plan.changes[0].action is Action.UPDATE
+    # It runs after the plan was read: its status, and so its seq_no, moves; its body does not.
+    cluster.client.watcher.execute_watch(id="run-1", record_execution=True)
+    result = _execute(cluster, plan.changes[0], replace=False)
+    assert result.outcome == "done", result
+    assert normalize.equivalent(shaped("run-1", 11, env).body, cluster.get("run-1").body)  # type: ignore[union-attr]
+
+
+def test_a_watch_deactivated_since_the_plan_stops_apply(sandbox: Sandbox) -> None:
+    env = "oncall"
+    cluster = connect_url(sandbox.url, env)
+    apply_plan(cluster, read_plan(cluster, [shaped(f"oc-{i}", 1, env) for i in range(3)]))
+    plan = read_plan(cluster, [shaped(f"oc-{i}", 11, env) for i in range(3)])
+    cluster.client.watcher.deactivate_watch(watch_id="oc-1")  # on-call silences one
+    sandbox.clear_log()
+    report = apply_plan(cluster, plan)
+    assert report.stale == ("oc-1",)
+    assert {r.watch_id: r.outcome for r in report.results} == {
+        "oc-0": "skipped",
+        "oc-1": "conflict",
+        "oc-2": "skipped",
+    }
+    assert [e.path for e in sandbox.writes() if "oc-" in e.path] == []
