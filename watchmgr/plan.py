@@ -520,34 +520,85 @@ def plan_from_document(data: Any, environment: str, where: str) -> Plan:
             f"{where}: the plan is for environment {shown}, not {environment!r}; "
             f"make one with: watchmgr plan --env {environment} --out PLANFILE"
         )
-    try:
-        changes = tuple(_change_from_dict(c) for c in entry["changes"])
-        return Plan(
-            environment=environment,
-            changes=changes,
-            owned=int(entry.get("owned", 0)),
-            cluster_uuid=entry.get("cluster_uuid"),
-            kept=tuple(entry.get("kept", ())),
-        )
-    except (KeyError, TypeError, ValueError) as err:
-        raise PlanError(f"{where}: malformed plan file ({type(err).__name__}: {err})") from err
-
-
-def _change_from_dict(data: Mapping[str, Any]) -> Change:
-    return Change(
-        watch_id=str(data["id"]),
-        action=Action(data["action"]),
-        before=data.get("before"),
-        after=data.get("after"),
-        before_active=data.get("before_active"),
-        after_active=data.get("after_active"),
-        source=data.get("source"),
-        reason=str(data.get("reason", "")),
-        diff=tuple(
-            FieldChange(d["path"], d["op"], d.get("old"), d.get("new"))
-            for d in data.get("diff", ())
+    at = f"environments[{entries.index(entry)}]"
+    changes = _typed(entry, "changes", (list,), where, at, required=True)
+    return Plan(
+        environment=environment,
+        changes=tuple(
+            _change_from_dict(c, where, f"{at}.changes[{n}]") for n, c in enumerate(changes)
         ),
-        seq_no=data.get("seq_no"),
-        primary_term=data.get("primary_term"),
-        renamed=data.get("renamed"),
+        owned=_typed(entry, "owned", (int,), where, at) or 0,
+        cluster_uuid=_typed(entry, "cluster_uuid", (str,), where, at),
+        kept=tuple(_typed(entry, "kept", (list,), where, at) or ()),
+    )
+
+
+_JSON_TYPES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    int: "an integer",
+    bool: "true or false",
+}
+
+
+def _typed(
+    data: Any,
+    key: str,
+    kinds: tuple[type, ...],
+    where: str,
+    at: str,
+    *,
+    required: bool = False,
+) -> Any:
+    """`data[key]` when it has one of the JSON types `kinds` (None when absent and optional)."""
+    if not isinstance(data, dict):
+        raise PlanError(f"{where}: malformed plan file: {at} is not an object; make the plan again")
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if (
+        value is None
+        or not isinstance(value, kinds)
+        or (isinstance(value, bool) and bool not in kinds)
+    ):
+        wanted = " or ".join(_JSON_TYPES[k] for k in kinds)
+        found = "missing" if value is None else f"{json.dumps(value)[:40]}, not {wanted}"
+        raise PlanError(f"{where}: malformed plan file: {at}.{key} is {found}; make the plan again")
+    return value
+
+
+def _change_from_dict(data: Any, where: str, at: str) -> Change:
+    def get(key: str, *kinds: type, required: bool = False) -> Any:
+        return _typed(data, key, kinds, where, at, required=required)
+
+    action = get("action", str, required=True)
+    if action not in {a.value for a in Action}:
+        known = ", ".join(a.value for a in Action)
+        raise PlanError(
+            f"{where}: malformed plan file: {at}.action is {action!r}, not one of {known}; "
+            "make the plan again"
+        )
+    diff = get("diff", list) or ()
+    return Change(
+        watch_id=get("id", str, required=True),
+        action=Action(action),
+        before=get("before", dict),
+        after=get("after", dict),
+        before_active=get("before_active", bool),
+        after_active=get("after_active", bool),
+        source=get("source", str),
+        reason=get("reason", str) or "",
+        diff=tuple(
+            FieldChange(
+                _typed(d, "path", (str,), where, f"{at}.diff[{n}]", required=True),
+                _typed(d, "op", (str,), where, f"{at}.diff[{n}]", required=True),
+                d.get("old"),
+                d.get("new"),
+            )
+            for n, d in enumerate(diff)
+        ),
+        seq_no=get("seq_no", int),
+        primary_term=get("primary_term", int),
+        renamed=get("renamed", str),
     )

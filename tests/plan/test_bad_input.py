@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.plan.support import Repo, show, successful_writes
+from tests.plan.support import Repo, rule_yaml, show, successful_writes
 from watchmgr.errors import ExitCode
 from watchmgr.sandbox import ApiKey, Sandbox, Security
 
@@ -71,6 +72,57 @@ def test_a_plan_file_that_does_not_fit(
     result = repo.run("apply", "--env", "dev", str(path), "--yes")
     assert result.exit_code == 1, show(result)
     assert message in one_line(result.stderr)
+    assert sandbox.writes() == []
+
+
+def _edit_first_change(change: dict[str, Any], edit: str) -> None:
+    if edit == "unknown action":
+        change["action"] = "frobnicate"
+    elif edit == "no id":
+        del change["id"]
+    elif edit == "seq_no a string":
+        change["seq_no"] = "7"
+    elif edit == "diff entry not an object":
+        change["diff"] = ["path"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            "unknown action",
+            "malformed plan file: environments[0].changes[0].action is 'frobnicate', not one "
+            "of create, update, delete, adopt, no-op, conflict",
+        ),
+        ("no id", "malformed plan file: environments[0].changes[0].id is missing"),
+        (
+            "seq_no a string",
+            'malformed plan file: environments[0].changes[0].seq_no is "7", not an integer',
+        ),
+        (
+            "diff entry not an object",
+            "malformed plan file: environments[0].changes[0].diff[0] is not an object",
+        ),
+    ],
+)
+def test_a_malformed_plan_file_names_the_bad_field(
+    repo: Repo, sandbox: Sandbox, edit: str, message: str
+) -> None:
+    repo.rule("r0000", rule_yaml("Rule 0000", image="z.exe"))  # an update, with a diff
+    assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
+    repo.rule("r0000", rule_yaml("Rule 0000", image="y.exe"))
+    path = saved_plan(repo)
+    data = json.loads(path.read_text())
+    changes = data["environments"][0]["changes"]
+    first = next(c for c in changes if c["action"] == "update")
+    changes.remove(first)
+    changes.insert(0, first)
+    _edit_first_change(first, edit)
+    path.write_text(json.dumps(data))
+    sandbox.clear_log()
+    result = repo.run("apply", "--env", "dev", str(path), "--yes")
+    assert result.exit_code == 1, show(result)
+    assert one_line(result.stderr) == f"watchmgr: {path}: {message}; make the plan again"
     assert sandbox.writes() == []
 
 
@@ -200,3 +252,20 @@ def test_usage_errors_never_exit_2_under_detailed_exitcode(
 ) -> None:
     result = repo.run(*args)
     assert result.exit_code == code, show(result)
+
+
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [("missing/plan.json", "is in a directory that does not exist"), (".", "is a directory")],
+)
+def test_plan_out_to_a_path_it_cannot_write(
+    repo: Repo, sandbox: Sandbox, where: str, problem: str
+) -> None:
+    target = repo.root / where
+    sandbox.clear_log()
+    result = repo.run("plan", "--env", "dev", "--out", str(target))
+    assert result.exit_code == ExitCode.USAGE, show(result)
+    assert one_line(result.stderr) == (
+        f"watchmgr: --out {target} {problem}; give the path of a file to write"
+    )
+    assert sandbox.request_log == []  # refused before anything is read
