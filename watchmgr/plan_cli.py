@@ -93,7 +93,8 @@ def _console(stderr: bool = False) -> Console:
 
     stream = sys.stderr if stderr else sys.stdout
     tty = stream.isatty()
-    return Console(file=stream, width=None if tty else 120, highlight=False, soft_wrap=not tty)
+    # Not a terminal (CI logs, files): wide enough that a table keeps ids and paths on one line.
+    return Console(file=stream, width=None if tty else 200, highlight=False, soft_wrap=not tty)
 
 
 def _desired(env: Environment) -> list[Watch]:
@@ -200,6 +201,9 @@ def plan_command(
     usage = ExitCode.USAGE_DETAILED if detailed_exitcode else ExitCode.USAGE
     if fmt not in PLAN_FORMATS:
         fail(f"unknown format {fmt!r} (use one of: {', '.join(PLAN_FORMATS)})", usage)
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        problem = "is a directory" if out.is_dir() else "is in a directory that does not exist"
+        fail(f"--out {out} {problem}; give the path of a file to write", usage)
     from watchmgr import plan_output
     from watchmgr.cluster import connect
     from watchmgr.config import list_environments, load_environment
@@ -228,7 +232,10 @@ def plan_command(
         else:
             plan_output.render_text(plans, _console())
         if out is not None:
-            out.write_text(plan_output.render_json(plans), encoding="utf-8")
+            try:
+                out.write_text(plan_output.render_json(plans), encoding="utf-8")
+            except OSError as err:
+                fail(f"{out}: cannot save the plan: {err.strerror}")
             sys.stderr.write(f"saved the plan to {out}\n")
     if failed:
         raise typer.Exit(int(ExitCode.ERROR))

@@ -92,9 +92,9 @@ def render_text(plans: Sequence[Plan], console: Console, *, show_noop: bool = Fa
             table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
             table.add_column("", no_wrap=True)
             table.add_column("action", no_wrap=True)
-            table.add_column("watch")
-            table.add_column("source")
-            table.add_column("why")
+            table.add_column("watch", overflow="fold")
+            table.add_column("source", overflow="fold")
+            table.add_column("why", overflow="fold")
             for change in shown:
                 style = _STYLES[change.action]
                 table.add_row(
@@ -194,10 +194,10 @@ def render_report(report: Report, console: Console) -> None:
     """The per-watch result table of an apply, then one summary line."""
     if report.results:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("watch")
+        table.add_column("watch", overflow="fold")
         table.add_column("action", no_wrap=True)
         table.add_column("result", no_wrap=True)
-        table.add_column("detail")
+        table.add_column("detail", overflow="fold")
         for result in report.results:
             style = "green" if result.ok else ("yellow" if result.outcome == "skipped" else "red")
             table.add_row(

@@ -201,3 +201,14 @@ def test_a_saved_plan_still_applies_after_its_watches_ran(repo: Repo, sandbox: S
         "/_watcher/watch/Rule-0000"
     ]
     assert repo.run("plan", "--env", "dev", "--detailed-exitcode").exit_code == 0
+
+
+def test_plan_output_in_ci_logs_keeps_long_ids_whole(repo: Repo) -> None:
+    title = "Suspicious PowerShell Download and Execute Pattern Via Invoke Expression And WebClient"
+    repo.rule("long", rule_yaml(title))
+    result = repo.run("plan", "--env", "dev")
+    assert result.exit_code == 0, show(result)
+    watch_id = title.replace(" ", "-")
+    table_row = next(line for line in result.stdout.splitlines() if watch_id in line)
+    assert "rules/long.yml" in table_row
+    assert "…" not in result.stdout
