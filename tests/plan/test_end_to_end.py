@@ -161,6 +161,14 @@ def test_active_state_follows_the_rules_unless_the_environment_respects_the_clus
     assert [e.path for e in successful_writes(sandbox) if "lock" not in e.path] == [
         "/_watcher/watch/Rule-0001/_activate"
     ]
+    # An environment that respects the cluster's active state leaves on-call's silence alone.
+    repo.cluster_env("dev", sandbox, "respect_remote_active: true\n")
+    es.watcher.deactivate_watch(watch_id="Rule-0002")
+    assert repo.run("plan", "--env", "dev", "--detailed-exitcode").exit_code == 0
+    sandbox.clear_log()
+    assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
+    assert successful_writes(sandbox) == []
+    assert es.watcher.get_watch(id="Rule-0002")["status"]["state"]["active"] is False
 
 
 def test_a_saved_plan_is_applied_exactly_and_refused_once_stale(

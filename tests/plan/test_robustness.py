@@ -304,3 +304,24 @@ def test_a_watch_deactivated_since_the_plan_stops_apply(sandbox: Sandbox) -> Non
         "oc-2": "skipped",
     }
     assert [e.path for e in sandbox.writes() if "oc-" in e.path] == []
+
+
+@pytest.mark.parametrize("owned", [9, 10])
+def test_plan_pages_the_listing_and_batches_the_id_lookups(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, owned: int
+) -> None:
+    from watchmgr import cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "PAGE_SIZE", 3)
+    monkeypatch.setattr(cluster_module, "ID_BATCH", 2)
+    env = f"paged{owned}"
+    cluster = connect_url(sandbox.url, env)
+    have = [shaped(f"{env}-{i:02}", 1, env) for i in range(owned)]
+    apply_plan(cluster, read_plan(cluster, have))
+    new = [shaped(f"{env}-new-{i}", 1, env) for i in range(3)]  # ids it must look up
+    sandbox.clear_log()
+    plan = read_plan(cluster, have + new)
+    queries = [e for e in sandbox.request_log if e.path == "/_watcher/_query/watches"]
+    assert len(queries) == -(-owned // 3) + -(-3 // 2)  # ⌈owned / page⌉ + ⌈new / batch⌉
+    assert [c.watch_id for c in plan.changes if c.action is Action.NOOP] == [w.id for w in have]
+    assert [c.action for c in plan.changes if "new" in c.watch_id] == [Action.CREATE] * 3
