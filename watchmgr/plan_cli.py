@@ -207,6 +207,7 @@ def plan_command(
     from watchmgr import plan_output
     from watchmgr.cluster import connect
     from watchmgr.config import list_environments, load_environment
+    from watchmgr.plan import PlanError, check_mass_delete
 
     names = list(dict.fromkeys(envs)) if envs else None
     failed = False
@@ -220,10 +221,16 @@ def plan_command(
         try:
             env = load_environment(root, name)
             with connect(env) as cluster:
-                plans.append(_plan_for(env, cluster, adopt=False, with_uuid=out is not None))
+                plan = _plan_for(env, cluster, adopt=False, with_uuid=out is not None)
         except WatchmgrError as err:
             sys.stderr.write(f"watchmgr: {err}\n")
             failed = True
+            continue
+        plans.append(plan)
+        try:
+            check_mass_delete(plan, allow=False)
+        except PlanError as err:  # the plan is shown all the same: apply will refuse it
+            sys.stderr.write(f"watchmgr: warning: {err}\n")
     with domain_errors():
         if fmt == "json":
             sys.stdout.write(plan_output.render_json(plans))

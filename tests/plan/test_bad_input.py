@@ -218,6 +218,10 @@ def test_a_mass_delete_is_refused_without_the_flag(repo: Repo, sandbox: Sandbox)
     for i in range(3):
         repo.remove(f"r{i:04}")
     sandbox.clear_log()
+    planned = repo.run("plan", "--env", "dev", "--detailed-exitcode")
+    assert planned.exit_code == ExitCode.CHANGES_PENDING, show(planned)
+    assert "watchmgr: warning: the plan for environment 'dev' deletes all" in planned.stderr
+    assert "Plan: 0 to add, 0 to change, 3 to destroy." in planned.stdout
     result = repo.run("apply", "--env", "dev", "--yes")
     assert result.exit_code == 1, show(result)
     assert "deletes all of its 3 watches" in one_line(result.stderr)
