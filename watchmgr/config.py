@@ -217,8 +217,9 @@ class Environment:
     def settings_for(self, rule: Rule) -> WatchSettings | None:
         """The rule's watch settings, or None when the rule is not deployed here.
 
-        Order: ``watch:``, then ``watch.by_level.<rule level>``, then ``indices`` from the
-        logsource mapping, then every matching override in file order (later ones win).
+        Order: ``watch:``, then ``watch.by_level.<rule level>``, then the rule's own
+        ``active:``, then ``indices`` from the logsource mapping, then every matching override
+        in file order (later ones win).
         """
         if not self.selects(rule):
             return None
@@ -227,6 +228,8 @@ class Environment:
         for name, patch in self.by_level:
             if name == level:
                 settings = patch.apply(settings)
+        if rule.active is not None:
+            settings = dataclasses.replace(settings, active=rule.active)
         settings = dataclasses.replace(
             settings, indices=self.indices.indices_for(rule.raw), environment=self.name
         )

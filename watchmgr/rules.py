@@ -127,6 +127,12 @@ class Rule:
         return str(self.raw.get("title") or "")
 
     @property
+    def active(self) -> bool | None:
+        """The rule's own ``active:`` (not Sigma's: watchmgr's), None when it says nothing."""
+        value = self.raw.get("active")
+        return value if isinstance(value, bool) else None
+
+    @property
     def sigma_id(self) -> str | None:
         value = self.raw.get("id")
         return str(value) if value is not None else None
@@ -409,6 +415,13 @@ def _build_rule(
         rule = SigmaRule.from_dict(pysigma_raw, collect_errors=True)
     except Exception as err:  # pySigma raises its own errors and, on odd input, plain ones
         raise rule_error(err, at) from err
+
+    if "active" in raw and not isinstance(raw["active"], bool):
+        raise RuleError(
+            f"'active' must be true or false, not {raw['active']!r} (active: false deploys "
+            "this rule's watch deactivated)",
+            at(r"^active:"),
+        )
 
     warnings: list[Diagnostic] = []
     for problem in rule.errors:

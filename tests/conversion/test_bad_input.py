@@ -55,6 +55,13 @@ BAD = [
         r"z\.yml:6: unknown modifier 'contians' \(did you mean 'contains'\?\)",
     ),
     (
+        "an active that is not true or false",
+        "title: Half On\nactive: maybe\nlogsource:\n    product: windows\ndetection:\n"
+        "    sel:\n        A: 1\n    condition: sel\n",
+        b"",
+        r"z\.yml:2: 'active' must be true or false, not 'maybe' \(active: false deploys",
+    ),
+    (
         "a python object tag",
         "title: !!python/object:os.system x\nlogsource: {}\n",
         b"",

@@ -171,6 +171,25 @@ def test_active_state_follows_the_rules_unless_the_environment_respects_the_clus
     assert es.watcher.get_watch(id="Rule-0002")["status"]["state"]["active"] is False
 
 
+def test_a_rule_can_say_active_false_and_an_environment_override_wins(
+    repo: Repo, sandbox: Sandbox
+) -> None:
+    repo.rule("r0000", rule_yaml("Rule 0000", active="false"))
+    assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
+    es = Elasticsearch(sandbox.url)
+    assert es.watcher.get_watch(id="Rule-0000")["status"]["state"]["active"] is False
+    assert es.watcher.get_watch(id="Rule-0001")["status"]["state"]["active"] is True
+    assert repo.run("plan", "--env", "dev", "--detailed-exitcode").exit_code == 0
+    overrides = "overrides:\n  - match: {path: rules/r0000.yml}\n    active: true\n"
+    repo.cluster_env("dev", sandbox, overrides)
+    entry = plan_json(repo)
+    (update,) = [c for c in entry["changes"] if c["action"] == "update"]  # type: ignore[union-attr]
+    assert (update["id"], update["diff"]) == (
+        "Rule-0000",
+        [{"path": "active", "op": "change", "old": False, "new": True}],
+    )
+
+
 def test_a_saved_plan_is_applied_exactly_and_refused_once_stale(
     repo: Repo, sandbox: Sandbox
 ) -> None:
