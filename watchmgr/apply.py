@@ -14,9 +14,10 @@ watch does not stop the others; every change gets a `Result`.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from watchmgr import normalize
@@ -276,7 +277,7 @@ def _at_current_seq_no(change: Change, live: LiveWatch | None) -> Change:
     """`change`, conditional on the watch as just read (it may have run since the plan)."""
     if live is None or change.seq_no is None:
         return change
-    return replace(change, seq_no=live.seq_no, primary_term=live.primary_term)
+    return dataclasses.replace(change, seq_no=live.seq_no, primary_term=live.primary_term)
 
 
 def _needs_replace(change: Change) -> bool:
