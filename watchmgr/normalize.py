@@ -170,12 +170,27 @@ def _s2(node: Node) -> None:
         node["interval"] = f"{int(interval)}s"
 
 
-def _s5_s6(node: Node) -> None:
+def _cron_list(node: Node) -> list[str] | None:
+    """The `cron` expressions as a list, if `cron` is an array of strings."""
+    cron = node.get("cron")
+    if isinstance(cron, list) and all(isinstance(c, str) for c in cron):
+        return cron
+    return None
+
+
+def _s5(node: Node) -> None:
     cron = node.get("cron")
     if isinstance(cron, str):
         node["cron"] = cron.upper()
-    elif isinstance(cron, list) and all(isinstance(c, str) for c in cron):
-        crons = sorted(c.upper() for c in cron)
+    elif (crons := _cron_list(node)) is not None:
+        node["cron"] = [c.upper() for c in crons]
+
+
+def _s6(node: Node) -> None:
+    crons = _cron_list(node)
+    if crons is not None:
+        # After S5, so the sort is over the upper-cased expressions, as ES sorts them.
+        crons = sorted(crons)
         node["cron"] = crons[0] if len(crons) == 1 else crons
 
 
@@ -345,11 +360,14 @@ def _q1(node: Node) -> None:
     node["search_type"] = search_type.lower() if isinstance(search_type, str) else search_type
 
 
-def _q2_q3(node: Node) -> None:
-    indices = node.get("indices", [])
+def _q2(node: Node) -> None:
+    node.setdefault("indices", [])
+
+
+def _q3(node: Node) -> None:
+    indices = node.get("indices")
     if isinstance(indices, str):
-        indices = [part.strip() for part in indices.split(",") if part.strip()]
-    node["indices"] = indices
+        node["indices"] = [part.strip() for part in indices.split(",") if part.strip()]
 
 
 def _q4(node: Node) -> None:
@@ -364,16 +382,25 @@ def _expand_wildcards(value: Any) -> list[str]:
     return [w for w in _WILDCARDS if w in wanted]
 
 
-def _q7_q8(node: Node) -> None:
+def _indices_options(node: Node) -> Node | None:
+    """The full set of `indices_options` the server reads from a partial one; None if absent."""
     options = node.get("indices_options")
     if not isinstance(options, dict):
-        return
+        return None
     full = dict(_INDICES_OPTIONS_DEFAULTS)
     for key, value in options.items():
         full[key] = _expand_wildcards(value) if key == "expand_wildcards" else _boolish(value)
-    if full == _INDICES_OPTIONS_DEFAULTS:
+    return full
+
+
+def _q7(node: Node) -> None:
+    if _indices_options(node) == _INDICES_OPTIONS_DEFAULTS:
         del node["indices_options"]
-    else:
+
+
+def _q8(node: Node) -> None:
+    full = _indices_options(node)
+    if full is not None:  # after Q7, so only non-default options are left to expand
         node["indices_options"] = full
 
 
@@ -424,8 +451,13 @@ def _c3(node: Node) -> None:
         }
 
 
-def _c5_c6(node: Node) -> None:
-    if "script" in node:
+def _c5(node: Node) -> None:
+    if isinstance(node.get("script"), str):
+        node["script"] = script(node["script"], "painless")
+
+
+def _c6(node: Node) -> None:
+    if isinstance(node.get("script"), dict):
         node["script"] = script(node["script"], "painless")
 
 
@@ -664,7 +696,8 @@ def _rule(id: str, section: str, kind: str, summary: str, apply: Callable[[Node]
 
 #: Every rewrite, in the order applied within a node kind. §2.12 lists which ones to apply.
 #: S11 and the PX/SL/PD/JI rows go beyond the reference, which leaves them open: they come from
-#: reading ES's own serializers (listed in watchmgr/sandbox/README.md).
+#: reading ES's own serializers (listed in watchmgr/sandbox/README.md). §2.5 gives its rows no
+#: ids; TR5/TR6 are named after the C rows they follow.
 RULES: tuple[Rule, ...] = (
     _rule("T8", "§2.1", "watch", "a status object in the body is ignored (server-owned)", _t8),
     _rule("T1", "§2.1", "watch", 'no input -> {"none": {}}', _t1),
@@ -677,22 +710,27 @@ RULES: tuple[Rule, ...] = (
     _rule("T11", "§2.1", "watch", "an empty transform is dropped", _t11),
     _rule("T12", "§2.1", "watch", "keys in the serializer's order (for display only)", _t12),
     _rule("S2", "§2.2", "schedule", 'interval number -> "<n>s"', _s2),
-    _rule("S5", "§2.2", "schedule", "cron upper-cased; S6 cron arrays sorted", _s5_s6),
+    _rule("S5", "§2.2", "schedule", "cron expressions upper-cased", _s5),
+    _rule("S6", "§2.2", "schedule", "cron arrays sorted; one element -> plain string", _s6),
     _rule("S7", "§2.2", "schedule", "hourly minute -> int array (default [0])", _s7),
     _rule("S8", "§2.2", "schedule", "daily at -> array (default midnight)", _s8),
     _rule("S9", "§2.2", "schedule", "weekly -> array, days SUN..SAT, at as a set (S12)", _s9),
     _rule("S10", "§2.2", "schedule", "monthly -> array, days sorted ints, at as a set", _s10),
     _rule("S11", "§2.2", "schedule", "yearly -> array, months JAN..DEC, then as S10", _s11),
     _rule("Q1", "§2.3", "search_request", "search_type default query_then_fetch", _q1),
-    _rule("Q2", "§2.3", "search_request", "indices default []; Q3 string split", _q2_q3),
+    _rule("Q2", "§2.3", "search_request", "indices default []", _q2),
+    _rule("Q3", "§2.3", "search_request", "indices string split on commas", _q3),
     _rule("Q4", "§2.3", "search_request", "rest_total_hits_as_int default true", _q4),
-    _rule("Q7", "§2.3", "search_request", "indices_options: defaults dropped, Q8 full", _q7_q8),
+    _rule("Q7", "§2.3", "search_request", "indices_options equal to the defaults dropped", _q7),
+    _rule("Q8", "§2.3", "search_request", "indices_options otherwise expanded to all keys", _q8),
     _rule("Q11", "§2.3", "search_input", "timeout -> timeout_in_millis", _q11),
     _rule("Q12", "§2.3", "search_input", "extract compared as a set", _q12),
     _rule("C3", "§2.4", "condition", "compare operators lower-cased", _c3),
-    _rule("C5", "§2.4", "condition", "script: object form, lang painless (C6)", _c5_c6),
+    _rule("C5", "§2.4", "condition", "script string -> object form, lang painless", _c5),
+    _rule("C6", "§2.4", "condition", "script object: lang painless, empty params dropped", _c6),
     _rule("C9", "§2.4", "condition", "always / never -> {}", _c9),
-    _rule("TR", "§2.5", "transform", "script transform like C5/C6", _c5_c6),
+    _rule("TR5", "§2.5", "transform", "script transform string, as C5", _c5),
+    _rule("TR6", "§2.5", "transform", "script transform object, as C6", _c6),
     _rule("A1", "§2.6", "action", "action throttle_period -> throttle_period_in_millis", _a1),
     _rule("A2", "§2.6", "action", "foreach gets max_iterations 100", _a2),
     _rule("A3", "§2.6", "action", "an empty action transform is dropped", _a3),
