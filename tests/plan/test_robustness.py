@@ -24,22 +24,22 @@ from watchmgr.watch import Watch
 
 #: Bodies of many shapes: every example of the normalizer's table.
 SHAPES = [case[1] for case in CASES]
+#: Named bodies, for the tests that need a particular one (SHAPES grows with the table).
+_LOG = {"log": {"logging": {"text": "hi"}}}
+PLAIN: dict[str, Any] = {"trigger": {"schedule": {"interval": "10m"}}, "actions": _LOG}
+EVERY_30S: dict[str, Any] = {"trigger": {"schedule": {"interval": 30}}, "actions": _LOG}  # "30s"
+CRON: dict[str, Any] = {"trigger": {"schedule": {"cron": "0 0 12 ? * mon-fri"}}, "actions": _LOG}
 
 
-def shaped(watch_id: str, shape: int, env: str, active: bool = True, rule: str = "") -> Watch:
-    body = dict(SHAPES[shape])
+def shaped(
+    watch_id: str, shape: int | dict[str, Any], env: str, active: bool = True, rule: str = ""
+) -> Watch:
+    body = dict(SHAPES[shape] if isinstance(shape, int) else shape)
     body["metadata"] = {
         "title": watch_id,
         "watchmgr": {"rule_id": rule or watch_id, "source": f"rules/{watch_id}.yml"},
     }
     return with_owner(Watch(watch_id, f"rules/{watch_id}.yml", 1, body, active), env)
-
-
-def seed_watch(watch_id: str, shape: int, rev: str, env: str) -> Watch:
-    watch = shaped(watch_id, shape, env)
-    body = dict(watch.body)
-    body["metadata"] = {**body["metadata"], "revision": rev}
-    return Watch(watch.id, watch.source, 1, body, True)
 
 
 @pytest.fixture(scope="module")
@@ -131,11 +131,11 @@ def test_two_concurrent_applies_one_wins_whole_the_other_conflicts(sandbox: Sand
     env = "race"
     cluster = connect_url(sandbox.url, env)
     ids = [f"race-{i:02}" for i in range(30)]
-    base = [shaped(i, 1, env) for i in ids]
+    base = [shaped(i, PLAIN, env) for i in ids]
     apply_plan(cluster, read_plan(cluster, base))
     revisions = {
-        "A": [shaped(i, 11, env) for i in ids],  # interval 30 -> "30s"
-        "B": [shaped(i, 12, env) for i in ids],  # a cron schedule
+        "A": [shaped(i, EVERY_30S, env) for i in ids],
+        "B": [shaped(i, CRON, env) for i in ids],
     }
     plans = {name: read_plan(cluster, ws) for name, ws in revisions.items()}
     outcome: dict[str, Any] = {}
@@ -167,19 +167,19 @@ def test_two_concurrent_applies_one_wins_whole_the_other_conflicts(sandbox: Sand
 def test_a_conflict_during_apply_is_reported_not_overwritten(sandbox: Sandbox) -> None:
     env = "midway"
     cluster = connect_url(sandbox.url, env)
-    watches = [shaped("mid-1", 1, env)]
+    watches = [shaped("mid-1", PLAIN, env)]
     apply_plan(cluster, read_plan(cluster, watches))
-    plan = read_plan(cluster, [shaped("mid-1", 11, env)])
+    plan = read_plan(cluster, [shaped("mid-1", EVERY_30S, env)])
     assert plan.changes[0].action is Action.UPDATE
     # Someone edits the watch after apply's stale check but before its write.
-    cluster.put("mid-1", dict(shaped("mid-1", 12, env).body), True)
+    cluster.put("mid-1", dict(shaped("mid-1", CRON, env).body), True)
     from watchmgr.apply import _execute
 
     result = _execute(cluster, plan.changes[0], replace=False)
     assert result.outcome == "conflict", result
-    assert normalize.equivalent(shaped("mid-1", 12, env).body, cluster.get("mid-1").body)  # type: ignore[union-attr]
+    assert normalize.equivalent(shaped("mid-1", CRON, env).body, cluster.get("mid-1").body)  # type: ignore[union-attr]
     # A 409 whose re-read shows the desired body already counts as done.
-    cluster.put("mid-1", dict(shaped("mid-1", 11, env).body), True)
+    cluster.put("mid-1", dict(shaped("mid-1", EVERY_30S, env).body), True)
     assert _execute(cluster, plan.changes[0], replace=False).outcome == "done"
 
 
@@ -224,8 +224,8 @@ class _Tracked:
 def test_writes_are_bounded_by_parallelism_and_deletes_come_last(sandbox: Sandbox) -> None:
     env = "bounded"
     cluster = connect_url(sandbox.url, env)
-    apply_plan(cluster, read_plan(cluster, [shaped(f"old-{i}", 1, env) for i in range(3)]))
-    desired = [shaped(f"new-{i:02}", 1, env) for i in range(24)]
+    apply_plan(cluster, read_plan(cluster, [shaped(f"old-{i}", PLAIN, env) for i in range(3)]))
+    desired = [shaped(f"new-{i:02}", PLAIN, env) for i in range(24)]
     plan = read_plan(cluster, desired)
     tracked = _Tracked(cluster)
     sandbox.set_faults(Faults(latency_ms=5))
@@ -243,7 +243,7 @@ def test_writes_are_bounded_by_parallelism_and_deletes_come_last(sandbox: Sandbo
 def test_an_unexpected_error_stops_further_writes_and_releases_the_lock(sandbox: Sandbox) -> None:
     env = "buggy"
     cluster = connect_url(sandbox.url, env)
-    plan = read_plan(cluster, [shaped(f"b-{i:02}", 1, env) for i in range(60)])
+    plan = read_plan(cluster, [shaped(f"b-{i:02}", PLAIN, env) for i in range(60)])
     tracked = _Tracked(cluster, fail_at=3)
     sandbox.set_faults(Faults(latency_ms=5))
     try:
@@ -254,13 +254,13 @@ def test_an_unexpected_error_stops_further_writes_and_releases_the_lock(sandbox:
     assert tracked.calls <= 3 + 4  # the failing write, plus at most the others in flight
     assert tracked.in_flight == 0  # every write in flight finished before the error surfaced
     fresh = connect_url(sandbox.url, env)  # the lock is free again: a new apply goes through
-    assert apply_plan(fresh, read_plan(fresh, [shaped("b-00", 1, env)])).ok
+    assert apply_plan(fresh, read_plan(fresh, [shaped("b-00", PLAIN, env)])).ok
 
 
 def test_ctrl_c_stops_apply_after_the_writes_in_flight(sandbox: Sandbox) -> None:
     env = "interrupted"
     cluster = connect_url(sandbox.url, env)
-    plan = read_plan(cluster, [shaped(f"i-{i:03}", 1, env) for i in range(200)])
+    plan = read_plan(cluster, [shaped(f"i-{i:03}", PLAIN, env) for i in range(200)])
     tracked = _Tracked(cluster, interrupt_at=10)
     sandbox.set_faults(Faults(latency_ms=10))
     try:
@@ -279,21 +279,21 @@ def test_a_watch_that_only_ran_during_apply_is_written_not_reported(sandbox: San
 
     env = "running"
     cluster = connect_url(sandbox.url, env)
-    apply_plan(cluster, read_plan(cluster, [shaped("run-1", 1, env)]))
-    plan = read_plan(cluster, [shaped("run-1", 11, env)])
+    apply_plan(cluster, read_plan(cluster, [shaped("run-1", PLAIN, env)]))
+    plan = read_plan(cluster, [shaped("run-1", EVERY_30S, env)])
     assert plan.changes[0].action is Action.UPDATE
     # It runs after the plan was read: its status, and so its seq_no, moves; its body does not.
     cluster.client.watcher.execute_watch(id="run-1", record_execution=True)
     result = _execute(cluster, plan.changes[0], replace=False)
     assert result.outcome == "done", result
-    assert normalize.equivalent(shaped("run-1", 11, env).body, cluster.get("run-1").body)  # type: ignore[union-attr]
+    assert normalize.equivalent(shaped("run-1", EVERY_30S, env).body, cluster.get("run-1").body)  # type: ignore[union-attr]
 
 
 def test_a_watch_deactivated_since_the_plan_stops_apply(sandbox: Sandbox) -> None:
     env = "oncall"
     cluster = connect_url(sandbox.url, env)
-    apply_plan(cluster, read_plan(cluster, [shaped(f"oc-{i}", 1, env) for i in range(3)]))
-    plan = read_plan(cluster, [shaped(f"oc-{i}", 11, env) for i in range(3)])
+    apply_plan(cluster, read_plan(cluster, [shaped(f"oc-{i}", PLAIN, env) for i in range(3)]))
+    plan = read_plan(cluster, [shaped(f"oc-{i}", EVERY_30S, env) for i in range(3)])
     cluster.client.watcher.deactivate_watch(watch_id="oc-1")  # on-call silences one
     sandbox.clear_log()
     report = apply_plan(cluster, plan)
@@ -316,9 +316,9 @@ def test_plan_pages_the_listing_and_batches_the_id_lookups(
     monkeypatch.setattr(cluster_module, "ID_BATCH", 2)
     env = f"paged{owned}"
     cluster = connect_url(sandbox.url, env)
-    have = [shaped(f"{env}-{i:02}", 1, env) for i in range(owned)]
+    have = [shaped(f"{env}-{i:02}", PLAIN, env) for i in range(owned)]
     apply_plan(cluster, read_plan(cluster, have))
-    new = [shaped(f"{env}-new-{i}", 1, env) for i in range(3)]  # ids it must look up
+    new = [shaped(f"{env}-new-{i}", PLAIN, env) for i in range(3)]  # ids it must look up
     sandbox.clear_log()
     plan = read_plan(cluster, have + new)
     queries = [e for e in sandbox.request_log if e.path == "/_watcher/_query/watches"]
