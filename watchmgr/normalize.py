@@ -471,20 +471,14 @@ def _c9(node: Node) -> None:
 
 
 def _a1(node: Node) -> None:
-    _last_of(node, "throttle_period", "throttle_period_in_millis")
-    _to_millis(node, "throttle_period", "throttle_period_in_millis")
-    if "throttle_period_in_millis" in node:
-        node["throttle_period_in_millis"] = time_millis(node["throttle_period_in_millis"])
+    # An action's throttle period is read as the watch's is (T6, T4, T5).
+    for rule in (_t6, _t4, _t5):
+        rule(node)
 
 
 def _a2(node: Node) -> None:
     if "foreach" in node:
         node.setdefault("max_iterations", 100)
-
-
-def _a3(node: Node) -> None:
-    if node.get("transform") == {}:
-        del node["transform"]
 
 
 def _log(node: Node) -> None:
@@ -733,7 +727,7 @@ RULES: tuple[Rule, ...] = (
     _rule("TR6", "§2.5", "transform", "script transform object, as C6", _c6),
     _rule("A1", "§2.6", "action", "action throttle_period -> throttle_period_in_millis", _a1),
     _rule("A2", "§2.6", "action", "foreach gets max_iterations 100", _a2),
-    _rule("A3", "§2.6", "action", "an empty action transform is dropped", _a3),
+    _rule("A3", "§2.6", "action", "an empty action transform is dropped", _t11),
     _rule("LOG", "§2.8", "logging", "level default info, lower-cased", _log),
     _rule("IDX", "§2.8", "index", "timeout -> timeout_in_millis; refresh lower", _idx),
     _rule("EM1", "§2.8", "email", "to/cc/bcc/reply_to string -> one-element array", _em_addresses),
