@@ -365,7 +365,7 @@ def _not_applied(report: Any, planfile: Path | None) -> str:
             return (
                 f"{planfile}: the plan is stale, nothing was written: {what}; make the plan again"
             )
-        return f"nothing was written: {what} while apply was planning; run apply again"
+        return f"nothing was written: {what}; run apply again"
     counts = {o: report.count(o) for o in ("conflict", "failed", "skipped")}
     parts = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
     missed = len(report.results) - report.count("done")
