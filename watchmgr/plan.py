@@ -521,15 +521,28 @@ def plan_from_document(data: Any, environment: str, where: str) -> Plan:
             f"make one with: watchmgr plan --env {environment} --out PLANFILE"
         )
     at = f"environments[{entries.index(entry)}]"
-    changes = _typed(entry, "changes", (list,), where, at, required=True)
+    items = _typed(entry, "changes", (list,), where, at, required=True)
+    changes = tuple(_change_from_dict(c, where, f"{at}.changes[{n}]") for n, c in enumerate(items))
+    seen: set[str] = set()
+    for n, change in enumerate(changes):
+        if change.watch_id in seen:
+            raise PlanError(
+                f"{where}: malformed plan file: {at}.changes[{n}] is a second change of watch "
+                f"{change.watch_id!r}; make the plan again"
+            )
+        seen.add(change.watch_id)
+    kept = _typed(entry, "kept", (list,), where, at) or []
+    if not all(isinstance(k, str) for k in kept):
+        raise PlanError(
+            f"{where}: malformed plan file: {at}.kept must list watch ids (strings); make the "
+            "plan again"
+        )
     return Plan(
         environment=environment,
-        changes=tuple(
-            _change_from_dict(c, where, f"{at}.changes[{n}]") for n, c in enumerate(changes)
-        ),
+        changes=changes,
         owned=_typed(entry, "owned", (int,), where, at) or 0,
         cluster_uuid=_typed(entry, "cluster_uuid", (str,), where, at),
-        kept=tuple(_typed(entry, "kept", (list,), where, at) or ()),
+        kept=tuple(kept),
     )
 
 
@@ -568,18 +581,35 @@ def _typed(
     return value
 
 
-def _change_from_dict(data: Any, where: str, at: str) -> Change:
-    def get(key: str, *kinds: type, required: bool = False) -> Any:
-        return _typed(data, key, kinds, where, at, required=required)
+#: What each action of a plan file must carry to be applied as planned (and checked for staleness).
+_LIVE = ("before", "before_active", "seq_no", "primary_term")
+_NEEDS: dict[Action, tuple[str, ...]] = {
+    Action.CREATE: ("after", "after_active"),
+    Action.UPDATE: ("after", "after_active", "diff", *_LIVE),
+    Action.ADOPT: ("after", "after_active", *_LIVE),
+    Action.DELETE: _LIVE,
+}
 
-    action = get("action", str, required=True)
+
+def _change_from_dict(data: Any, where: str, at: str) -> Change:
+    action = _typed(data, "action", (str,), where, at, required=True)
     if action not in {a.value for a in Action}:
         known = ", ".join(a.value for a in Action)
         raise PlanError(
             f"{where}: malformed plan file: {at}.action is {action!r}, not one of {known}; "
             "make the plan again"
         )
+    needs = _NEEDS.get(Action(action), ())
+
+    def get(key: str, *kinds: type, required: bool = False) -> Any:
+        return _typed(data, key, kinds, where, at, required=required or key in needs)
+
     diff = get("diff", list) or ()
+    if "diff" in needs and not diff:
+        raise PlanError(
+            f"{where}: malformed plan file: {at}.diff is empty, but an update changes something; "
+            "make the plan again"
+        )
     return Change(
         watch_id=get("id", str, required=True),
         action=Action(action),

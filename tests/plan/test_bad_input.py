@@ -84,6 +84,12 @@ def _edit_first_change(change: dict[str, Any], edit: str) -> None:
         change["seq_no"] = "7"
     elif edit == "diff entry not an object":
         change["diff"] = ["path"]
+    elif edit == "an update without its body":
+        del change["after"]
+    elif edit == "an update without its seq_no":
+        change["seq_no"] = None
+    elif edit == "an update with an empty diff":
+        change["diff"] = []
 
 
 @pytest.mark.parametrize(
@@ -103,6 +109,24 @@ def _edit_first_change(change: dict[str, Any], edit: str) -> None:
             "diff entry not an object",
             "malformed plan file: environments[0].changes[0].diff[0] is not an object",
         ),
+        (
+            "an update without its body",
+            "malformed plan file: environments[0].changes[0].after is missing",
+        ),
+        (
+            "an update without its seq_no",
+            "malformed plan file: environments[0].changes[0].seq_no is missing",
+        ),
+        (
+            "an update with an empty diff",
+            "malformed plan file: environments[0].changes[0].diff is empty, but an update "
+            "changes something",
+        ),
+        (
+            "the same watch twice",
+            "malformed plan file: environments[0].changes[1] is a second change of watch "
+            "'Rule-0000'",
+        ),
     ],
 )
 def test_a_malformed_plan_file_names_the_bad_field(
@@ -117,6 +141,8 @@ def test_a_malformed_plan_file_names_the_bad_field(
     first = next(c for c in changes if c["action"] == "update")
     changes.remove(first)
     changes.insert(0, first)
+    if edit == "the same watch twice":
+        changes.insert(1, dict(first))
     _edit_first_change(first, edit)
     path.write_text(json.dumps(data))
     sandbox.clear_log()
