@@ -15,6 +15,7 @@ watch does not stop the others; every change gets a `Result`.
 from __future__ import annotations
 
 import dataclasses
+import signal
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,6 +61,8 @@ class Report:
     retries: int = 0
     #: the watches that changed since the plan was made, when that stopped every write.
     stale: tuple[str, ...] = ()
+    #: Ctrl-C stopped the run: the writes in flight finished, the rest are `skipped`.
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -163,13 +166,20 @@ def apply_plan(
         replace_after = {c.watch_id for c in writes if _needs_replace(c)}
         first = [c for c in writes if c.action is not Action.DELETE]
         last = [c for c in writes if c.action is Action.DELETE]
-        for batch in (first, last):
-            _in_parallel(
-                batch,
-                lambda c: _execute(cluster, c, c.watch_id in replace_after),
-                max(1, parallelism),
-                record,
-            )
+        try:
+            for batch in (first, last):
+                _in_parallel(
+                    batch,
+                    lambda c: _execute(cluster, c, c.watch_id in replace_after),
+                    max(1, parallelism),
+                    record,
+                )
+        except KeyboardInterrupt:
+            for change in writes:
+                if change.watch_id not in results:
+                    why = "not applied: interrupted"
+                    record(Result(change.watch_id, change.action, SKIPPED, why))
+            return _report(plan, results, cluster, interrupted=True)
     finally:
         cluster.release(holder)
     return _report(plan, results, cluster)
@@ -185,12 +195,15 @@ def _in_parallel(
 
     The workers pull from one shared iterator: no future per change and no hand-off of every
     result to the calling thread, which at thousands of short writes cost about 4 % of apply's
-    wall time (benchmarks/README.md). An exception in a worker, or in the caller while it
-    waits (Ctrl-C), stops every worker from taking more; the writes in flight finish first.
+    wall time (benchmarks/README.md). An exception in a worker stops every worker from taking
+    more and is raised here once the writes in flight have finished. So is Ctrl-C: while the
+    workers run, SIGINT only asks them to stop (a KeyboardInterrupt raised inside a join can
+    mark a running thread finished, and the lock would then be released under its write).
     """
     todo = iter(changes)
     lock = threading.Lock()
     stop = threading.Event()
+    interrupted = threading.Event()
     failure: list[BaseException] = []
 
     def work() -> None:
@@ -203,26 +216,35 @@ def _in_parallel(
                 result = run(change)
                 with lock:
                     record(result)
-        except BaseException as err:  # re-raised in the caller's thread below
+        except BaseException as err:  # raised in the caller's thread below
             failure.append(err)
             stop.set()
 
-    started: list[threading.Thread] = []
-    try:
-        for n in range(min(workers, len(changes))):
-            thread = threading.Thread(target=work, name=f"watchmgr-apply-{n}", daemon=True)
-            thread.start()
-            started.append(thread)
-        for thread in started:
-            while thread.is_alive():  # a timed wait, so Ctrl-C is seen on every platform
-                thread.join(0.25)
-    except BaseException:
+    def on_sigint(signum: int, frame: object) -> None:
+        interrupted.set()
         stop.set()
-        for thread in started:
-            thread.join()
-        raise
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if main else None
+    try:
+        threads = [
+            threading.Thread(target=work, name=f"watchmgr-apply-{n}", daemon=True)
+            for n in range(min(workers, len(changes)))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():  # a timed wait, so the handler runs on every platform
+                thread.join(0.25)
+    finally:
+        if main:
+            signal.signal(
+                signal.SIGINT, signal.default_int_handler if previous is None else previous
+            )
     if failure:
         raise failure[0]
+    if interrupted.is_set():
+        raise KeyboardInterrupt
 
 
 def _mark_stale(
@@ -238,13 +260,19 @@ def _mark_stale(
 
 
 def _report(
-    plan: Plan, results: Mapping[str, Result], cluster: Cluster, stale: tuple[str, ...] = ()
+    plan: Plan,
+    results: Mapping[str, Result],
+    cluster: Cluster,
+    stale: tuple[str, ...] = (),
+    *,
+    interrupted: bool = False,
 ) -> Report:
     return Report(
         plan.environment,
         tuple(sorted(results.values(), key=lambda r: r.watch_id)),
         cluster.retries,
         tuple(sorted(stale)),
+        interrupted,
     )
 
 

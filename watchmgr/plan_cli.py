@@ -62,11 +62,12 @@ class DetailedExitCodeGroup(TyperGroup):
     detailed = False
 
     def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
-        given = list(sys.argv[1:] if args is None else args)
+        given = sys.argv[1:] if args is None else args
         self.detailed = any(
             a == DETAILED_EXITCODE or a.startswith(f"{DETAILED_EXITCODE}=") for a in given
         )
-        return super().main(given, *rest, **extra)
+        # `args` goes on as it came: Click expands wildcards on Windows only when it is None.
+        return super().main(args, *rest, **extra)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
@@ -357,6 +358,12 @@ def apply_command(
 
 def _not_applied(report: Any, planfile: Path | None) -> str:
     """The one line on stderr for an apply that did not apply everything."""
+    if report.interrupted:
+        done = report.count("done")
+        return (
+            f"interrupted: {done} of {len(report.results)} changes applied, the others not "
+            "(the table above says which); run plan to see what is left"
+        )
     if report.stale:
         first = next(r for r in report.results if r.watch_id == report.stale[0])
         more = f" and {len(report.stale) - 1} more" if len(report.stale) > 1 else ""

@@ -9,7 +9,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from tests.plan.support import Repo, rule_yaml, show, successful_writes
-from watchmgr.sandbox import Sandbox
+from watchmgr.sandbox import Faults, Sandbox
 
 
 @pytest.fixture
@@ -239,3 +239,33 @@ def test_plan_output_in_ci_logs_keeps_long_ids_whole(repo: Repo) -> None:
     table_row = next(line for line in result.stdout.splitlines() if watch_id in line)
     assert "rules/long.yml" in table_row
     assert "…" not in result.stdout
+
+
+def test_ctrl_c_during_apply_reports_what_was_applied(
+    repo: Repo, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import _thread
+
+    from watchmgr import apply
+
+    execute, calls = apply._execute, []
+
+    def interrupted_at_the_second(*args: object) -> apply.Result:
+        calls.append(args)
+        if len(calls) == 2:
+            _thread.interrupt_main()  # as Ctrl-C
+        return execute(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(apply, "_execute", interrupted_at_the_second)
+    sandbox.set_faults(Faults(latency_ms=100, path_prefix="/_watcher/watch/Rule"))
+    result = repo.run("apply", "--env", "dev", "--yes", "--parallelism", "1")
+    sandbox.set_faults(Faults())
+    assert result.exit_code == 1, show(result)
+    done = len(calls)
+    assert 2 <= done < 6
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"watchmgr: interrupted: {done} of 6 changes applied, the others not (the table above "
+        "says which); run plan to see what is left"
+    )
+    assert "not applied: interrupted" in result.stdout
+    assert len([e for e in successful_writes(sandbox) if "lock" not in e.path]) == done

@@ -264,14 +264,22 @@ def test_ctrl_c_stops_apply_after_the_writes_in_flight(sandbox: Sandbox) -> None
     tracked = _Tracked(cluster, interrupt_at=10)
     sandbox.set_faults(Faults(latency_ms=10))
     try:
-        with pytest.raises(KeyboardInterrupt):
-            apply_plan(cluster, plan, parallelism=4)
+        report = apply_plan(cluster, plan, parallelism=4)
     finally:
         sandbox.set_faults(Faults())
+    assert report.interrupted and not report.ok
     assert 10 <= tracked.calls < 200
     assert tracked.in_flight == 0
     written = {w.id for w in cluster.list_owned()}
     assert len(written) == tracked.calls  # each write that started also finished
+    outcomes = {r.watch_id: r.outcome for r in report.results}
+    assert {i for i, o in outcomes.items() if o == "done"} == written
+    assert {o for i, o in outcomes.items() if i not in written} == {"skipped"}
+    assert len(outcomes) == 200
+    fresh = connect_url(sandbox.url, env)  # the lock was released
+    assert apply_plan(
+        fresh, read_plan(fresh, [shaped(f"i-{i:03}", PLAIN, env) for i in range(200)])
+    ).ok
 
 
 def test_a_watch_that_only_ran_during_apply_is_written_not_reported(sandbox: Sandbox) -> None:
