@@ -31,6 +31,7 @@ from watchmgr.errors import ExitCode, WatchmgrError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from watchmgr.apply import Report
     from watchmgr.config import Environment
     from watchmgr.plan import Plan
     from watchmgr.watch import Watch
@@ -356,7 +357,7 @@ def apply_command(
         fail(_not_applied(report, planfile))
 
 
-def _not_applied(report: Any, planfile: Path | None) -> str:
+def _not_applied(report: Report, planfile: Path | None) -> str:
     """The one line on stderr for an apply that did not apply everything."""
     if report.interrupted:
         done = report.count("done")
