@@ -7,7 +7,7 @@ sorted (environments by name, changes by id, diffs by path) and carries no clock
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -16,12 +16,14 @@ from rich.text import Text
 
 from watchmgr.apply import Report
 from watchmgr.plan import SYMBOLS, Action, Change, FieldChange, Plan, document
+from watchmgr.watch import OWNER_KEY
 
 FORMATS = ("text", "json", "markdown")
 
 #: Markdown past this many characters is cut, with a note (GitHub comments stop at 65,536).
 MARKDOWN_LIMIT = 60_000
-#: Values longer than this are shortened in field diffs.
+#: Objects and arrays longer than this (as JSON) are shortened in field diffs; strings (a
+#: query, say) never are.
 VALUE_LIMIT = 300
 
 _STYLES = {
@@ -51,16 +53,39 @@ def summary_line(plan: Plan) -> str:
 
 def _value(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
+    if isinstance(value, str) or len(text) <= VALUE_LIMIT:
+        return text
+    return text[: VALUE_LIMIT - 1] + "…"
+
+
+def _leaves(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf of a body with its path (``a.b.c``); arrays and empty objects are leaves."""
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            yield from _leaves(value, f"{path}.{key}" if path else str(key))
+    else:
+        yield path, node
+
+
+def _created(body: Mapping[str, Any]) -> list[str]:
+    """A new watch as ``+ path: value`` lines, in body order; watchmgr's own key left out."""
+    shown = dict(body)
+    metadata = {k: v for k, v in (shown.get("metadata") or {}).items() if k != OWNER_KEY}
+    if metadata:
+        shown["metadata"] = metadata
+    else:
+        shown.pop("metadata", None)
+    return [f"+ {path}: {_value(value)}" for path, value in _leaves(shown)]
 
 
 def diff_lines(change: Change) -> list[str]:
-    """One line per field difference: ``~ path: old -> new``, ``+ path: new``, ``- path: old``."""
-    lines = []
-    for item in change.diff:
-        lines.append(_diff_line(item))
-    if change.renamed and change.action is Action.CREATE:
-        lines.insert(0, f"(renamed from {change.renamed})")
+    """One line per field difference: ``~ path: old -> new``, ``+ path: new``, ``- path: old``;
+    for a new watch, one ``+`` line per field."""
+    lines = [_diff_line(item) for item in change.diff]
+    if change.action is Action.CREATE and change.after is not None:
+        lines = _created(change.after)  # all of it, as Terraform shows a new resource
+        if change.renamed:
+            lines.insert(0, f"(renamed from {change.renamed})")
     return lines
 
 

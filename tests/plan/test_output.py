@@ -49,3 +49,19 @@ def test_text_shows_symbols_diffs_and_the_terraform_line() -> None:
     text = out.getvalue()
     assert "~  update  w0000" in text
     assert "Plan: 0 to add, 1 to change, 0 to destroy." in text
+
+
+def test_a_new_watch_is_shown_field_by_field_with_long_strings_whole() -> None:
+    query = " OR ".join(f"CommandLine.keyword:*part{i}*" for i in range(40))  # > 300 chars
+    new = desired("w-new", query=query)
+    plan = build_plan(ENV, [new], [])
+    out = io.StringIO()
+    render_text([plan], Console(file=out, width=120, color_system=None, soft_wrap=True))
+    text = out.getvalue()
+    assert '    + trigger.schedule.interval: "30m"' in text
+    assert "    + condition.compare.ctx.payload.hits.total.not_eq: 0" in text
+    assert f"    + metadata.query: {json.dumps(query)}" in text  # not cut at 300 characters
+    assert "rule_id" not in text and "digest" not in text  # watchmgr's own key is left out
+    markdown = render_markdown([plan])
+    assert "<details><summary>+ w-new</summary>" in markdown
+    assert '+ actions.send_email.email.to: "root@localhost"' in markdown
