@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from watchmgr.watch import Watch
 
 PLAN_FORMATS = ("text", "json", "markdown")
+#: Writes at once, at most: `.watches` is a single-shard index (watcher-api.md §5).
+MAX_PARALLELISM = 64
 
 
 def _usage_error() -> Any:
@@ -280,7 +282,7 @@ def apply_command(
     ] = False,
     parallelism: Annotated[
         int,
-        typer.Option("--parallelism", help="How many watches to write at the same time."),
+        typer.Option("--parallelism", help="How many watches to write at the same time (1 to 64)."),
     ] = 8,
     allow_mass_delete: Annotated[
         bool,
@@ -307,8 +309,12 @@ def apply_command(
     conflict, not overwritten. Exit codes: 0 everything applied; 1 anything not applied or an
     environment, rule or cluster problem; 2 usage error.
     """
-    if parallelism < 1:
-        fail(f"--parallelism must be at least 1, not {parallelism}", ExitCode.USAGE)
+    if not 1 <= parallelism <= MAX_PARALLELISM:
+        fail(
+            f"--parallelism must be between 1 and {MAX_PARALLELISM}, not {parallelism} (every "
+            "watch lives in one shard of .watches: more writes at once only get 429s)",
+            ExitCode.USAGE,
+        )
     if not yes and not sys.stdin.isatty():
         fail(
             "apply asks before writing and stdin is not a terminal; pass --yes to apply "

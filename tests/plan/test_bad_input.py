@@ -275,6 +275,7 @@ def test_a_mass_delete_is_refused_without_the_flag(repo: Repo, sandbox: Sandbox)
         (["plna"], ExitCode.USAGE),
         (["apply", "--yes"], ExitCode.USAGE),  # --env is required
         (["apply", "--env", "dev", "--yes", "--parallelism", "0"], ExitCode.USAGE),
+        (["apply", "--env", "dev", "--yes", "--parallelism", "65"], ExitCode.USAGE),
     ],
 )
 def test_usage_errors_never_exit_2_under_detailed_exitcode(
