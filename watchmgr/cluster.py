@@ -140,25 +140,12 @@ class Cluster:
 
     def get(self, watch_id: str) -> LiveWatch | None:
         """One watch, or None when it does not exist."""
-        from elasticsearch import NotFoundError
-
-        try:
-            answer = self._call(
-                f"read watch {watch_id!r}",
-                PLAN_PRIVILEGE,
-                lambda: self.client.watcher.get_watch(id=watch_id),
-            )
-        except ClusterError as err:
-            if isinstance(err.__cause__, NotFoundError):
-                return None
-            raise
-        return LiveWatch(
-            id=watch_id,
-            body=answer["watch"],
-            active=bool(answer["status"]["state"]["active"]),
-            seq_no=int(answer["_seq_no"]),
-            primary_term=int(answer["_primary_term"]),
+        answer = self._unless_missing(
+            f"read watch {watch_id!r}",
+            PLAN_PRIVILEGE,
+            lambda: self.client.watcher.get_watch(id=watch_id),
         )
+        return None if answer is None else _live(watch_id, answer)
 
     def _query_all(self, query: dict[str, Any]) -> list[LiveWatch]:
         found: list[LiveWatch] = []
@@ -166,16 +153,7 @@ class Cluster:
         while True:
             page = self._call("list watches", PLAN_PRIVILEGE, self._page(query, after))
             items = page.get("watches") or []
-            for item in items:
-                found.append(
-                    LiveWatch(
-                        id=item["_id"],
-                        body=item["watch"],
-                        active=bool(item["status"]["state"]["active"]),
-                        seq_no=int(item["_seq_no"]),
-                        primary_term=int(item["_primary_term"]),
-                    )
-                )
+            found.extend(_live(item["_id"], item) for item in items)
             if len(items) < PAGE_SIZE or len(found) >= int(page.get("count", 0)):
                 return found
             after = [items[-1]["_id"]]
@@ -222,19 +200,12 @@ class Cluster:
 
     def delete(self, watch_id: str) -> bool:
         """Delete a watch; False when it was already gone."""
-        from elasticsearch import NotFoundError
-
-        try:
-            self._call(
-                f"delete watch {watch_id!r}",
-                APPLY_PRIVILEGE,
-                lambda: self.client.watcher.delete_watch(id=watch_id),
-            )
-        except ClusterError as err:
-            if isinstance(err.__cause__, NotFoundError):
-                return False
-            raise
-        return True
+        answer = self._unless_missing(
+            f"delete watch {watch_id!r}",
+            APPLY_PRIVILEGE,
+            lambda: self.client.watcher.delete_watch(id=watch_id),
+        )
+        return answer is not None
 
     def set_active(self, watch_id: str, active: bool) -> None:
         """Activate or deactivate a watch (no body is sent; the status alone changes)."""
@@ -339,6 +310,17 @@ class Cluster:
                     continue
                 raise self._api_error(what, privilege, err, conflict) from err
 
+    def _unless_missing(self, what: str, privilege: str, request: Callable[[], T]) -> T | None:
+        """`_call`, with None for a 404 (the watch does not exist)."""
+        from elasticsearch import NotFoundError
+
+        try:
+            return self._call(what, privilege, request)
+        except ClusterError as err:
+            if isinstance(err.__cause__, NotFoundError):
+                return None
+            raise
+
     def _backoff(self, attempt: int, retry_after: float | None) -> None:
         with self._lock:
             self.retries += 1
@@ -382,6 +364,17 @@ class Cluster:
 
     def _error(self, message: str) -> ClusterError:
         return ClusterError(message, self.where)
+
+
+def _live(watch_id: str, answer: Any) -> LiveWatch:
+    """A watch as get_watch answers it, or as one item of query_watches."""
+    return LiveWatch(
+        id=watch_id,
+        body=answer["watch"],
+        active=bool(answer["status"]["state"]["active"]),
+        seq_no=int(answer["_seq_no"]),
+        primary_term=int(answer["_primary_term"]),
+    )
 
 
 def _lock_holder(watch: LiveWatch | None) -> str:
