@@ -130,20 +130,17 @@ def _relative(source: str, root: Path) -> str:
         return source
 
 
-def _options(env: Environment) -> tuple[bool, bool]:
-    # `prune` and `respect_remote_active` are environment keys; absent means the default.
-    return bool(getattr(env, "prune", True)), bool(getattr(env, "respect_remote_active", False))
-
-
-def _plan_for(env: Environment, cluster: Any, *, adopt: bool, with_uuid: bool) -> Plan:
+def _plan_for(
+    env: Environment, cluster: Any, desired: list[Watch], *, adopt: bool, with_uuid: bool = False
+) -> Plan:
+    """The plan of `desired` against the cluster, with the environment's own options."""
     from watchmgr.apply import read_plan
 
-    prune, respect = _options(env)
     return read_plan(
         cluster,
-        _desired(env),
-        prune=prune,
-        respect_remote_active=respect,
+        desired,
+        prune=env.prune,
+        respect_remote_active=env.respect_remote_active,
         adopt=adopt,
         with_uuid=with_uuid,
     )
@@ -225,7 +222,9 @@ def plan_command(
         try:
             env = load_environment(root, name)
             with connect(env) as cluster:
-                plan = _plan_for(env, cluster, adopt=False, with_uuid=out is not None)
+                plan = _plan_for(
+                    env, cluster, _desired(env), adopt=False, with_uuid=out is not None
+                )
         except WatchmgrError as err:
             sys.stderr.write(f"watchmgr: {err}\n")
             failed = True
@@ -341,13 +340,8 @@ def apply_command(
                 if adopt:
                     plan = with_adoptions(plan)
             else:
-                from watchmgr.apply import read_plan
-
                 assert desired is not None
-                prune, respect = _options(env)
-                plan = read_plan(
-                    cluster, desired, prune=prune, respect_remote_active=respect, adopt=adopt
-                )
+                plan = _plan_for(env, cluster, desired, adopt=adopt)
             check_mass_delete(plan, allow_mass_delete)
             out = _console()
             plan_output.render_text([plan], out)
