@@ -48,7 +48,6 @@ KINDS = (
     "search_input",
     "search_request",
     "condition",
-    "script_condition",
     "transform",
     "action",
     "logging",
