@@ -170,14 +170,12 @@ def _regroup(node: Node) -> Node:
 
 
 def _contains(node: And, candidate: Node) -> bool:
-    return any(
-        item is candidate or (isinstance(item, Leaf) and item == candidate) for item in node.items
-    )
+    return any(_same(item, candidate) for item in node.items)
 
 
 def _remove(node: And, candidate: Node) -> None:
     for index, item in enumerate(node.items):
-        if item is candidate or (isinstance(item, Leaf) and item == candidate):
+        if _same(item, candidate):
             del node.items[index]
             return
 
@@ -236,6 +234,7 @@ def _rewrite(node: Node) -> tuple[Node | None, bool]:
 
 
 def _same(a: Node, b: Node) -> bool:
+    """sigmac's equality: terms and values by value, AND/OR/NOT/groups by identity."""
     return a is b or (isinstance(a, Leaf) and isinstance(b, Leaf) and a == b)
 
 
