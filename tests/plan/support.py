@@ -76,3 +76,11 @@ def show(result: Result) -> str:
 
 def successful_writes(sandbox: Sandbox) -> list[Any]:
     return [e for e in sandbox.writes() if e.status < 300]
+
+
+def dev_repo(root: Path, sandbox: Sandbox, rules: int) -> Repo:
+    """A repository in `root` with `rules` rules and a `dev` environment on `sandbox`."""
+    repo = Repo(root)
+    repo.rules(rules)
+    repo.cluster_env("dev", sandbox)
+    return repo

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.plan.support import Repo, rule_yaml, show, successful_writes
+from tests.plan.support import Repo, dev_repo, rule_yaml, show, successful_writes
 from watchmgr.errors import ExitCode
 from watchmgr.sandbox import ApiKey, Sandbox, Security
 
@@ -20,10 +20,7 @@ MANAGE = ApiKey("man", "mankey", frozenset({"manage_watcher"}))
 @pytest.fixture
 def repo(tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Repo:
     monkeypatch.chdir(tmp_path)
-    repo = Repo(tmp_path)
-    repo.rules(3)
-    repo.cluster_env("dev", sandbox)
-    return repo
+    return dev_repo(tmp_path, sandbox, rules=3)
 
 
 def one_line(result_stderr: str) -> str:

@@ -8,17 +8,14 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from tests.plan.support import Repo, rule_yaml, show, successful_writes
+from tests.plan.support import Repo, dev_repo, rule_yaml, show, successful_writes
 from watchmgr.sandbox import Faults, Sandbox
 
 
 @pytest.fixture
 def repo(tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Repo:
     monkeypatch.chdir(tmp_path)
-    repo = Repo(tmp_path)
-    repo.rules(6)
-    repo.cluster_env("dev", sandbox)
-    return repo
+    return dev_repo(tmp_path, sandbox, rules=6)
 
 
 def plan_json(repo: Repo, env: str = "dev") -> dict[str, object]:
