@@ -29,28 +29,8 @@ from watchmgr.merge import deep_merge
 
 RULE_SUFFIXES = (".yml", ".yaml")
 
-#: pySigma error classes that concern metadata only: reported as warnings.
-_METADATA_ERRORS = frozenset(
-    {
-        "SigmaDateError",
-        "SigmaModifiedError",
-        "SigmaStatusError",
-        "SigmaLevelError",
-        "SigmaFalsePositivesError",
-        "SigmaReferencesError",
-        "SigmaFieldsError",
-        "SigmaAuthorError",
-        "SigmaDescriptionError",
-        "SigmaLicenseError",
-        "SigmaTaxonomyError",
-        "SigmaRelatedError",
-        "SigmaScopeError",
-        "SigmaIdentifierError",
-        "SigmaTitleError",
-    }
-)
-
-#: The metadata key each metadata error is about, to find its line.
+#: The metadata key each pySigma metadata error is about, to find its line. These errors are
+#: reported as warnings; a SigmaValueError only when it is about tags (it has other causes).
 _METADATA_KEYS = {
     "SigmaDateError": "date",
     "SigmaModifiedError": "modified",
@@ -426,13 +406,9 @@ def _build_rule(
     warnings: list[Diagnostic] = []
     for problem in rule.errors:
         name = type(problem).__name__
-        if name in _METADATA_ERRORS or (
-            name == "SigmaValueError" and "tag" in str(problem).lower()
-        ):
-            key = _METADATA_KEYS.get(name, "")
-            warnings.append(
-                Diagnostic(at(rf"^{key}:") if key else at(""), _message(problem), "warning")
-            )
+        key = _METADATA_KEYS.get(name)
+        if key is not None and (name != "SigmaValueError" or "tag" in str(problem).lower()):
+            warnings.append(Diagnostic(at(rf"^{key}:"), _message(problem), "warning"))
         else:
             raise rule_error(problem, at)
 
