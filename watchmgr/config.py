@@ -678,6 +678,12 @@ ES_KEYS = (
     "request_timeout",
     "cluster_uuid",
 )
+#: Authentication method → the ``elasticsearch:`` keys naming its variables, in `Auth` order.
+AUTH_METHODS = {
+    "api_key": ("api_key_env",),
+    "basic": ("username_env", "password_env"),
+    "bearer": ("bearer_token_env",),
+}
 SANDBOX_KEYS = ("state",)
 RULES_KEYS = ("paths", "exclude", "min_level", "status", "tags", "logsource")
 TAGS_KEYS = ("any", "all")
@@ -1020,15 +1026,7 @@ def _elasticsearch(ctx: _Ctx, value: Any, warnings: list[Diagnostic]) -> Elastic
             (*key, "cloud_id"), "elasticsearch.cloud_id must look like 'name:base64data'"
         )
 
-    methods = [
-        m
-        for m, keys in (
-            ("api_key", ("api_key_env",)),
-            ("basic", ("username_env", "password_env")),
-            ("bearer", ("bearer_token_env",)),
-        )
-        if any(k in data for k in keys)
-    ]
+    methods = [m for m, keys in AUTH_METHODS.items() if any(k in data for k in keys)]
     if len(methods) > 1:
         raise ctx.error(
             key,
@@ -1037,11 +1035,7 @@ def _elasticsearch(ctx: _Ctx, value: Any, warnings: list[Diagnostic]) -> Elastic
         )
     auth = None
     if methods:
-        needed = {
-            "api_key": ("api_key_env",),
-            "basic": ("username_env", "password_env"),
-            "bearer": ("bearer_token_env",),
-        }[methods[0]]
+        needed = AUTH_METHODS[methods[0]]
         for k in needed:
             if k not in data:
                 other = next(n for n in needed if n != k)
