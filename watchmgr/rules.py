@@ -225,12 +225,11 @@ def load_text(data: bytes, path: str) -> tuple[list[Rule], list[Diagnostic]]:
     starts = _document_starts(lines, len(documents))
     rules: list[Rule] = []
     diagnostics: list[Diagnostic] = []
-    for doc_index, merged, line in _apply_actions(documents, starts, path, diagnostics):
+    for merged, line in _apply_actions(documents, starts, path, diagnostics):
         try:
             rules.append(_build_rule(merged, path, line, len(rules), lines))
         except RuleError as err:
             diagnostics.append(Diagnostic(err.location or SourceLocation(path, line), err.message))
-        del doc_index
     for rule in rules:
         diagnostics.extend(rule.warnings)
     return rules, diagnostics
@@ -261,8 +260,8 @@ def _document_starts(lines: Sequence[str], count: int) -> list[int]:
         starts.append(1)
     starts.extend(s + 1 for s in separators)
     while len(starts) < count:
-        starts.append(starts[-1] if starts else 1)
-    return starts[:count] if len(starts) >= count else starts
+        starts.append(starts[-1])
+    return starts[:count]
 
 
 def _has_content(lines: Sequence[str]) -> bool:
@@ -271,8 +270,8 @@ def _has_content(lines: Sequence[str]) -> bool:
 
 def _apply_actions(
     documents: list[Any], starts: list[int], path: str, diagnostics: list[Diagnostic]
-) -> Iterator[tuple[int, dict[str, Any], int]]:
-    """Yield (document index, merged rule dict, first line) per rule of a multi-document file.
+) -> Iterator[tuple[dict[str, Any], int]]:
+    """Yield (merged rule dict, first line) per rule of a multi-document file.
 
     The Sigma collection actions: ``global`` sets a template merged into the documents that
     follow, ``reset`` drops it, ``repeat`` repeats the previous rule with changes.
@@ -280,8 +279,7 @@ def _apply_actions(
     template: dict[str, Any] = {}
     previous: dict[str, Any] | None = None
     any_rule = False
-    for index, document in enumerate(documents):
-        line = starts[index] if index < len(starts) else 1
+    for document, line in zip(documents, starts, strict=True):
         if document is None:
             continue
         if not isinstance(document, dict):
@@ -333,7 +331,7 @@ def _apply_actions(
             continue
         previous = merged
         any_rule = True
-        yield index, merged, line
+        yield merged, line
     if not any_rule and not diagnostics:
         diagnostics.append(
             Diagnostic(
