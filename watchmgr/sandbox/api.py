@@ -35,7 +35,13 @@ from watchmgr.sandbox.errors import (
     validation_failed,
     watch_not_found,
 )
-from watchmgr.sandbox.normalize import ParseContext, deep_merge, parse_watch, render_watch
+from watchmgr.sandbox.normalize import (
+    ParseContext,
+    deep_merge,
+    json_kind,
+    parse_watch,
+    render_watch,
+)
 from watchmgr.sandbox.query import after, compile_query, parse_sort, sort_docs
 from watchmgr.sandbox.store import Conflict, Missing, Store
 
@@ -995,7 +1001,7 @@ def _execute(api: Api, request: Request, groups: dict[str, str]) -> Response:
             ):
                 hint = f' please wrap watch including field [{key}] inside a "watch" field'
             raise parse_exception(
-                f"could not parse watch execution request. unexpected {_kind(body[key])} field "
+                f"could not parse watch execution request. unexpected {json_kind(body[key])} field "
                 f"[{key}]{hint}"
             )
     debug = _bool_param(request, "debug", False)
@@ -1062,14 +1068,6 @@ def _execute(api: Api, request: Request, groups: dict[str, str]) -> Response:
         if result is not None:
             response["watch_record"]["status"] = {**new_status, "version": result[1].version}
     return Response(200, response)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return "string" if isinstance(value, str) else "value"
 
 
 @route(

@@ -658,7 +658,7 @@ def _search_request(value: Any, ctx: ParseContext) -> dict[str, Any]:
             template = parse_script(item, "mustache")  # §2.3 Q9
         else:
             raise parse_exception(
-                f"could not read search request. unexpected {_kind(item)} field [{key}]"
+                f"could not read search request. unexpected {json_kind(item)} field [{key}]"
             )
     out: dict[str, Any] = {  # §2.3 Q10: key order
         "search_type": search_type,
@@ -674,7 +674,8 @@ def _search_request(value: Any, ctx: ParseContext) -> dict[str, Any]:
     return out
 
 
-def _kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """Name a JSON value's kind the way ES's parse errors do."""
     if isinstance(value, dict):
         return "object"
     if isinstance(value, list):
