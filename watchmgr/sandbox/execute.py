@@ -162,6 +162,26 @@ def _search(env: Env, spec: dict[str, Any], model: dict[str, Any]) -> dict[str, 
     return env.search(request)
 
 
+def _search_step(
+    env: Env, spec: dict[str, Any], model: dict[str, Any], *, extract: bool
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Run a search input (``extract=True``) or search transform: (result, payload or None)."""
+    try:
+        payload = _search(env, spec, model)
+    except EsError as err:
+        result = _failure("search", err)
+        result["search"] = {"request": spec["request"]}
+        return result, None
+    if extract and "extract" in spec:
+        payload = {k: v for k in spec["extract"] if (v := lookup(payload, k)) is not None}
+    return {
+        "type": "search",
+        "status": "success",
+        "payload": payload,
+        "search": {"request": spec["request"]},
+    }, payload
+
+
 def run_input(
     kind: str, spec: dict[str, Any], env: Env, model: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -172,22 +192,7 @@ def run_input(
         payload = copy.deepcopy(spec)
         return {"type": "simple", "status": "success", "payload": payload}, payload
     if kind == "search":
-        try:
-            payload = _search(env, spec, model)
-        except EsError as err:
-            result = _failure("search", err)
-            result["search"] = {"request": spec["request"]}
-            return result, None
-        if "extract" in spec:
-            payload = {
-                k: lookup(payload, k) for k in spec["extract"] if lookup(payload, k) is not None
-            }
-        return {
-            "type": "search",
-            "status": "success",
-            "payload": payload,
-            "search": {"request": spec["request"]},
-        }, payload
+        return _search_step(env, spec, model, extract=True)
     if kind == "http":
         rendered = render_watch({"input": {"http": spec}})["input"]["http"]["request"]
         try:
@@ -317,18 +322,7 @@ def run_transform(
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     kind, spec = next(iter(transform.items()))
     if kind == "search":
-        try:
-            payload = _search(env, spec, model)
-        except EsError as err:
-            result = _failure("search", err)
-            result["search"] = {"request": spec["request"]}
-            return result, None
-        return {
-            "type": "search",
-            "status": "success",
-            "payload": payload,
-            "search": {"request": spec["request"]},
-        }, payload
+        return _search_step(env, spec, model, extract=False)
     if kind == "chain":
         payload = model["ctx"]["payload"]
         results = []
