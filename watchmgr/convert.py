@@ -16,7 +16,7 @@ from pathlib import Path
 
 from watchmgr.cache import ConversionCache, FileResult
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation, of_severity
-from watchmgr.rules import Rule, discover, display_path, load_text
+from watchmgr.rules import Rule, discover, display_path, load_file
 from watchmgr.settings import DEFAULT_SETTINGS, WatchSettings
 from watchmgr.watch import Watch, collision, render_rules
 
@@ -134,12 +134,7 @@ def _convert_in_worker(path: Path) -> FileResult:
 def _convert_file(path: Path, job: _Job) -> FileResult:
     settings_for, prepare, cwd = job
     shown = display_path(path, cwd)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        problem = Diagnostic(SourceLocation(shown), f"cannot read: {err.strerror}")
-        return FileResult(shown, (), (), (), (problem,))
-    loaded, diagnostics = load_text(data, shown)
+    loaded, diagnostics = load_file(path, shown)
     rules: list[Rule] = []
     for rule in loaded:
         try:

@@ -191,17 +191,19 @@ def load_paths(paths: Iterable[str | Path]) -> LoadResult:
     files, diagnostics = discover(paths)
     rules: list[Rule] = []
     for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            diagnostics.append(
-                Diagnostic(SourceLocation(display_path(path)), f"cannot read: {err.strerror}")
-            )
-            continue
-        file_rules, file_diags = load_text(data, display_path(path))
+        file_rules, file_diags = load_file(path, display_path(path))
         rules.extend(file_rules)
         diagnostics.extend(file_diags)
     return LoadResult(tuple(rules), tuple(diagnostics))
+
+
+def load_file(path: Path, shown: str) -> tuple[list[Rule], list[Diagnostic]]:
+    """Load the rules of one file, `shown` in messages; a file that cannot be read is reported."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return [], [Diagnostic(SourceLocation(shown), f"cannot read: {err.strerror}")]
+    return load_text(data, shown)
 
 
 def load_text(data: bytes, path: str) -> tuple[list[Rule], list[Diagnostic]]:
