@@ -613,8 +613,11 @@ def load_environment(root: Path, name: str) -> Environment:
             f"unknown environment {name!r}: there is no "
             f"{ENVIRONMENTS_DIR}/{name}{SUFFIX} (environments: {existing}{hint})"
         )
-    merged = _load_chain(path, (), None)
-    return _build(name, path, root, merged)
+    return _load(name, path, root)
+
+
+def _load(name: str, path: Path, root: Path) -> Environment:
+    return _build(name, path, root, _load_chain(path, (), None))
 
 
 def list_environments(root: Path) -> list[EnvironmentInfo]:
@@ -637,7 +640,7 @@ def list_environments(root: Path) -> list[EnvironmentInfo]:
     for name, path in files.items():
         shown = display_path(path)
         try:
-            env = load_environment(root, name)
+            env = _load(name, path, root)
         except ConfigError as err:
             if (
                 path.resolve() in extended
