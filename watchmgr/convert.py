@@ -18,7 +18,7 @@ from watchmgr.cache import ConversionCache, FileResult
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation, of_severity
 from watchmgr.rules import Rule, discover, display_path, load_file
 from watchmgr.settings import DEFAULT_SETTINGS, WatchSettings
-from watchmgr.watch import Watch, collision, render_rules
+from watchmgr.watch import Watch, keep_first, render_rules
 
 SettingsFor = Callable[[Rule], WatchSettings | None]
 Prepare = Callable[[Rule], Rule]
@@ -171,12 +171,6 @@ def _across_files(results: Sequence[FileResult], diagnostics: list[Diagnostic]) 
                     )
                 )
                 dropped.add(line)
-        for watch in result.watches:
-            if watch.line in dropped:
-                continue
-            other = by_id.get(watch.id)
-            if other is not None:
-                diagnostics.append(collision(watch, other))
-                continue
-            by_id[watch.id] = watch
+        kept = (watch for watch in result.watches if watch.line not in dropped)
+        keep_first(kept, by_id, diagnostics)
     return list(by_id.values())

@@ -150,16 +150,23 @@ def render_rules(
             diagnostics.append(Diagnostic(err.location or rule.location, err.message))
             continue
         diagnostics.extend(warnings)
-        for watch in built:
-            other = watches.get(watch.id)
-            if other is not None:
-                diagnostics.append(collision(watch, other))
-                continue
-            watches[watch.id] = watch
+        keep_first(built, watches, diagnostics)
     return RenderResult(
         watches=tuple(sorted(watches.values(), key=lambda w: w.id)),
         diagnostics=tuple(diagnostics),
     )
+
+
+def keep_first(
+    watches: Iterable[Watch], by_id: dict[str, Watch], diagnostics: list[Diagnostic]
+) -> None:
+    """Add each watch to `by_id` unless an earlier one has its id; that is a collision error."""
+    for watch in watches:
+        other = by_id.get(watch.id)
+        if other is None:
+            by_id[watch.id] = watch
+        else:
+            diagnostics.append(collision(watch, other))
 
 
 def collision(watch: Watch, other: Watch) -> Diagnostic:
