@@ -960,17 +960,10 @@ def _build(name: str, path: Path, root: Path, merged: _Merged) -> Environment:
     pipelines, placeholders, indices = _mapping_section(ctx, data.get("mapping"))
     pipeline = _pipeline(ctx, root, pipelines, placeholders)
     watch, by_level = _watch(ctx, data.get("watch"))
-    raw_mapping = data.get("mapping")
-    mapping: dict[str, Any] = raw_mapping if isinstance(raw_mapping, dict) else {}
-    if mapping.get("keyword_suffix") is not None:
-        suffix_key: Key = ("mapping", "keyword_suffix")
-        suffix = mapping["keyword_suffix"]
-        if not isinstance(suffix, str) or not re.fullmatch(r"(\.[A-Za-z0-9_@-]+)*", suffix):
-            raise ctx.error(
-                suffix_key,
-                f"mapping.keyword_suffix must be '' or a sub-field like '.keyword', not {suffix!r}",
-            )
-        watch = dataclasses.replace(watch, keyword_suffix=suffix)
+    # _mapping_section has checked that mapping is a mapping (or absent).
+    suffix = (data.get("mapping") or {}).get("keyword_suffix")
+    if suffix is not None:
+        watch = dataclasses.replace(watch, keyword_suffix=_keyword_suffix(ctx, suffix))
     overrides = _overrides(ctx, data.get("overrides"))
     prune = _bool(ctx, ("prune",), data["prune"]) if "prune" in data else True
     respect = (
@@ -1239,6 +1232,15 @@ def _mapping_section(
             )
         )
     return pipelines, tuple(placeholders), IndexMapping(default, tuple(routes))
+
+
+def _keyword_suffix(ctx: _Ctx, value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"(\.[A-Za-z0-9_@-]+)*", value):
+        raise ctx.error(
+            ("mapping", "keyword_suffix"),
+            f"mapping.keyword_suffix must be '' or a sub-field like '.keyword', not {value!r}",
+        )
+    return value
 
 
 def _pipeline(
