@@ -578,15 +578,22 @@ def _split_alternatives(pattern: str) -> list[str]:
     return [pattern[a + 1 : b] for a, b in itertools.pairwise(bounds)]
 
 
-def _sole_group(pattern: str) -> str | None:
-    """The inside of `pattern` when it is one (unquantified) group, else None."""
-    if not pattern.startswith("(") or not pattern.endswith(")"):
+def _leading_group(pattern: str) -> tuple[str, int] | None:
+    """The inside (``?:`` dropped) of the group `pattern` starts with, and where its ``)`` is."""
+    if not pattern.startswith("("):
         return None
     closing = [i for i, c, depth in _scan(pattern) if c == ")" and depth == 1]
-    if not closing or closing[0] != len(pattern) - 1:
+    if not closing:
         return None
-    inner = pattern[1:-1]
-    return inner[2:] if inner.startswith("?:") else inner
+    return pattern[1 : closing[0]].removeprefix("?:"), closing[0]
+
+
+def _sole_group(pattern: str) -> str | None:
+    """The inside of `pattern` when it is one (unquantified) group, else None."""
+    group = _leading_group(pattern) if pattern.endswith(")") else None
+    if group is None or group[1] != len(pattern) - 1:
+        return None
+    return group[0]
 
 
 _WORD = "[a-zA-Z0-9_]"
@@ -612,16 +619,14 @@ def _end_of(pattern: str) -> tuple[str, str]:
 
 def _leading_anchored_group(pattern: str) -> tuple[list[str], str] | None:
     """``(^a|b)rest`` as (["^a", "b"], "rest") when a leading group has an anchored alternative."""
-    if not pattern.startswith("("):
+    group = _leading_group(pattern)
+    if group is None:
         return None
-    closing = [i for i, c, depth in _scan(pattern) if c == ")" and depth == 1]
-    if not closing:
-        return None
-    inner = pattern[1 : closing[0]]
-    alternatives = _split_alternatives(inner[2:] if inner.startswith("?:") else inner)
+    inner, close = group
+    alternatives = _split_alternatives(inner)
     if not any(alt.startswith("^") for alt in alternatives):
         return None
-    return alternatives, pattern[closing[0] + 1 :]
+    return alternatives, pattern[close + 1 :]
 
 
 def _translate(body: str, ignore_case: bool, notes: list[str]) -> str:
