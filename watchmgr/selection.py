@@ -81,7 +81,7 @@ def glob_to_regex(pattern: str) -> str:
 
 def is_valid_glob(pattern: str) -> bool:
     try:
-        re.compile(glob_to_regex(pattern))
+        _compile(pattern)  # cached: the environment's globs are then matched without recompiling
     except re.error:
         return False
     return bool(pattern.strip())
@@ -102,8 +102,7 @@ def relative_path(path: str, roots: Sequence[Path]) -> str:
             return str(pure.relative_to(root_pure))
         except ValueError:
             continue
-    text = str(pure)
-    return text.removeprefix("./")
+    return str(pure)  # PurePosixPath has already dropped a leading "./"
 
 
 def under(path: str, directory: str) -> bool:
@@ -112,6 +111,11 @@ def under(path: str, directory: str) -> bool:
     if clean in ("", "."):
         return not path.startswith("../") and not path.startswith("/")
     return path == clean or path.startswith(clean + "/")
+
+
+def _logsource(raw: dict[str, Any]) -> dict[str, Any]:
+    logsource = raw.get("logsource")
+    return logsource if isinstance(logsource, dict) else {}
 
 
 def _lower_strings(value: Any) -> tuple[str, ...]:
@@ -156,8 +160,7 @@ class RuleSelection:
             return False
         if self.tags_all and not tags.issuperset(self.tags_all):
             return False
-        logsource = raw.get("logsource")
-        source = logsource if isinstance(logsource, dict) else {}
+        source = _logsource(raw)
         for key, accepted in self.logsource:
             if str(source.get(key) or "").lower() not in accepted:
                 return False
@@ -188,8 +191,7 @@ class IndexMapping:
     by_logsource: tuple[IndexRoute, ...] = ()
 
     def indices_for(self, raw: dict[str, Any]) -> tuple[str, ...]:
-        logsource = raw.get("logsource")
-        source = logsource if isinstance(logsource, dict) else {}
+        source = _logsource(raw)
         best: IndexRoute | None = None
         for route in self.by_logsource:
             if route.matches(source) and (best is None or len(route.match) > len(best.match)):
