@@ -40,6 +40,11 @@ def write_watches(
         raise ValueError(f"unknown format {fmt!r}")
 
 
+def pretty_body(watch: Watch) -> str:
+    """The body as people read it: indented, non-ASCII kept; curl and watch files share it."""
+    return json.dumps(watch.body, indent=2, ensure_ascii=False)
+
+
 def curl_command(watch: Watch, es: str = "localhost:9200") -> str:
     """The seed's curl form: PUT the body from a here-document.
 
@@ -47,7 +52,7 @@ def curl_command(watch: Watch, es: str = "localhost:9200") -> str:
     titles) and the here-document is quoted, so the shell expands nothing in the body.
     """
     path = urllib.parse.quote(watch.id, safe="")
-    body = json.dumps(watch.body, indent=2, ensure_ascii=False)
+    body = pretty_body(watch)
     return (
         "curl -s -XPUT -H 'Content-Type: application/json' --data-binary @- "
         f"{es}/_watcher/watch/{path} <<'EOF'\n{body}\nEOF\n"
@@ -71,7 +76,7 @@ def write_watch_files(watches: Iterable[Watch], directory: Path) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     count = 0
     for watch in watches:
-        text = json.dumps(watch.body, indent=2, ensure_ascii=False) + "\n"
+        text = pretty_body(watch) + "\n"
         (directory / file_name(watch.id)).write_text(text, encoding="utf-8")
         count += 1
     return count
