@@ -50,6 +50,8 @@ SYSTEM_INDEX_WARNING = (
     "this request accesses system indices: [.watches], but in a future major version, direct "
     "access to system indices will be prevented by default"
 )
+#: The schemes every 401 offers, in ES's order.
+_CHALLENGE = ('Basic realm="security", charset="UTF-8"', 'Bearer realm="security"', "ApiKey")
 _VENDOR = re.compile(
     r"application/vnd\.elasticsearch\+([a-z-]+)\s*;\s*compatible-with\s*=\s*(\d+)", re.IGNORECASE
 )
@@ -332,16 +334,11 @@ class Api:
         privileges: frozenset[str] | None = None
         principal = ""
         if not header:
-            challenge = [
-                'Basic realm="security", charset="UTF-8"',
-                'Bearer realm="security"',
-                "ApiKey",
-            ]
             raise EsError(
                 401,
                 "security_exception",
                 f"missing authentication credentials for REST request [{request.path}]",
-                headers={"WWW-Authenticate": challenge},
+                headers={"WWW-Authenticate": list(_CHALLENGE)},
             )
         if scheme.lower() == "apikey":
             try:
@@ -366,13 +363,7 @@ class Api:
                     401,
                     "security_exception",
                     f"unable to authenticate user [{user}] for REST request [{request.path}]",
-                    headers={
-                        "WWW-Authenticate": [
-                            'Basic realm="security", charset="UTF-8"',
-                            'Bearer realm="security"',
-                            "ApiKey",
-                        ]
-                    },
+                    headers={"WWW-Authenticate": list(_CHALLENGE)},
                 )
         if privileges is None:
             raise EsError(
@@ -380,13 +371,7 @@ class Api:
                 "security_exception",
                 "unable to authenticate with provided credentials and anonymous access is not "
                 "allowed for this request",
-                headers={
-                    "WWW-Authenticate": [
-                        'Basic realm="security", charset="UTF-8"',
-                        'Bearer realm="security"',
-                        "ApiKey",
-                    ]
-                },
+                headers={"WWW-Authenticate": list(_CHALLENGE)},
             )
         if (
             not route_.action.startswith("cluster:")
