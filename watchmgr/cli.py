@@ -138,14 +138,15 @@ def _job(
     """The conversion the options ask for. Options given on the command line override the
     environment's (or the seed's) watch settings."""
     from dataclasses import replace
+    from typing import get_args
 
     from watchmgr.cache import cache_for
     from watchmgr.query import DIALECTS
-    from watchmgr.settings import DEFAULT_SETTINGS
+    from watchmgr.settings import DEFAULT_SETTINGS, IdScheme
 
     if dialect is not None and dialect not in DIALECTS:
         fail(f"unknown dialect {dialect!r} (use one of: {', '.join(DIALECTS)})", ExitCode.USAGE)
-    if scheme is not None and scheme not in ("title", "sigma-id"):
+    if scheme is not None and scheme not in get_args(IdScheme):
         fail(f"unknown id scheme {scheme!r} (use 'title' or 'sigma-id')", ExitCode.USAGE)
     given: dict[str, Any] = {
         k: v
@@ -181,8 +182,10 @@ def output_warnings(diagnostics: Iterable[Diagnostic]) -> None:
 
 
 def _convert(job: _Job) -> Conversion:
+    """Convert what `job` names and write every diagnostic to stderr."""
     from dataclasses import replace
 
+    from watchmgr import output
     from watchmgr.convert import convert
 
     result = convert(job.paths, job.settings_for, job.prepare, base=job.root, cache=job.cache)
@@ -190,6 +193,7 @@ def _convert(job: _Job) -> Conversion:
         # An override that matches no rule is most likely a typo in its id or glob.
         unused = job.environment.unused_overrides(result.refs)
         result = replace(result, diagnostics=(*result.diagnostics, *unused))
+    output.write_diagnostics(result.diagnostics, sys.stderr)
     return result
 
 
@@ -227,7 +231,6 @@ def render(
         fail(f"unknown format {fmt!r} (use one of: {', '.join(output.FORMATS)})", ExitCode.USAGE)
     with domain_errors():
         result = _convert(_job(paths, root, env, dialect, id_scheme, id_prefix, cache))
-        output.write_diagnostics(result.diagnostics, sys.stderr)
         if out is not None:
             written = output.write_watch_files(result.watches, out)
             sys.stderr.write(f"wrote {written} watches to {out}\n")
@@ -248,11 +251,8 @@ def validate(
     cache: CacheOpt = True,
 ) -> None:
     """Check Sigma rules: print every error and warning, exit 1 if there is any error."""
-    from watchmgr import output
-
     with domain_errors():
         result = _convert(_job(paths, root, env, dialect, id_scheme, id_prefix, cache))
-        output.write_diagnostics(result.diagnostics, sys.stderr)
     sys.stderr.write(
         f"{result.rules} rules, {len(result.watches)} watches, "
         f"{len(result.errors)} errors, {len(result.warnings)} warnings\n"
