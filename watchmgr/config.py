@@ -208,7 +208,10 @@ class Environment:
 
     def relative(self, rule: Rule) -> str:
         """The rule's path relative to the repository root (POSIX), as globs see it."""
-        return relative_path(rule.path, (self.root, self.root.resolve()))
+        return self._relative(rule.path)
+
+    def _relative(self, path: str) -> str:
+        return relative_path(path, (self.root, self.root.resolve()))
 
     def selects(self, rule: Rule) -> bool:
         """Whether the environment deploys `rule`: ``rules:`` paths, exclude globs and filters."""
@@ -295,9 +298,7 @@ class Environment:
         A rule may be given as (its path as loaded, its Sigma id).
         """
         seen = [
-            (self.relative(r), r.sigma_id)
-            if isinstance(r, Rule)
-            else (relative_path(r[0], (self.root, self.root.resolve())), r[1])
+            (self.relative(r), r.sigma_id) if isinstance(r, Rule) else (self._relative(r[0]), r[1])
             for r in rules
         ]
         return tuple(
