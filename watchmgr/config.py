@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, get_args
+from typing import TYPE_CHECKING, Any, NamedTuple, get_args
 
 import yaml
 
@@ -56,6 +56,9 @@ from watchmgr.settings import (
     WatchSettings,
     WebhookAction,
 )
+
+if TYPE_CHECKING:
+    import ssl
 
 ENVIRONMENTS_DIR = "environments"
 SUFFIX = ".yaml"
@@ -90,6 +93,10 @@ class ElasticsearchTarget:
     auth: Auth | None = None
     #: CA bundle, relative to the repository root as written.
     ca_certs: str | None = None
+    #: the variable holding the CA bundle as PEM text (CI secrets hold text, not files).
+    ca_certs_env: str | None = None
+    #: SHA-256 fingerprint of the cluster's CA (or its certificate), hex, colons optional.
+    ssl_assert_fingerprint: str | None = None
     verify_certs: bool = True
     #: seconds.
     request_timeout: float | None = None
@@ -358,6 +365,9 @@ class ConnectionParams:
     basic_auth: tuple[Secret, Secret] | None = None
     bearer_auth: Secret | None = None
     ca_certs: str | None = None
+    #: PEM text of the CA bundle (from the variable `ca_certs_env` names).
+    ca_data: str | None = None
+    ssl_assert_fingerprint: str | None = None
     verify_certs: bool = True
     request_timeout: float | None = None
     cluster_uuid: str | None = None
@@ -373,17 +383,35 @@ class ConnectionParams:
         if self.cloud_id is not None:
             kwargs["cloud_id"] = self.cloud_id
         if self.api_key is not None:
-            kwargs["api_key"] = self.api_key.reveal()
+            # Kibana shows the base64 'encoded' form; the API also answers id and api_key,
+            # which people join as 'id:key'. The encoded form has no ':', so both are accepted.
+            key = self.api_key.reveal()
+            ident, colon, secret = key.partition(":")
+            kwargs["api_key"] = (ident, secret) if colon else key
         if self.basic_auth is not None:
             kwargs["basic_auth"] = (self.basic_auth[0].reveal(), self.basic_auth[1].reveal())
         if self.bearer_auth is not None:
             kwargs["bearer_auth"] = self.bearer_auth.reveal()
         if self.ca_certs is not None:
             kwargs["ca_certs"] = self.ca_certs
-        kwargs["verify_certs"] = self.verify_certs
+        if self.ca_data is not None:
+            kwargs["ssl_context"] = _ssl_context(self.ca_data)
+        if self.ssl_assert_fingerprint is not None:
+            kwargs["ssl_assert_fingerprint"] = self.ssl_assert_fingerprint
+        if self.ca_data is None:
+            kwargs["verify_certs"] = self.verify_certs
         if self.request_timeout is not None:
             kwargs["request_timeout"] = self.request_timeout
         return kwargs
+
+
+def _ssl_context(pem: str) -> ssl.SSLContext:
+    """A verifying TLS context that trusts the CA bundle in `pem` (and nothing else)."""
+    import ssl
+
+    context = ssl.create_default_context(cadata=pem)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 def connection_params(
@@ -423,6 +451,26 @@ def connection_params(
                 target.ca_certs_location,
             )
         ca_certs = str(ca_path)
+    ca_data = None
+    if target.ca_certs_env is not None:
+        ca_data = source.get(target.ca_certs_env, "")
+        if "-----BEGIN CERTIFICATE-----" not in ca_data:
+            state = "holds no PEM certificate" if ca_data else "is not set or empty"
+            raise ConfigError(
+                f"environment variable {target.ca_certs_env} {state} (ca_certs_env names it; "
+                "export the CA certificate's PEM text, -----BEGIN CERTIFICATE----- included)",
+                target.ca_certs_location,
+            )
+        import ssl
+
+        try:
+            _ssl_context(ca_data)
+        except ssl.SSLError as err:
+            raise ConfigError(
+                f"environment variable {target.ca_certs_env} holds a CA certificate that does "
+                f"not load ({err.reason or err}); export the PEM text of the cluster's CA",
+                target.ca_certs_location,
+            ) from err
     basic = None
     if "username_env" in secrets:
         basic = (secrets["username_env"], secrets["password_env"])
@@ -433,6 +481,8 @@ def connection_params(
         basic_auth=basic,
         bearer_auth=secrets.get("bearer_token_env"),
         ca_certs=ca_certs,
+        ca_data=ca_data,
+        ssl_assert_fingerprint=target.ssl_assert_fingerprint,
         verify_certs=target.verify_certs,
         request_timeout=target.request_timeout,
         cluster_uuid=target.cluster_uuid,
@@ -678,6 +728,8 @@ ES_KEYS = (
     "password_env",
     "bearer_token_env",
     "ca_certs",
+    "ca_certs_env",
+    "ssl_assert_fingerprint",
     "verify_certs",
     "request_timeout",
     "cluster_uuid",
@@ -747,6 +799,7 @@ _INDEX = re.compile(r"^-?[^\s,\"\\/|?<>#:]+$")
 _EMAIL = re.compile(r"^(?:[^<>@\s][^<>@]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$")
 _PLACEHOLDER = re.compile(r"^[A-Za-z0-9_.-]+$")
 _UUID = re.compile(r"^[A-Za-z0-9_-]{10,64}$")
+_FINGERPRINT = re.compile(r"^(?:[0-9A-Fa-f]{64}|[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){31})$")
 
 
 def _kind(value: Any) -> str:
@@ -1043,6 +1096,30 @@ def _elasticsearch(ctx: _Ctx, value: Any, warnings: list[Diagnostic]) -> Elastic
         )
 
     ca_certs = _text(ctx, (*key, "ca_certs"), data["ca_certs"]) if "ca_certs" in data else None
+    trust = [k for k in ("ca_certs", "ca_certs_env", "ssl_assert_fingerprint") if k in data]
+    if len(trust) > 1:
+        raise ctx.error(
+            (*key, trust[1]),
+            f"elasticsearch has both {trust[0]} and {trust[1]}: give the CA as a file (ca_certs), "
+            "as PEM text in a variable (ca_certs_env) or by its fingerprint "
+            "(ssl_assert_fingerprint), one of them",
+        )
+    ca_env = (
+        _env_name(ctx, (*key, "ca_certs_env"), data["ca_certs_env"])
+        if "ca_certs_env" in data
+        else None
+    )
+    fingerprint = None
+    if "ssl_assert_fingerprint" in data:
+        fingerprint = _text(
+            ctx, (*key, "ssl_assert_fingerprint"), data["ssl_assert_fingerprint"]
+        ).strip()
+        if not _FINGERPRINT.match(fingerprint):
+            raise ctx.error(
+                (*key, "ssl_assert_fingerprint"),
+                "elasticsearch.ssl_assert_fingerprint must be a SHA-256 fingerprint: 64 hex "
+                "digits, colon-separated or not, as Elasticsearch prints at its first start",
+            )
     verify = (
         _bool(ctx, (*key, "verify_certs"), data["verify_certs"]) if "verify_certs" in data else True
     )
@@ -1087,11 +1164,13 @@ def _elasticsearch(ctx: _Ctx, value: Any, warnings: list[Diagnostic]) -> Elastic
         cloud_id=cloud_id,
         auth=auth,
         ca_certs=ca_certs,
+        ca_certs_env=ca_env,
+        ssl_assert_fingerprint=fingerprint,
         verify_certs=verify,
         request_timeout=timeout,
         cluster_uuid=uuid,
         location=ctx.at(key),
-        ca_certs_location=ctx.at((*key, "ca_certs")) if ca_certs is not None else None,
+        ca_certs_location=ctx.at((*key, trust[0])) if trust else None,
     )
 
 
@@ -1588,6 +1667,10 @@ def resolved_config(
         else:
             es["auth"] = None
         es["ca_certs"] = target.ca_certs
+        if target.ca_certs_env is not None:
+            es["ca_certs_env"] = target.ca_certs_env
+        if target.ssl_assert_fingerprint is not None:
+            es["ssl_assert_fingerprint"] = target.ssl_assert_fingerprint
         es["verify_certs"] = target.verify_certs
         es["request_timeout"] = target.request_timeout
         es["cluster_uuid"] = target.cluster_uuid

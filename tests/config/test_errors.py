@@ -323,6 +323,30 @@ CASES: list[tuple[str, str, dict[str, str], str, int, str]] = [
         r"elasticsearch.hosts\[0\] must be an http:// or https:// URL",
     ),
     (
+        "ssl_assert_fingerprint too short",
+        ES + "  ssl_assert_fingerprint: 'AB:CD:EF'\n",
+        {},
+        "test",
+        3,
+        r"ssl_assert_fingerprint must be a SHA-256 fingerprint: 64 hex digits",
+    ),
+    (
+        "two ways to trust the CA",
+        ES + "  ca_certs: certs/ca.pem\n  ssl_assert_fingerprint: " + "ab" * 32 + "\n",
+        {},
+        "test",
+        4,
+        r"has both ca_certs and ssl_assert_fingerprint: .*one of them",
+    ),
+    (
+        "ca_certs_env holding the PEM itself",
+        ES + "  ca_certs_env: '-----BEGIN CERTIFICATE-----'\n",
+        {},
+        "test",
+        3,
+        r"ca_certs_env must name an environment variable",
+    ),
+    (
         "request_timeout not a number",
         ES + "  request_timeout: soon\n",
         {},
@@ -474,6 +498,21 @@ def test_missing_ca_file_is_reported_when_connecting_only(tmp_path: Path) -> Non
         ConfigError, match=r"test.yaml:3: ca_certs file 'certs/ca.pem' does not exist"
     ):
         connection_params(env, environ={})
+
+
+def test_ca_certs_env_must_hold_a_pem_certificate(tmp_path: Path) -> None:
+    env = env_from(tmp_path, ES + "  ca_certs_env: WATCHMGR_TEST_CA\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"test.yaml:3: environment variable WATCHMGR_TEST_CA is not set or empty "
+        r"\(ca_certs_env names it; export the CA certificate's PEM text",
+    ):
+        connection_params(env, environ={})
+    with pytest.raises(ConfigError, match=r"WATCHMGR_TEST_CA holds no PEM certificate"):
+        connection_params(env, environ={"WATCHMGR_TEST_CA": "/etc/ssl/ca.pem"})
+    broken = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"
+    with pytest.raises(ConfigError, match=r"WATCHMGR_TEST_CA holds a CA certificate that does not"):
+        connection_params(env, environ={"WATCHMGR_TEST_CA": broken})
 
 
 def test_unknown_environment_lists_the_existing_ones(tmp_path: Path) -> None:

@@ -93,7 +93,12 @@ KEY_CASES: list[tuple[str, str, Callable[[Environment], bool]]] = [
     (
         "elasticsearch.api_key_env",
         ES + "  api_key_env: K\n",
-        lambda e: connection_params(e, {"K": "s3cr3t"}).client_kwargs()["api_key"] == "s3cr3t",
+        lambda e: (
+            # Kibana's base64 "encoded" value goes to the client as is; "id:key" as a pair.
+            connection_params(e, {"K": "s3cr3t=="}).client_kwargs()["api_key"] == "s3cr3t=="
+            and connection_params(e, {"K": "VuaC:ui2l"}).client_kwargs()["api_key"]
+            == ("VuaC", "ui2l")
+        ),
     ),
     (
         "elasticsearch.username_env",
@@ -117,6 +122,19 @@ KEY_CASES: list[tuple[str, str, Callable[[Environment], bool]]] = [
         "elasticsearch.ca_certs",
         ES + "  ca_certs: certs/ca.pem\n",
         lambda e: es(e).ca_certs == "certs/ca.pem",
+    ),
+    (
+        "elasticsearch.ca_certs_env",
+        ES + "  ca_certs_env: WATCHMGR_CA\n",
+        lambda e: es(e).ca_certs_env == "WATCHMGR_CA",
+    ),
+    (
+        "elasticsearch.ssl_assert_fingerprint",
+        ES + "  ssl_assert_fingerprint: '" + ":".join(["AB"] * 32) + "'\n",
+        lambda e: (
+            connection_params(e, {}).client_kwargs()["ssl_assert_fingerprint"]
+            == ":".join(["AB"] * 32)
+        ),
     ),
     (
         "elasticsearch.verify_certs",
