@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The 8.x client, beside the 9.x one the project uses: tests check both against the sandbox.
+# The 8.x client, beside the 9.x one pip installs: `make test` checks both against the sandbox.
 $(ES8): $(STAMP)
 	$(BIN)/pip install --quiet --target .venv-es8 'elasticsearch>=8.15,<9'
 	touch $(ES8)
@@ -28,8 +28,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check watchmgr tests benchmarks
 	$(BIN)/mypy
 
+# Every test with the client pip installed (9.x), then the cluster tests once more with the 8.x
+# client first on the path, so that neither client major can regress against ES 8 or 9.
 test: lint $(ES8)
 	$(BIN)/pytest -q
+	PYTHONPATH=.venv-es8 WATCHMGR_EXPECT_CLIENT_MAJOR=8 $(BIN)/pytest -q -p no:cacheprovider \
+		tests/cluster tests/plan/test_end_to_end.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/render_corpus.py

@@ -11,13 +11,14 @@ say what to do; a 409 becomes `errors.ConflictError`. 429 (honouring ``Retry-Aft
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -47,6 +48,13 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 LOCK_KEY = "watchmgr_lock"
 #: A lock older than this is taken over (its holder crashed).
 LOCK_LEASE_S = 15 * 60
+
+#: What watchmgr says to a server that is not Elasticsearch 8 or 9.
+SUPPORTED = "watchmgr supports Elasticsearch 8.x and 9.x"
+#: Every request asks for the 8.x REST API: ES 8 speaks it natively and ES 9 accepts it as
+#: REST API compatibility (one major back), whichever client major is installed. The 9.x
+#: client would ask for 9, which ES 8 refuses (media_type_header_exception).
+COMPATIBLE_WITH = 8
 
 PLAN_PRIVILEGE = "monitor_watcher"
 APPLY_PRIVILEGE = "manage_watcher"
@@ -79,30 +87,39 @@ class Cluster:
         self.describe = describe
         self.expected_uuid = expected_uuid
         self._sleep = sleep
-        self._uuid: str | None = None
-        self._uuid_read = False
+        self._info_answer: dict[str, Any] | None = None
+        self._info_read = False
         self._lock = threading.Lock()
         self.retries = 0
 
     # -------------------------------------------------------------------------- reading
 
-    def cluster_uuid(self) -> str | None:
-        """The cluster's uuid (``GET /``), or None when the credentials may not read it."""
+    def _info(self) -> dict[str, Any] | None:
+        """``GET /`` once per run, or None when the credentials may not read it.
+
+        Least-privilege keys (``monitor_watcher`` / ``manage_watcher`` only) may not: ``GET /``
+        needs the ``monitor`` cluster privilege, so nothing depends on it but the checks below.
+        """
         with self._lock:
-            if self._uuid_read:
-                return self._uuid
+            if self._info_read:
+                return self._info_answer
         from elasticsearch import AuthorizationException
 
         try:
-            info = self._call("read the cluster's identity", PLAN_PRIVILEGE, self.client.info)
-            uuid: str | None = str(info["cluster_uuid"])
+            answer = self._call("read the cluster's identity", PLAN_PRIVILEGE, self.client.info)
+            info: dict[str, Any] | None = dict(answer.body)
         except ClusterError as err:
             if not isinstance(err.__cause__, AuthorizationException):
                 raise
-            uuid = None
+            info = None
         with self._lock:
-            self._uuid, self._uuid_read = uuid, True
-        return uuid
+            self._info_answer, self._info_read = info, True
+        return info
+
+    def cluster_uuid(self) -> str | None:
+        """The cluster's uuid (``GET /``), or None when the credentials may not read it."""
+        info = self._info()
+        return None if info is None else str(info.get("cluster_uuid"))
 
     def check_identity(self) -> None:
         """Refuse a cluster whose uuid is not the one the environment names."""
@@ -289,13 +306,26 @@ class Cluster:
         conflict: str | None = None,
     ) -> T:
         """Run one request with retries; translate what still fails into a domain error."""
-        from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
+        from elasticsearch import (
+            ApiError,
+            ConnectionError,
+            ConnectionTimeout,
+            SSLError,
+            UnsupportedProductError,
+        )
 
         attempt = 0
         while True:
             attempt += 1
             try:
                 return request()
+            except SSLError as err:
+                raise self._error(_tls_advice(self.describe, err)) from err
+            except UnsupportedProductError as err:
+                raise self._error(
+                    f"{self.describe} did not answer as Elasticsearch does ({_reason(err)}); "
+                    f"is the URL right? {SUPPORTED}"
+                ) from err
             except (ConnectionError, ConnectionTimeout) as err:
                 if attempt >= MAX_ATTEMPTS:
                     raise self._error(
@@ -357,8 +387,8 @@ class Cluster:
             )
         if kind == "media_type_header_exception":
             return self._error(
-                f"{self.describe} does not accept this watchmgr's Elasticsearch client ({reason}); "
-                "an 8.x cluster needs watchmgr installed with elasticsearch>=8,<9"
+                f"{self.describe} refuses Elasticsearch {COMPATIBLE_WITH}.x requests ({reason}), "
+                f"so it is not Elasticsearch 8 or 9; {SUPPORTED}"
             )
         return self._error(f"cannot {what}: {status} {kind}: {reason}")
 
@@ -383,6 +413,21 @@ def _lock_holder(watch: LiveWatch | None) -> str:
     lock = (watch.body.get("metadata") or {}).get(LOCK_KEY)
     holder = lock.get("holder") if isinstance(lock, dict) else None
     return holder if isinstance(holder, str) else ""
+
+
+def _tls_advice(describe: str, err: Exception) -> str:
+    reason = _reason(err)
+    if "fingerprints did not match" in reason.lower():
+        return (
+            f"no TLS certificate that {describe} presents has the fingerprint "
+            "ssl_assert_fingerprint names; copy the CA certificate's SHA-256 fingerprint that "
+            "Elasticsearch printed at its first start"
+        )
+    return (
+        f"cannot verify the TLS certificate of {describe} ({reason}); give the environment "
+        "the cluster's CA: ca_certs (a file), ca_certs_env (a variable holding its PEM text) "
+        "or ssl_assert_fingerprint (its SHA-256 fingerprint)"
+    )
 
 
 def _reason(err: Exception) -> str:
@@ -417,28 +462,56 @@ def holder_name() -> str:
 # ------------------------------------------------------------------------------ connecting
 
 
-def _client_major() -> int:
-    from importlib.metadata import version
+#: The ES version the embedded sandbox emulates (the long-lived 8 line; 9 is tested too).
+SANDBOX_ES_VERSION = "8.19.0"
 
-    return int(version("elasticsearch").split(".")[0])
-
-
-def sandbox_es_version() -> str:
-    """The ES version the embedded sandbox emulates: one this client talks to (§6.3)."""
-    return "9.1.0" if _client_major() >= 9 else "8.19.0"
+_COMPAT_MEDIA = f"application/vnd.elasticsearch+json; compatible-with={COMPATIBLE_WITH}"
 
 
-def _client(kwargs: dict[str, Any], parallelism: int) -> Elasticsearch:
+def _compatible(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """`headers` with JSON media types asking for the COMPATIBLE_WITH REST API."""
+    out = dict(headers or {})
+    for name, value in out.items():
+        if name.lower() in ("accept", "content-type") and value == "application/json":
+            out[name] = _COMPAT_MEDIA
+    return out
+
+
+@functools.cache
+def _client_class() -> type[Elasticsearch]:
     from elasticsearch import Elasticsearch
 
+    class Compatible(Elasticsearch):
+        """The official client, every request asking for the COMPATIBLE_WITH REST API.
+
+        Each API method passes ``accept: application/json`` (and ``content-type`` with a body),
+        which the client turns into its own major's vendor type; a vendor type given here is
+        left as it is. ``perform_request`` is the client's public entry for every request,
+        namespaced ones (``client.watcher``) included.
+        """
+
+        def perform_request(
+            self, method: str, path: str, *, headers: Mapping[str, str] | None = None, **kw: Any
+        ) -> Any:
+            return super().perform_request(method, path, headers=_compatible(headers), **kw)
+
+    return Compatible
+
+
+def _client(
+    kwargs: dict[str, Any], parallelism: int, where: SourceLocation | None
+) -> Elasticsearch:
     # Retries are ours (backoff, Retry-After); one pooled connection per worker thread.
-    return Elasticsearch(
-        **kwargs,
-        max_retries=0,
-        retry_on_status=(),
-        retry_on_timeout=False,
-        connections_per_node=max(10, parallelism + 2),
-    )
+    try:
+        return _client_class()(
+            **kwargs,
+            max_retries=0,
+            retry_on_status=(),
+            retry_on_timeout=False,
+            connections_per_node=max(10, parallelism + 2),
+        )
+    except ValueError as err:  # the client's own checks: a malformed cloud_id, say
+        raise ClusterError(f"cannot connect: {err}", where) from err
 
 
 @contextmanager
@@ -459,8 +532,8 @@ def connect(
     target = env.target
     if isinstance(target, ElasticsearchTarget):
         params = connection_params(env, environ)
-        client = _client(params.client_kwargs(), parallelism)
         where = target.location or SourceLocation(env.path)
+        client = _client(params.client_kwargs(), parallelism, where)
         cluster = Cluster(
             client, env.name, where, target.describe(), params.cluster_uuid, sleep=sleep
         )
@@ -475,7 +548,7 @@ def connect(
     # A stable identity per state file, so a saved plan is accepted by a later run.
     uuid = hashlib.sha256(str(state.resolve()).encode()).hexdigest()[:22]
     sandbox = Sandbox(
-        SandboxConfig(es_version=sandbox_es_version(), state_path=state, cluster_uuid=uuid)
+        SandboxConfig(es_version=SANDBOX_ES_VERSION, state_path=state, cluster_uuid=uuid)
     )
     try:
         sandbox.start()
@@ -483,7 +556,7 @@ def connect(
         raise ClusterError(
             f"cannot start the sandbox with state {target.state}: {err}", target.location
         ) from err
-    client = _client({"hosts": [sandbox.url]}, parallelism)
+    client = _client({"hosts": [sandbox.url]}, parallelism, target.location)
     try:
         yield Cluster(
             client, env.name, target.location, f"the sandbox at {sandbox.url}", sleep=sleep
@@ -497,7 +570,7 @@ def connect_url(
     url: str, environment: str, *, parallelism: int = 8, **client_kwargs: Any
 ) -> Cluster:
     """A `Cluster` for a URL (tests and benchmarks point it at a sandbox they started)."""
-    client = _client({"hosts": [url], **client_kwargs}, parallelism)
+    client = _client({"hosts": [url], **client_kwargs}, parallelism, None)
     return Cluster(client, environment, None, url)
 
 

@@ -1,4 +1,4 @@
-"""A sandbox (emulating ES 9, as the client is 9.x) shared by the tests of this folder."""
+"""Sandboxes for the tests of this folder (ES 9.1 unless a test asks for another version)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,11 @@ def es_client(shared_sandbox: Sandbox) -> Any:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    """A fresh sandbox per test, for tests that count writes or change its state."""
-    with Sandbox(SandboxConfig(es_version=ES_VERSION)) as sb:
+def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """A fresh sandbox per test, for tests that count writes or change its state.
+
+    Parametrize it indirectly with an ES version to run a test against several.
+    """
+    version = getattr(request, "param", ES_VERSION)
+    with Sandbox(SandboxConfig(es_version=version)) as sb:
         yield sb

@@ -10,6 +10,7 @@ from typing import Any
 from typer.testing import CliRunner, Result
 
 from watchmgr.cli import app
+from watchmgr.cluster import connect_url
 from watchmgr.sandbox import Sandbox
 
 
@@ -67,6 +68,11 @@ class Repo:
     ) -> Result:
         runner = CliRunner()
         return runner.invoke(app, [*args, "--root", str(self.root)], input=input, env=env)
+
+
+def es_client(sandbox: Sandbox) -> Any:
+    """An official client for test set-up that any emulated major accepts (watchmgr's own)."""
+    return connect_url(sandbox.url, "tests").client
 
 
 def show(result: Result) -> str:

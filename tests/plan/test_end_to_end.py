@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from elasticsearch import Elasticsearch
 
-from tests.plan.support import Repo, dev_repo, rule_yaml, show, successful_writes
+from tests.plan.support import Repo, dev_repo, es_client, rule_yaml, show, successful_writes
 from watchmgr.sandbox import Faults, Sandbox
+
+#: Every test here runs against both majors watchmgr supports (with whichever client is installed).
+pytestmark = pytest.mark.parametrize("sandbox", ["8.19.0", "9.1.0"], indirect=True)
 
 
 @pytest.fixture
@@ -93,7 +95,7 @@ def test_a_renamed_rule_shows_as_a_rename(repo: Repo) -> None:
 
 
 def test_an_unowned_watch_is_never_touched(repo: Repo, sandbox: Sandbox) -> None:
-    es = Elasticsearch(sandbox.url)
+    es = es_client(sandbox)
     hand = {"trigger": {"schedule": {"interval": "1h"}}, "actions": {}}
     es.watcher.put_watch(id="hand-made", body=hand)
     es.watcher.put_watch(id="Rule-0004", body=hand)  # at a desired id, e.g. sigmac deployed it
@@ -134,7 +136,7 @@ def test_two_environments_on_one_sandbox_stay_apart(repo: Repo, sandbox: Sandbox
 
 def test_a_watch_edited_on_the_cluster_shows_as_drift(repo: Repo, sandbox: Sandbox) -> None:
     repo.run("apply", "--env", "dev", "--yes")
-    es = Elasticsearch(sandbox.url)
+    es = es_client(sandbox)
     watch = es.watcher.get_watch(id="Rule-0000")["watch"]
     watch["trigger"]["schedule"]["interval"] = "1m"
     es.watcher.put_watch(id="Rule-0000", body=watch)
@@ -148,7 +150,7 @@ def test_active_state_follows_the_rules_unless_the_environment_respects_the_clus
     repo: Repo, sandbox: Sandbox
 ) -> None:
     repo.run("apply", "--env", "dev", "--yes")
-    es = Elasticsearch(sandbox.url)
+    es = es_client(sandbox)
     es.watcher.deactivate_watch(watch_id="Rule-0001")
     entry = plan_json(repo)
     (update,) = [c for c in entry["changes"] if c["action"] == "update"]  # type: ignore[union-attr]
@@ -173,7 +175,7 @@ def test_a_rule_can_say_active_false_and_an_environment_override_wins(
 ) -> None:
     repo.rule("r0000", rule_yaml("Rule 0000", active="false"))
     assert repo.run("apply", "--env", "dev", "--yes").exit_code == 0
-    es = Elasticsearch(sandbox.url)
+    es = es_client(sandbox)
     assert es.watcher.get_watch(id="Rule-0000")["status"]["state"]["active"] is False
     assert es.watcher.get_watch(id="Rule-0001")["status"]["state"]["active"] is True
     assert repo.run("plan", "--env", "dev", "--detailed-exitcode").exit_code == 0
@@ -196,7 +198,7 @@ def test_a_saved_plan_is_applied_exactly_and_refused_once_stale(
     assert repo.run("apply", "--env", "dev", str(saved), "--yes").exit_code == 0
     repo.rule("r0000", rule_yaml("Rule 0000", image="z.exe"))
     repo.run("plan", "--env", "dev", "--out", str(saved))
-    Elasticsearch(sandbox.url).watcher.put_watch(
+    es_client(sandbox).watcher.put_watch(
         id="Rule-0000", body={"trigger": {"schedule": {"interval": "1h"}}}
     )
     sandbox.clear_log()
@@ -213,7 +215,7 @@ def test_a_saved_plan_still_applies_after_its_watches_ran(repo: Repo, sandbox: S
     repo.rule("r0000", rule_yaml("Rule 0000", image="z.exe"))
     saved = repo.root / "plan.json"
     assert repo.run("plan", "--env", "dev", "--out", str(saved)).exit_code == 0
-    client = Elasticsearch(sandbox.url)
+    client = es_client(sandbox)
     before = client.watcher.get_watch(id="Rule-0000")["_seq_no"]
     for watch_id in ("Rule-0000", "Rule-0001"):
         client.watcher.execute_watch(id=watch_id, record_execution=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from watchmgr.sandbox.config import ApiKey, Faults, SandboxConfig, Security, User
+from watchmgr.sandbox.config import ApiKey, Faults, SandboxConfig, Security, Token, User
 
 
 def __getattr__(name: str) -> Any:
@@ -29,6 +29,7 @@ __all__ = [
     "Sandbox",
     "SandboxConfig",
     "Security",
+    "Token",
     "User",
     "serve_forever",
 ]

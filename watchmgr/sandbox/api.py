@@ -349,6 +349,11 @@ class Api:
                 if key.id == key_id and key.api_key == secret:
                     privileges = key.privileges
                     principal = f"API key id [{key.id}] of user [{key.username}]"
+        elif scheme.lower() == "bearer":
+            for token in security.tokens:
+                if token.value == credentials:
+                    privileges = token.privileges
+                    principal = f"user [{token.username}] (bearer token)"
         elif scheme.lower() == "basic":
             try:
                 user, _, password = base64.b64decode(credentials).decode().partition(":")

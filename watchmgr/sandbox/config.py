@@ -39,11 +39,21 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class Token:
+    """A bearer token (an OAuth2 access token or a service account token)."""
+
+    value: str
+    privileges: frozenset[str] = frozenset({"manage_watcher"})
+    username: str = "sandbox-token-user"
+
+
+@dataclass(frozen=True, slots=True)
 class Security:
     """Enabled security: every request must authenticate with one of these credentials."""
 
     api_keys: tuple[ApiKey, ...] = ()
     users: tuple[User, ...] = ()
+    tokens: tuple[Token, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,8 @@ class SandboxConfig:
     primary_term: int = 1
     #: Schedule `timezone` support; None = from 9.0 on (watcher-api.md §2.2 S14, §9).
     schedule_timezone: bool | None = None
+    #: Serve HTTPS with the certificates in this directory (made there on first use; tls.py).
+    tls_dir: Path | None = None
 
     @property
     def major(self) -> int:

@@ -9,10 +9,14 @@ processing). The wait is taken outside every lock, so parallel clients overlap i
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gzip
 import json
 import random
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -29,6 +33,7 @@ from watchmgr.sandbox.api import Api, Request, Response
 from watchmgr.sandbox.config import ApiKey, Faults, SandboxConfig, Security
 from watchmgr.sandbox.errors import EsError
 from watchmgr.sandbox.store import Store
+from watchmgr.sandbox.tls import Certificates, certificates
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
     sandbox: Sandbox
+    tls: ssl.SSLContext | None = None
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that rejects the certificate or hangs up is its own business, as for ES.
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -78,6 +90,9 @@ class _Handler(BaseHTTPRequestHandler):
     arrived: float
 
     def setup(self) -> None:
+        if self.server.tls is not None:
+            # The handshake runs here, in the connection's own thread, not in accept().
+            self.request = self.server.tls.wrap_socket(self.request, server_side=True)
         super().setup()
         # Keep-alive plus Nagle plus delayed ACKs would add ~40 ms to every request.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -133,8 +148,10 @@ class Sandbox:
         """Bind, load state and serve in a daemon thread; returns self."""
         self._store = Store(self.config.state_path, primary_term=self.config.primary_term)
         self._api = Api(self.config, self._store)
+        tls = None if self.config.tls_dir is None else self.certificates.server_context()
         server = _Server((self.config.host, self.config.port), _Handler)
         server.sandbox = self
+        server.tls = tls
         self._server = server
         self._api.http_address = f"{self.config.host}:{self.port}"
         self._thread = threading.Thread(
@@ -181,7 +198,15 @@ class Sandbox:
     def url(self) -> str:
         host = self.config.host
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}"
+        scheme = "http" if self.config.tls_dir is None else "https"
+        return f"{scheme}://{host}:{self.port}"
+
+    @functools.cached_property
+    def certificates(self) -> Certificates:
+        """The TLS files (made on first use); only for a sandbox with `tls_dir`."""
+        if self.config.tls_dir is None:
+            raise RuntimeError("the sandbox serves plain HTTP")
+        return certificates(self.config.tls_dir)
 
     @property
     def request_log(self) -> list[LogEntry]:
@@ -227,6 +252,11 @@ class Sandbox:
             due += (plan.latency_ms + (faults.draw() * 2 - 1) * plan.jitter_ms) / 1000
         length = int(handler.req_headers.get("content-length") or 0)
         body = handler.rfile.read(length) if length else b""
+        if body and handler.req_headers.get("content-encoding", "").lower() == "gzip":
+            # ES inflates compressed request bodies (http.compression); the client compresses
+            # them when told to, and always for a cloud_id.
+            with contextlib.suppress(OSError, EOFError):
+                body = gzip.decompress(body)
         parts = urlsplit(handler.path)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
         request = Request(
@@ -333,8 +363,13 @@ def serve_forever(
     fail_writes: frozenset[int] = frozenset(),
     cluster_name: str = "watchmgr-sandbox",
     seed: int | None = None,
+    tls_dir: Path | None = None,
 ) -> None:
-    """Run a sandbox in the foreground until SIGINT/SIGTERM; prints its URL on stdout."""
+    """Run a sandbox in the foreground until SIGINT/SIGTERM; prints its URL on stdout.
+
+    With `tls_dir` it serves HTTPS and prints the CA's file and SHA-256 fingerprint, as ES does
+    at its first start. Raises OSError (the port is taken, say) and TlsSetupError.
+    """
     config = SandboxConfig(
         host=host,
         port=port,
@@ -352,19 +387,26 @@ def serve_forever(
             fail_writes=fail_writes,
             seed=seed,
         ),
+        tls_dir=tls_dir,
     )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
     sandbox = Sandbox(config).start()
+    previous = signal.signal(signal.SIGTERM, on_signal)
     try:
         print(
             f"watchmgr sandbox (Elasticsearch {es_version} Watcher API) listening on {sandbox.url}",
             flush=True,
         )
+        if tls_dir is not None:
+            print(f"CA certificate: {sandbox.certificates.ca}", flush=True)
+            print(
+                f"CA certificate SHA-256 fingerprint: {sandbox.certificates.fingerprint()}",
+                flush=True,
+            )
         if state is not None:
             print(f"state file: {state}", flush=True)
         while not stop.wait(0.2):
