@@ -107,7 +107,7 @@ class Cluster:
 
         try:
             answer = self._call("read the cluster's identity", PLAN_PRIVILEGE, self.client.info)
-            info: dict[str, Any] | None = dict(answer.body)
+            info: dict[str, Any] | None = self._checked("GET /", _root, answer)
         except ClusterError as err:
             if not isinstance(err.__cause__, AuthorizationException):
                 raise
@@ -162,18 +162,18 @@ class Cluster:
             PLAN_PRIVILEGE,
             lambda: self.client.watcher.get_watch(id=watch_id),
         )
-        return None if answer is None else _live(watch_id, answer)
+        return None if answer is None else self._checked(f"watch {watch_id!r}", _live, answer)
 
     def _query_all(self, query: dict[str, Any]) -> list[LiveWatch]:
         found: list[LiveWatch] = []
         after: list[Any] | None = None
         while True:
             page = self._call("list watches", PLAN_PRIVILEGE, self._page(query, after))
-            items = page.get("watches") or []
-            found.extend(_live(item["_id"], item) for item in items)
-            if len(items) < PAGE_SIZE or len(found) >= int(page.get("count", 0)):
+            count, items = self._checked("the watch listing", _listing, page)
+            found.extend(items)
+            if len(items) < PAGE_SIZE or len(found) >= count:
                 return found
-            after = [items[-1]["_id"]]
+            after = [items[-1].id]
 
     def _page(self, query: dict[str, Any], after: list[Any] | None) -> Callable[[], Any]:
         def request() -> Any:
@@ -211,9 +211,7 @@ class Cluster:
             ),
             conflict=f"watch {watch_id!r} changed since it was read; run plan again",
         )
-        return Written(
-            int(answer["_seq_no"]), int(answer["_primary_term"]), bool(answer["created"])
-        )
+        return self._checked(f"the write of watch {watch_id!r}", _written, answer)
 
     def delete(self, watch_id: str) -> bool:
         """Delete a watch; False when it was already gone."""
@@ -255,8 +253,7 @@ class Cluster:
                 raise ConflictError(self._busy(current), self.where)
             return
         held_by = _lock_holder(current)
-        expires = float((current.body.get("metadata") or {}).get(LOCK_KEY, {}).get("expires", 0))
-        if held_by and held_by != holder and expires > now:
+        if held_by and held_by != holder and _lock_expires(current) > now:
             raise ConflictError(self._busy(current), self.where)
         try:
             self.put(self.lock_id, body, False, current.seq_no, current.primary_term)
@@ -289,11 +286,38 @@ class Cluster:
             },
         }
 
+    def unlock(self) -> LockState | None:
+        """Free the environment's lock whoever holds it; the state it had, or None if free.
+
+        The write is conditional on the lock as read, so a lock taken over in between is left
+        alone (ConflictError). For a holder that died: a live apply loses its lock this way.
+        """
+        current = self.get(self.lock_id)
+        state = None if current is None else _lock_state(current)
+        if current is None or state is None or not state.holder:
+            return None
+        self.put(self.lock_id, self._lock_body("", 0), False, current.seq_no, current.primary_term)
+        return state
+
     def _busy(self, current: LiveWatch | None) -> str:
-        holder = _lock_holder(current) if current is not None else "?"
+        state = _lock_state(current) if current is not None else None
+        if state is None:
+            return (
+                f"another watchmgr apply of environment {self.environment!r} took the lock "
+                "just now; wait for it to finish and run plan again"
+            )
+        until = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(state.expires))
+        unlock = f"watchmgr unlock --env {self.environment}"
+        if state.holder_is_gone():
+            return (
+                f"the lock of environment {self.environment!r} is held by {state.holder}, a "
+                f"process of this host that no longer runs (killed?); run '{unlock}' to "
+                f"release it, or wait until it expires at {until}"
+            )
         return (
             f"another watchmgr apply of environment {self.environment!r} is running "
-            f"({holder}); wait for it to finish and run plan again"
+            f"({state.holder}, lock until {until}); wait for it to finish and run plan again "
+            f"(if that apply was killed on another host, '{unlock}' releases its lock)"
         )
 
     # -------------------------------------------------------------------------- transport
@@ -310,6 +334,7 @@ class Cluster:
             ApiError,
             ConnectionError,
             ConnectionTimeout,
+            SerializationError,
             SSLError,
             UnsupportedProductError,
         )
@@ -321,6 +346,13 @@ class Cluster:
                 return request()
             except SSLError as err:
                 raise self._error(_tls_advice(self.describe, err)) from err
+            except (SerializationError, RecursionError) as err:
+                # A proxy's page, a truncated body, or JSON nested deeper than any ES answer.
+                raise self._error(
+                    f"cannot {what}: {self.describe} answered with a body that is not readable "
+                    f"JSON ({_reason(err) or type(err).__name__}); is the URL an Elasticsearch "
+                    "cluster, not a proxy or another service?"
+                ) from err
             except UnsupportedProductError as err:
                 raise self._error(
                     f"{self.describe} did not answer as Elasticsearch does ({_reason(err)}); "
@@ -339,6 +371,16 @@ class Cluster:
                     self._backoff(attempt, _retry_after(err))
                     continue
                 raise self._api_error(what, privilege, err, conflict) from err
+
+    def _checked(self, what: str, read: Callable[[Any], T], answer: Any) -> T:
+        """`read(answer)`, or one ClusterError when the answer is not of Elasticsearch's shape."""
+        try:
+            return read(getattr(answer, "body", answer))
+        except _Malformed as err:
+            raise self._error(
+                f"{self.describe} answered {what} in a shape Elasticsearch does not use "
+                f"({err}); is the URL an Elasticsearch cluster, not a proxy or another service?"
+            ) from err
 
     def _unless_missing(self, what: str, privilege: str, request: Callable[[], T]) -> T | None:
         """`_call`, with None for a 404 (the watch does not exist)."""
@@ -396,23 +438,113 @@ class Cluster:
         return ClusterError(message, self.where)
 
 
-def _live(watch_id: str, answer: Any) -> LiveWatch:
+class _Malformed(Exception):
+    """An answer that is not of the shape Elasticsearch gives; the message names the field."""
+
+
+def _get(answer: Any, path: str, kind: type | tuple[type, ...]) -> Any:
+    """The value at dotted `path` of `answer`, which must be of `kind`."""
+    value = answer
+    for key in path.split("."):
+        if not isinstance(value, dict):
+            raise _Malformed(f"{path!r} is missing: its parent is not an object")
+        if key not in value:
+            raise _Malformed(f"{path!r} is missing")
+        value = value[key]
+    # bool is an int in Python, never in JSON: a true _seq_no is as wrong as a missing one.
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
+        raise _Malformed(f"{path!r} is {_json_kind(value)}")
+    return value
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _json_kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
+
+
+def _live(answer: Any) -> LiveWatch:
     """A watch as get_watch answers it, or as one item of query_watches."""
     return LiveWatch(
-        id=watch_id,
-        body=answer["watch"],
-        active=bool(answer["status"]["state"]["active"]),
-        seq_no=int(answer["_seq_no"]),
-        primary_term=int(answer["_primary_term"]),
+        id=_get(answer, "_id", str),
+        body=_get(answer, "watch", dict),
+        active=_get(answer, "status.state.active", bool),
+        seq_no=_get(answer, "_seq_no", int),
+        primary_term=_get(answer, "_primary_term", int),
+    )
+
+
+def _listing(answer: Any) -> tuple[int, list[LiveWatch]]:
+    """(count, watches) of one query_watches page."""
+    count = _get(answer, "count", int)
+    items = answer.get("watches", [])
+    if not isinstance(items, list):
+        raise _Malformed(f"'watches' is {_json_kind(items)}")
+    return count, [_live(item) for item in items]
+
+
+def _written(answer: Any) -> Written:
+    return Written(
+        _get(answer, "_seq_no", int),
+        _get(answer, "_primary_term", int),
+        _get(answer, "created", bool),
+    )
+
+
+def _root(answer: Any) -> dict[str, Any]:
+    _get(answer, "cluster_uuid", str)
+    return dict(answer)
+
+
+@dataclass(frozen=True, slots=True)
+class LockState:
+    """Who holds an environment's lock (``host:pid:random``, see `holder_name`) and until when."""
+
+    holder: str
+    #: seconds since the epoch.
+    expires: float
+
+    def holder_is_gone(self) -> bool:
+        """True when the holder was a process of this host that no longer runs."""
+        parts = self.holder.split(":")
+        if len(parts) < 3 or not parts[-2].isdigit():
+            return False
+        host, pid = ":".join(parts[:-2]), int(parts[-2])
+        if host != socket.gethostname() or pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # alive, under another user
+            return False
+        return False
+
+
+def _lock_state(watch: LiveWatch) -> LockState | None:
+    lock = (watch.body.get("metadata") or {}).get(LOCK_KEY)
+    if not isinstance(lock, dict):
+        return None
+    holder, expires = lock.get("holder"), lock.get("expires")
+    return LockState(
+        holder if isinstance(holder, str) else "",
+        float(expires) if isinstance(expires, (int, float)) else 0.0,
     )
 
 
 def _lock_holder(watch: LiveWatch | None) -> str:
-    if watch is None:
-        return ""
-    lock = (watch.body.get("metadata") or {}).get(LOCK_KEY)
-    holder = lock.get("holder") if isinstance(lock, dict) else None
-    return holder if isinstance(holder, str) else ""
+    state = None if watch is None else _lock_state(watch)
+    return "" if state is None else state.holder
+
+
+def _lock_expires(watch: LiveWatch) -> float:
+    state = _lock_state(watch)
+    return 0.0 if state is None else state.expires
 
 
 def _tls_advice(describe: str, err: Exception) -> str:
