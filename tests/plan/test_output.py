@@ -9,7 +9,7 @@ from rich.console import Console
 
 from tests.plan.test_plan import ENV, desired, live
 from watchmgr.plan import build_plan
-from watchmgr.plan_output import MARKDOWN_LIMIT, render_json, render_markdown, render_text
+from watchmgr.output.plan import MARKDOWN_LIMIT, render_json, render_markdown, render_text
 
 
 def big_plan(count: int) -> object:
