@@ -1,7 +1,7 @@
 """Domain errors with source locations, and the exit codes of the CLI.
 
-Every error a user can cause is a `WatchmgrError`; `cli.py` is the one place that turns it into a
-line on stderr and an exit code. A traceback reaching the user is a bug.
+Every error a user can cause is a `WatchmgrError`; `cli/errors.py` is the one place that turns it
+into a line on stderr and an exit code. A traceback reaching the user is a bug.
 """
 
 from __future__ import annotations
@@ -106,24 +106,17 @@ class Diagnostics:
     def extend(self, items: Iterable[Diagnostic]) -> None:
         self._items.extend(items)
 
-    def error(self, message: str, location: SourceLocation = COMMAND) -> None:
-        self._items.append(Diagnostic(location, message))
-
     def warning(self, message: str, location: SourceLocation = COMMAND) -> None:
         self._items.append(Diagnostic(location, message, "warning"))
 
     def failure(self, err: WatchmgrError) -> None:
         """A domain error that stopped one part of a command (its location is in its text)."""
-        self.error(str(err))
+        self._items.append(Diagnostic(COMMAND, str(err)))
 
     def take(self) -> tuple[Diagnostic, ...]:
         """Every diagnostic not taken yet, oldest first; the sink prints what it takes."""
         taken, self._items = tuple(self._items), []
         return taken
-
-    @property
-    def errors(self) -> tuple[Diagnostic, ...]:
-        return of_severity(self._items, "error")
 
     def __iter__(self) -> Iterator[Diagnostic]:
         return iter(tuple(self._items))
