@@ -145,3 +145,13 @@ def test_errors_and_warnings_leave_through_the_one_sink() -> None:
         if line.endswith("sys.stderr")
     }
     assert writers <= {"watchmgr.output.messages", "watchmgr.output.plan", "watchmgr.cli.plan"}
+
+
+def test_the_cli_app_loads_no_heavy_library_and_no_flow() -> None:
+    import subprocess
+    import sys
+
+    heavy = ("sigma", "elasticsearch", "deepdiff", "yaml", "rich", "watchmgr.workflow")
+    code = f"import sys, watchmgr.cli\nprint([m for m in {heavy!r} if m in sys.modules])"
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "[]", ran.stdout
