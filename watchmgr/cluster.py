@@ -1,8 +1,8 @@
 """The cluster adapter: the only module that imports `elasticsearch`.
 
-`connect(env)` builds one client from the environment (for a sandbox environment it first
-starts the embedded sandbox on a free loopback port and then uses the same client over HTTP;
-nothing after that knows the difference). `Cluster` lists the watches an environment owns
+`connect(env)` builds one client from the environment (a sandbox environment's URL comes from
+the `LocalCluster` the CLI passes, which starts the sandbox; nothing after that knows the
+difference). `Cluster` lists the watches an environment owns
 (``query_watches``, paged with ``search_after``), finds watches at given ids in batches, and
 writes with ``if_seq_no``/``if_primary_term``. Transport errors become `ClusterError`s that
 say what to do; a 409 becomes `errors.ConflictError`. 429 (honouring ``Retry-After``),
@@ -12,14 +12,13 @@ say what to do; a 409 becomes `errors.ConflictError`. 429 (honouring ``Retry-Aft
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import random
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -594,9 +593,6 @@ def holder_name() -> str:
 # ------------------------------------------------------------------------------ connecting
 
 
-#: The ES version the embedded sandbox emulates (the long-lived 8 line; 9 is tested too).
-SANDBOX_ES_VERSION = "8.19.0"
-
 _COMPAT_MEDIA = f"application/vnd.elasticsearch+json; compatible-with={COMPATIBLE_WITH}"
 
 
@@ -646,20 +642,23 @@ def _client(
         raise ClusterError(f"cannot connect: {err}", where) from err
 
 
+#: Starts the local cluster a sandbox environment stands for and yields its URL and how to
+#: name it in messages; it runs until the block ends. The CLI provides it (`watchmgr.cli`), so
+#: that this module, and everything the flow imports, knows nothing of the sandbox.
+LocalCluster = Callable[["Environment"], AbstractContextManager[tuple[str, str]]]
+
+
 @contextmanager
 def connect(
     env: Environment,
     *,
+    local: LocalCluster | None = None,
     parallelism: int = 8,
     environ: dict[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Cluster]:
-    """A `Cluster` for `env`; a sandbox environment's sandbox runs until the block ends."""
-    from watchmgr.config import (
-        ElasticsearchTarget,
-        connection_params,
-        sandbox_state_path,
-    )
+    """A `Cluster` for `env`; a local (sandbox) environment's cluster comes from `local`."""
+    from watchmgr.config import ElasticsearchTarget, connection_params
 
     target = env.target
     if isinstance(target, ElasticsearchTarget):
@@ -674,28 +673,18 @@ def connect(
         finally:
             client.close()
         return
-    from watchmgr.sandbox import Sandbox, SandboxConfig
-
-    state = sandbox_state_path(env)
-    # A stable identity per state file, so a saved plan is accepted by a later run.
-    uuid = hashlib.sha256(str(state.resolve()).encode()).hexdigest()[:22]
-    sandbox = Sandbox(
-        SandboxConfig(es_version=SANDBOX_ES_VERSION, state_path=state, cluster_uuid=uuid)
-    )
-    try:
-        sandbox.start()
-    except OSError as err:
+    if local is None:
         raise ClusterError(
-            f"cannot start the sandbox with state {target.state}: {err}", target.location
-        ) from err
-    client = _client({"hosts": [sandbox.url]}, parallelism, target.location)
-    try:
-        yield Cluster(
-            client, env.name, target.location, f"the sandbox at {sandbox.url}", sleep=sleep
+            f"environment {env.name!r} deploys to a local sandbox, which only the watchmgr "
+            "command starts",
+            target.location,
         )
-    finally:
-        client.close()
-        sandbox.stop()
+    with local(env) as (url, describe):
+        client = _client({"hosts": [url]}, parallelism, target.location)
+        try:
+            yield Cluster(client, env.name, target.location, describe, sleep=sleep)
+        finally:
+            client.close()
 
 
 def connect_url(

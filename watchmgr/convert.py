@@ -16,7 +16,7 @@ from pathlib import Path
 
 from watchmgr.cache import ConversionCache, FileResult
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation, of_severity
-from watchmgr.rules import Rule, discover, display_path, load_file
+from watchmgr.rules import Rule, discover, load_file, root_relative
 from watchmgr.settings import DEFAULT_SETTINGS, WatchSettings
 from watchmgr.watch import Watch, keep_first, render_rules
 
@@ -51,7 +51,7 @@ def convert(
     settings_for: SettingsFor | None = None,
     prepare: Prepare | None = None,
     jobs: int | None = None,
-    base: Path | None = None,
+    base: Path = Path("."),
     cache: ConversionCache | None = None,
 ) -> Conversion:
     """Load the rules under `paths` and render their watches.
@@ -59,12 +59,11 @@ def convert(
     `settings_for` gives a rule's settings (None skips it; default: the seed's settings);
     `prepare` may return a changed copy of a rule first (an environment's pipelines); `jobs`
     is the number of processes (default: one per core for large rule sets). Rule paths in
-    messages and watches are relative to `base` (default: the current directory) when below it.
+    messages and watches are relative to `base`, the repository root (`rules.root_relative`).
     With a `cache`, files converted before with the same settings are not converted again.
     """
     files, diagnostics = discover(paths)
-    where = str(base.resolve()) if base is not None else os.getcwd()
-    job = (settings_for or (lambda _rule: DEFAULT_SETTINGS), prepare, where)
+    job = (settings_for or (lambda _rule: DEFAULT_SETTINGS), prepare, base)
     results = _cached_run(files, job, jobs, cache)
     refs = tuple(ref for result in results for ref in result.refs)
     watches = _across_files(results, diagnostics)
@@ -73,7 +72,7 @@ def convert(
     return Conversion(len(refs), ordered, tuple(diagnostics), refs)
 
 
-_Job = tuple[SettingsFor, Prepare | None, str]
+_Job = tuple[SettingsFor, Prepare | None, Path]
 
 
 def _cached_run(
@@ -85,7 +84,7 @@ def _cached_run(
     keys: dict[int, str] = {}
     for index, path in enumerate(files):
         try:
-            key = cache.key(display_path(path, job[2]), path.read_bytes())
+            key = cache.key(root_relative(path, job[2]), path.read_bytes())
         except OSError:
             found.append(None)  # converting it reports the problem
             continue
@@ -132,8 +131,8 @@ def _convert_in_worker(path: Path) -> FileResult:
 
 
 def _convert_file(path: Path, job: _Job) -> FileResult:
-    settings_for, prepare, cwd = job
-    shown = display_path(path, cwd)
+    settings_for, prepare, root = job
+    shown = root_relative(path, root)
     loaded, diagnostics = load_file(path, shown)
     rules: list[Rule] = []
     for rule in loaded:

@@ -1,13 +1,13 @@
 """Domain errors with source locations, and the exit codes of the CLI.
 
-Every error a user can cause is a `WatchmgrError`; `cli.py` is the one place that turns it into a
-line on stderr and an exit code. A traceback reaching the user is a bug.
+Every error a user can cause is a `WatchmgrError`; `cli/errors.py` is the one place that turns it
+into a line on stderr and an exit code. A traceback reaching the user is a bug.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,3 +85,41 @@ class Diagnostic:
 def of_severity(diagnostics: Iterable[Diagnostic], severity: str) -> tuple[Diagnostic, ...]:
     """The diagnostics of one severity ("error" or "warning"), in their order."""
     return tuple(d for d in diagnostics if d.severity == severity)
+
+
+#: Where a message about the command as a whole (not about one input) is located: the tool
+#: itself, as compilers do (``cc: error: ...``). Every line on stderr is then `place: message`.
+COMMAND = SourceLocation("watchmgr")
+
+
+class Diagnostics:
+    """The errors and warnings a flow found, in the order found: what the one sink prints.
+
+    The workflow fills it and never prints; the CLI prints it through `output.messages`.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[Diagnostic] = ()) -> None:
+        self._items = list(items)
+
+    def extend(self, items: Iterable[Diagnostic]) -> None:
+        self._items.extend(items)
+
+    def warning(self, message: str, location: SourceLocation = COMMAND) -> None:
+        self._items.append(Diagnostic(location, message, "warning"))
+
+    def failure(self, err: WatchmgrError) -> None:
+        """A domain error that stopped one part of a command (its location is in its text)."""
+        self._items.append(Diagnostic(COMMAND, str(err)))
+
+    def take(self) -> tuple[Diagnostic, ...]:
+        """Every diagnostic not taken yet, oldest first; the sink prints what it takes."""
+        taken, self._items = tuple(self._items), []
+        return taken
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        return iter(tuple(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -84,6 +84,8 @@ class RuleCondition:
 class Rule:
     """One Sigma rule (one document of a possibly multi-document file), ready to convert."""
 
+    #: the file, relative to the repository root as POSIX text (`root_relative`), made once at
+    #: load time; everything after uses it as it is.
     path: str
     line: int
     #: position of this rule among the rules of its file (0-based): the watch-id counter.
@@ -155,13 +157,26 @@ def find_line(lines: Sequence[str], start: int, pattern: str) -> int | None:
     return None
 
 
-def display_path(path: Path, cwd: str | None = None) -> str:
-    """`path` relative to the current directory when it lies below it, else as given."""
-    here = cwd or os.getcwd()
-    absolute = os.path.normpath(os.path.join(here, path))
-    if absolute.startswith(here.rstrip(os.sep) + os.sep):
-        return absolute[len(here.rstrip(os.sep)) + 1 :]
-    return str(path)
+def root_relative(path: str | Path, root: Path) -> str:
+    """`path` as POSIX text relative to `root` when it lies below it, else as given (POSIX).
+
+    The one place that makes a path relative: a rule's path is made so once, when it is loaded,
+    and carried on the rule (`Rule.path`), its watches (`Watch.source`) and every message about
+    it. `root` is compared both as given and resolved (a symlinked checkout).
+    """
+    given = Path(path)
+    absolute = Path(os.path.abspath(given))
+    for base in (Path(os.path.abspath(root)), root.resolve()):
+        try:
+            return absolute.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return given.as_posix()
+
+
+def display_path(path: Path, root: Path = Path(".")) -> str:
+    """`path` as shown in messages: relative to `root` (the working directory by default)."""
+    return root_relative(path, root)
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]:
@@ -183,15 +198,17 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]
     return list(found), problems
 
 
-def load_paths(paths: Iterable[str | Path]) -> LoadResult:
+def load_paths(paths: Iterable[str | Path], root: Path = Path(".")) -> LoadResult:
     """Load every rule file under `paths`; failures become diagnostics, never exceptions.
+
+    Rule paths are relative to `root` (`root_relative`).
 
     Checks across files (a Sigma id used twice, colliding watch ids) are `convert`'s.
     """
     files, diagnostics = discover(paths)
     rules: list[Rule] = []
     for path in files:
-        file_rules, file_diags = load_file(path, display_path(path))
+        file_rules, file_diags = load_file(path, root_relative(path, root))
         rules.extend(file_rules)
         diagnostics.extend(file_diags)
     return LoadResult(tuple(rules), tuple(diagnostics))

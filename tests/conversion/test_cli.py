@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from watchmgr.cli import app
-from watchmgr.output import file_name
+from watchmgr.output.watches import file_name
 
 RULE = """\
 title: {title}

@@ -8,8 +8,8 @@ import json
 from rich.console import Console
 
 from tests.plan.test_plan import ENV, desired, live
+from watchmgr.output.plan import MARKDOWN_LIMIT, render_json, render_markdown, render_text
 from watchmgr.plan import build_plan
-from watchmgr.plan_output import MARKDOWN_LIMIT, render_json, render_markdown, render_text
 
 
 def big_plan(count: int) -> object:

@@ -1,7 +1,4 @@
-"""Rendering for people and programs: watches as ndjson/json/curl/files, diagnostics as lines.
-
-Data goes to stdout, messages to stderr; nothing here decides exit codes.
-"""
+"""Watches for people and programs: ndjson, json, a curl script, or one file per watch."""
 
 from __future__ import annotations
 
@@ -13,7 +10,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from watchmgr.errors import Diagnostic
 from watchmgr.watch import Watch
 
 FORMATS = ("ndjson", "json", "curl")
@@ -80,8 +76,3 @@ def write_watch_files(watches: Iterable[Watch], directory: Path) -> int:
         (directory / file_name(watch.id)).write_text(text, encoding="utf-8")
         count += 1
     return count
-
-
-def write_diagnostics(diagnostics: Iterable[Diagnostic], err: TextIO) -> None:
-    for diagnostic in diagnostics:
-        err.write(f"{diagnostic}\n")

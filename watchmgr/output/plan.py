@@ -7,6 +7,7 @@ sorted (environments by name, changes by id, diffs by path) and carries no clock
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,25 @@ from watchmgr.plan import SYMBOLS, Action, Change, FieldChange, Plan, document
 from watchmgr.watch import OWNER_KEY
 
 FORMATS = ("text", "json", "markdown")
+
+
+def console(stderr: bool = False) -> Console:
+    """A Rich console on stdout (or stderr) that keeps lines whole when it is not a terminal."""
+    stream = sys.stderr if stderr else sys.stdout
+    tty = stream.isatty()
+    # Not a terminal (CI logs, files): wide enough that a table keeps ids and paths on one line.
+    return Console(file=stream, width=None if tty else 200, highlight=False, soft_wrap=not tty)
+
+
+def render(plans: Sequence[Plan], fmt: str) -> None:
+    """Write `plans` to stdout in `fmt` (one of FORMATS)."""
+    if fmt == "json":
+        sys.stdout.write(render_json(plans))
+    elif fmt == "markdown":
+        sys.stdout.write(render_markdown(plans))
+    else:
+        render_text(plans, console())
+
 
 #: Markdown past this many characters is cut, with a note (GitHub comments stop at 65,536).
 MARKDOWN_LIMIT = 60_000

@@ -1,0 +1,141 @@
+"""The flow's edges: rule paths made relative once, the one message sink, the workflow's
+diagnostics, and the sandbox handed to `cluster.connect` by the CLI rather than found by it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.plan.support import Repo, rule_yaml, show
+from watchmgr.cluster import connect
+from watchmgr.config import load_environment
+from watchmgr.errors import COMMAND, ClusterError, Diagnostic, Diagnostics, SourceLocation
+from watchmgr.output import messages
+from watchmgr.rules import load_paths, root_relative
+
+SANDBOX_ENV = "sandbox:\n  state: .watchmgr/sandbox.json\nrules:\n  paths: [rules/]\n"
+
+
+@pytest.mark.parametrize(
+    ("path", "root", "expected"),
+    [
+        ("rules/win/a.yml", ".", "rules/win/a.yml"),
+        ("./rules/a.yml", ".", "rules/a.yml"),
+        ("repo/rules/a.yml", "repo", "rules/a.yml"),
+        ("repo/rules/../other/a.yml", "repo", "other/a.yml"),
+        ("elsewhere/a.yml", "repo", "elsewhere/a.yml"),
+    ],
+)
+def test_root_relative(
+    path: str, root: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert root_relative(Path(path), Path(root)) == expected
+
+
+def test_root_relative_mixes_absolute_and_relative_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert root_relative(tmp_path / "repo/rules/a.yml", Path("repo")) == "rules/a.yml"
+    assert root_relative(Path("repo/rules/a.yml"), tmp_path / "repo") == "rules/a.yml"
+    outside = tmp_path / "other/a.yml"
+    assert root_relative(outside, tmp_path / "repo") == outside.as_posix()
+
+
+def test_a_rule_carries_its_root_relative_path_whatever_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.rule("win/a", rule_yaml("A"))
+    monkeypatch.chdir(tmp_path / "repo" / "rules")
+    (rule,) = load_paths([repo.root / "rules"], repo.root).rules
+    assert rule.path == "rules/win/a.yml"
+    monkeypatch.chdir(tmp_path)
+    (rule,) = load_paths(["repo/rules"], Path("repo")).rules
+    assert rule.path == "rules/win/a.yml"
+
+
+def test_render_from_another_directory_shows_paths_from_the_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.rule("win/a", rule_yaml("A"))
+    repo.environment("local", SANDBOX_ENV)
+    monkeypatch.chdir(tmp_path / "repo" / "rules")
+    for args in ([], ["--env", "local"]):
+        result = repo.run("render", *args)
+        assert result.exit_code == 0, show(result)
+        (line,) = result.stdout.splitlines()
+        assert json.loads(line)["source"] == "rules/win/a.yml", show(result)
+
+
+def test_every_line_on_stderr_is_place_then_message() -> None:
+    report = Diagnostics([Diagnostic(SourceLocation("rules/a.yml", 3), "bad")])
+    report.warning("deletes all", SourceLocation("environments/dev.yaml", 1))
+    report.failure(ClusterError("cannot reach", SourceLocation("environments/dev.yaml", 2)))
+    report.warning("the plan deletes all 3 watches")
+    out = io.StringIO()
+    messages.write(report, out)
+    assert out.getvalue().splitlines() == [
+        "rules/a.yml:3: bad",
+        "environments/dev.yaml:1: warning: deletes all",
+        "watchmgr: environments/dev.yaml:2: cannot reach",
+        "watchmgr: warning: the plan deletes all 3 watches",
+    ]
+    assert len(report) == 0, "what the sink printed is not printed again"
+    messages.write(report, out)
+    assert len(out.getvalue().splitlines()) == 4
+
+
+def test_command_messages_are_located_at_the_tool() -> None:
+    assert str(Diagnostic(COMMAND, "interrupted")) == "watchmgr: interrupted"
+
+
+def test_plan_warns_about_overrides_that_match_no_rule_as_render_does(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.rule("a", rule_yaml("A"))
+    repo.environment(
+        "local", SANDBOX_ENV + "overrides:\n  - match: {path: rules/nothing/*}\n    skip: true\n"
+    )
+    expected = "environments/local.yaml:6: warning: this override matches no rule"
+    for args in (["render", "--env", "local"], ["plan", "--env", "local"]):
+        result = repo.run(*args)
+        assert result.exit_code == 0, show(result)
+        lines = [line.removeprefix(f"{tmp_path}{os.sep}") for line in result.stderr.splitlines()]
+        assert expected in lines, show(result)
+
+
+def test_a_sandbox_environment_needs_the_local_cluster_the_cli_provides(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.environment("local", SANDBOX_ENV)
+    env = load_environment(tmp_path, "local")
+    with pytest.raises(ClusterError, match="deploys to a local sandbox"), connect(env):
+        pass
+
+
+def test_connect_uses_the_local_cluster_it_is_given(tmp_path: Path) -> None:
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    from watchmgr.config import Environment
+    from watchmgr.sandbox import Sandbox, SandboxConfig
+
+    repo = Repo(tmp_path)
+    repo.environment("local", SANDBOX_ENV)
+    env = load_environment(tmp_path, "local")
+    started: list[str] = []
+
+    @contextmanager
+    def local(given: Environment) -> Iterator[tuple[str, str]]:
+        with Sandbox(SandboxConfig(es_version="9.1.0")) as sandbox:
+            started.append(given.name)
+            yield sandbox.url, "a test's sandbox"
+
+    with connect(env, local=local) as cluster:
+        assert cluster.list_owned() == [] and cluster.describe == "a test's sandbox"
+    assert started == ["local"]

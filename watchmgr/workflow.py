@@ -1,0 +1,287 @@
+"""The flows every command runs, from options already parsed to values and diagnostics.
+
+`convert_rules` (render, validate), `environment`, `desired`, `plan` and `plan_environments`
+(plan), `saved_plan`, `plan_to_apply` and `apply` (apply). Each returns values and puts every
+error and warning it does not raise into the `Diagnostics` it is given, in the order found; a
+`WatchmgrError` it raises stops the command. Nothing here prints, parses options, decides an
+exit code or knows which cluster it talks to: the edge (`watchmgr.cli`) passes a `Connect`, or
+a `Cluster` it opened.
+
+There is one conversion for every command (`_convert_environment`): the environment's settings
+with the command line's over them, the conversion cache keyed on both, the environment's
+warnings and its overrides that match no rule reported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from watchmgr.errors import Diagnostics, WatchmgrError
+
+if TYPE_CHECKING:
+    from watchmgr.apply import Progress, Report
+    from watchmgr.cluster import Cluster
+    from watchmgr.config import Environment
+    from watchmgr.convert import Conversion
+    from watchmgr.plan import Plan
+    from watchmgr.rules import Rule
+    from watchmgr.settings import WatchSettings
+    from watchmgr.watch import Watch
+
+#: Opens the cluster of an environment for the length of a `with` block.
+Connect = Callable[["Environment"], AbstractContextManager["Cluster"]]
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """Watch settings given on the command line; None leaves the environment's (or seed's)."""
+
+    dialect: str | None = None
+    id_scheme: str | None = None
+    id_prefix: str | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The settings given, by their `WatchSettings` field name."""
+        fields = (("dialect", self.dialect), ("id_scheme", self.id_scheme))
+        return {k: v for k, v in (*fields, ("id_prefix", self.id_prefix)) if v is not None}
+
+    def over(self, settings: WatchSettings | None) -> WatchSettings | None:
+        """`settings` with the given ones in their place (None stays None: rule not deployed)."""
+        given = self.given()
+        return replace(settings, **given) if settings is not None and given else settings
+
+
+# ------------------------------------------------------------------------------ converting
+
+
+def convert_rules(
+    root: Path,
+    paths: Sequence[Path],
+    env_name: str | None,
+    choices: Choices,
+    report: Diagnostics,
+    *,
+    use_cache: bool = True,
+) -> Conversion:
+    """The watches of the rules under `paths` (default: the environment's, or ``rules/``).
+
+    With an environment, as it says; without, with the seed's settings.
+    """
+    from watchmgr.cache import cache_for
+    from watchmgr.convert import convert
+    from watchmgr.settings import DEFAULT_SETTINGS
+
+    if env_name is not None:
+        env = environment(root, env_name, report)
+        return _convert_environment(env, paths, choices, report, use_cache=use_cache)
+    settings = choices.over(DEFAULT_SETTINGS)
+    cache = cache_for(root, repr(settings)) if use_cache else None
+    chosen = list(paths) or [root / "rules"]
+    result = convert(chosen, lambda _rule: settings, None, base=root, cache=cache)
+    report.extend(result.diagnostics)
+    return result
+
+
+def environment(root: Path, name: str, report: Diagnostics) -> Environment:
+    """The environment `name` under `root`, its warnings reported."""
+    from watchmgr.config import load_environment
+
+    env = load_environment(root, name)
+    report.extend(env.warnings)
+    return env
+
+
+def _convert_environment(
+    env: Environment,
+    paths: Sequence[Path],
+    choices: Choices,
+    report: Diagnostics,
+    *,
+    use_cache: bool = True,
+) -> Conversion:
+    from watchmgr.cache import cache_for
+    from watchmgr.convert import convert
+
+    given = choices.given()
+    cache = cache_for(env.root, f"{env.fingerprint()} {given}") if use_cache else None
+
+    def settings_for(rule: Rule) -> WatchSettings | None:
+        return choices.over(env.settings_for(rule))
+
+    chosen = list(paths) or list(env.rule_paths())
+    result = convert(chosen, settings_for, env.prepare, base=env.root, cache=cache)
+    report.extend(result.diagnostics)
+    # An override that matches no rule is most likely a typo in its id or glob.
+    unused = env.unused_overrides(result.refs)
+    report.extend(unused)
+    return replace(result, diagnostics=(*result.diagnostics, *unused))
+
+
+def desired(env: Environment, report: Diagnostics) -> list[Watch]:
+    """The environment's watches, each owned by it; a rule that fails refuses the whole plan."""
+    from watchmgr.plan import with_owner
+
+    result = _convert_environment(env, (), Choices(), report)
+    if result.errors:
+        raise WatchmgrError(
+            f"{len(result.errors)} error(s) loading the rules (above), so nothing is planned "
+            f"for environment {env.name!r}: their watches would look deleted; fix them first"
+        )
+    return [with_owner(w, env.name, w.source) for w in result.watches]
+
+
+# ------------------------------------------------------------------------------ planning
+
+
+def plan(
+    env: Environment,
+    cluster: Cluster,
+    watches: Sequence[Watch],
+    *,
+    adopt: bool = False,
+    with_uuid: bool = False,
+) -> Plan:
+    """The plan of `watches` (`desired`) against the cluster, with the environment's options."""
+    from watchmgr.apply import read_plan
+
+    return read_plan(
+        cluster,
+        watches,
+        prune=env.prune,
+        respect_remote_active=env.respect_remote_active,
+        adopt=adopt,
+        with_uuid=with_uuid,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Plans:
+    """The plans of several environments; `failed`: how many could not be planned."""
+
+    plans: tuple[Plan, ...]
+    failed: int
+
+    @property
+    def has_changes(self) -> bool:
+        return any(p.has_changes for p in self.plans)
+
+
+def plan_environments(
+    root: Path,
+    names: Sequence[str],
+    connect: Connect,
+    report: Diagnostics,
+    *,
+    with_uuid: bool = False,
+) -> Plans:
+    """Plan each environment in `names` (default: every one); one that fails does not stop
+    the others: its error is reported and counted. A plan that apply would refuse for the
+    deletes it makes is kept, with a warning."""
+    from watchmgr.config import list_environments
+    from watchmgr.plan import PlanError, check_mass_delete
+
+    if not names:
+        names = [info.name for info in list_environments(root)]
+        if not names:
+            raise WatchmgrError(f"no environments in {root / 'environments'}")
+    plans: list[Plan] = []
+    failed = 0
+    for name in dict.fromkeys(names):
+        try:
+            env = environment(root, name, report)
+            with connect(env) as cluster:
+                plans.append(plan(env, cluster, desired(env, report), with_uuid=with_uuid))
+        except WatchmgrError as err:
+            report.failure(err)
+            failed += 1
+            continue
+        try:
+            check_mass_delete(plans[-1], allow=False)
+        except PlanError as err:
+            report.warning(str(err))
+    return Plans(tuple(plans), failed)
+
+
+# ------------------------------------------------------------------------------ applying
+
+
+def saved_plan(path: Path, env: Environment) -> Plan:
+    """The plan saved at `path` by ``plan --out``, refused unless it is `env`'s."""
+    from watchmgr.plan import PlanError, plan_from_document
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise PlanError(f"{path}: cannot read the plan file: {err.strerror}") from err
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise PlanError(f"{path}:{err.lineno}: not a JSON plan file: {err.msg}") from err
+    return plan_from_document(data, env.name, str(path))
+
+
+def plan_to_apply(
+    env: Environment,
+    cluster: Cluster,
+    source: Plan | Sequence[Watch],
+    where: Path | None,
+    *,
+    adopt: bool,
+    allow_mass_delete: bool,
+) -> Plan:
+    """The plan apply executes: `source` if it is a saved plan (from `where`, checked against
+    the cluster), else a fresh one of the desired watches. Refused when it deletes too much."""
+    from watchmgr.apply import check_cluster
+    from watchmgr.plan import Plan, check_mass_delete, with_adoptions
+
+    if isinstance(source, Plan):
+        check_cluster(cluster, source, str(where))
+        chosen = with_adoptions(source) if adopt else source
+    else:
+        chosen = plan(env, cluster, source, adopt=adopt)
+    check_mass_delete(chosen, allow_mass_delete)
+    return chosen
+
+
+def apply(
+    chosen: Plan,
+    cluster: Cluster,
+    *,
+    parallelism: int,
+    saved: bool,
+    progress: Progress | None = None,
+) -> Report:
+    """Execute `chosen`; a saved plan is checked for moved watches before the lock is taken."""
+    from watchmgr.apply import apply_plan
+
+    return apply_plan(
+        cluster, chosen, parallelism=parallelism, check_first=saved, progress=progress
+    )
+
+
+def not_applied(report: Report, planfile: Path | None) -> str:
+    """What went wrong in an apply that did not apply everything, in one line."""
+    if report.interrupted:
+        done = report.count("done")
+        return (
+            f"interrupted: {done} of {len(report.results)} changes applied, the others not "
+            "(the table above says which); run plan to see what is left"
+        )
+    if report.stale:
+        first = next(r for r in report.results if r.watch_id == report.stale[0])
+        more = f" and {len(report.stale) - 1} more" if len(report.stale) > 1 else ""
+        what = f"{first.watch_id!r} {first.message}{more}"
+        if planfile is not None:
+            return (
+                f"{planfile}: the plan is stale, nothing was written: {what}; make the plan again"
+            )
+        return f"nothing was written: {what}; run apply again"
+    counts = {o: report.count(o) for o in ("conflict", "failed", "skipped")}
+    parts = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+    missed = len(report.results) - report.count("done")
+    return f"{missed} of {len(report.results)} changes not applied ({parts}); see the table above"
