@@ -1,0 +1,102 @@
+"""A driver for `../shared/tools/lucene-oracle/`: what real Lucene matches for a `query_string`.
+
+One Java process is kept running and fed one JSON line per question (its README has the
+protocol). Questions are written from a thread while answers are read, so that thousands of
+them can be pipelined without either pipe filling up.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Document = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Lucene's verdict on one query over a list of documents."""
+
+    parse_error: str | None
+    matches: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Question:
+    query: str
+    docs: Sequence[Document]
+    ignore_above: int = 256
+
+
+class OracleUnavailable(Exception):
+    """Java, javac or Debian's Lucene jars are missing (the message says which)."""
+
+
+def classpath(tool_dir: Path) -> str:
+    """Compile the oracle once (cached by build.sh) and return its class path."""
+    if shutil.which("java") is None:
+        raise OracleUnavailable("no java (apt-get install default-jdk-headless liblucene8-java)")
+    done = subprocess.run(
+        ["bash", str(tool_dir / "build.sh")], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise OracleUnavailable(done.stderr.strip() or "lucene-oracle's build.sh failed")
+    return done.stdout.strip()
+
+
+class LuceneOracle:
+    """A running oracle process; use as a context manager or call `close()`."""
+
+    def __init__(self, tool_dir: Path) -> None:
+        self._process = subprocess.Popen(
+            ["java", "-cp", classpath(tool_dir), "LuceneOracle"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+
+    def __enter__(self) -> LuceneOracle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        self._process.wait(timeout=30)
+
+    def match(self, query: str, docs: Sequence[Document], ignore_above: int = 256) -> Answer:
+        """The documents (by index) that `query` matches, or its parse error."""
+        return next(iter(self.match_many([Question(query, docs, ignore_above)])))
+
+    def match_many(self, questions: Iterable[Question]) -> Iterator[Answer]:
+        """Answers in the order of the questions, pipelined through one process."""
+        pending = list(questions)
+        stdin, stdout = self._process.stdin, self._process.stdout
+        assert stdin is not None and stdout is not None
+        writer = threading.Thread(target=_write, args=(stdin, pending), daemon=True)
+        writer.start()
+        for _ in pending:
+            line = stdout.readline()
+            if not line:
+                raise RuntimeError("lucene-oracle ended before answering every question")
+            raw = json.loads(line)
+            yield Answer(raw["parse_error"], frozenset(raw["matches"]))
+        writer.join()
+
+
+def _write(stdin: Any, questions: Sequence[Question]) -> None:
+    for question in questions:
+        line = {"query": question.query, "docs": list(question.docs)}
+        if question.ignore_above != 256:
+            line["ignore_above"] = question.ignore_above
+        stdin.write(json.dumps(line) + "\n")
+    stdin.flush()
