@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from elasticsearch import BadRequestError, Elasticsearch
+from rules_table import ABSENT, RULES, Keys, Rejected, example_body
 
 from watchmgr.sandbox import Sandbox, SandboxConfig
 from watchmgr.sandbox.javamap import hashmap_order, java_string_hash
-from watchmgr.sandbox.rules_table import ABSENT, RULES, Keys, Rejected, example_body
 
 _MISSING = object()
 

@@ -6,8 +6,8 @@ back, stores the result and, on every read, parses and serializes again with sec
 applied, rejected bodies raise `EsError`); `render_watch` is the read half (redaction).
 
 The work is split into small parsers registered per type (like ES's own registries); every rule
-of §2 is implemented at the line carrying its id in a comment, and `RULES` in `rules_table.py`
-lists each rule with an example that the tests put through a live sandbox.
+of §2 is implemented at the line carrying its id in a comment, and `RULES` in the tests'
+`tests/sandbox/rules_table.py` lists each rule with an example they put through a live sandbox.
 """
 
 from __future__ import annotations
