@@ -34,11 +34,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from watchmgr import cluster as cluster_module
-from watchmgr.apply import apply_plan, read_plan
+from watchmgr.apply import apply_plan, plan_against
 from watchmgr.cluster import connect_url
-from watchmgr.plan import with_owner
 from watchmgr.sandbox import Faults, Sandbox, SandboxConfig
-from watchmgr.watch import Watch
+from watchmgr.watch import Watch, with_owner
 
 ENV = "bench"
 ES_VERSION = "9.1.0"
@@ -140,7 +139,7 @@ def apply_run(
     """One timed apply and one timed bare-client run against a fresh sandbox process."""
     with sandbox_process(args.latency_ms) as url:
         cluster = connect_url(url, ENV, parallelism=args.parallelism)
-        plan = read_plan(cluster, watches)
+        plan = plan_against(cluster, watches)
         result: dict[str, Any] = {}
         for step in ("bare", "apply") if bare_first else ("apply", "bare"):
             if step == "bare":
@@ -189,7 +188,7 @@ def in_process(args: argparse.Namespace, watches: list[Watch]) -> dict[str, Any]
     """Request counts from the request log of a sandbox in this process."""
     with Sandbox(SandboxConfig(es_version=ES_VERSION)) as sandbox:
         cluster = connect_url(sandbox.url, ENV, parallelism=args.parallelism)
-        plan = read_plan(cluster, watches)
+        plan = plan_against(cluster, watches)
         sandbox.set_faults(Faults(latency_ms=args.latency_ms, path_prefix="/_watcher/watch/"))
         started = time.perf_counter()
         report = apply_plan(cluster, plan, parallelism=args.parallelism)
@@ -199,7 +198,7 @@ def in_process(args: argparse.Namespace, watches: list[Watch]) -> dict[str, Any]
 
         sandbox.clear_log()
         started = time.perf_counter()
-        again = read_plan(cluster, watches)
+        again = plan_against(cluster, watches)
         plan_s = time.perf_counter() - started
         plan_requests = sum(1 for e in sandbox.request_log if e.path.startswith("/_watcher"))
         sandbox.clear_log()

@@ -15,6 +15,7 @@ watch does not stop the others; every change gets a `Result`.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import signal
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,18 +25,21 @@ from typing import Any
 from watchmgr import normalize
 from watchmgr.cluster import Cluster, holder_name
 from watchmgr.errors import ClusterError, ConflictError
-from watchmgr.plan import Action, Change, LiveWatch, Plan, as_planned, build_plan, comparable
+from watchmgr.plan import Change, ChangeAction, LiveWatch, Plan, as_planned, build_plan
 from watchmgr.watch import Watch
 
 DEFAULT_PARALLELISM = 8
 #: Conditional writes tried again when the watch only ran (its status moved) in between.
 RERUNS = 5
 
-#: Outcomes of one change.
-DONE = "done"
-CONFLICT = "conflict"
-FAILED = "failed"
-SKIPPED = "skipped"
+
+class Outcome(enum.StrEnum):
+    """What became of one change when the plan was applied."""
+
+    DONE = "done"  # the cluster now holds the change (or already did)
+    CONFLICT = "conflict"  # not written: the watch is not as planned (changed, or not ours)
+    FAILED = "failed"  # the cluster refused or failed the write
+    SKIPPED = "skipped"  # not tried: the plan was stale or the run was interrupted
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +47,13 @@ class Result:
     """What applying one change did. `message` is for people."""
 
     watch_id: str
-    action: Action
-    outcome: str  # DONE | CONFLICT | FAILED | SKIPPED
+    action: ChangeAction
+    outcome: Outcome
     message: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.outcome == DONE
+        return self.outcome is Outcome.DONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,7 @@ class Report:
     def ok(self) -> bool:
         return all(r.ok for r in self.results)
 
-    def count(self, outcome: str) -> int:
+    def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)
 
 
@@ -78,7 +82,7 @@ Progress = Callable[[Result], None]
 # ------------------------------------------------------------------------------ planning
 
 
-def read_plan(
+def plan_against(
     cluster: Cluster,
     desired: Sequence[Watch],
     *,
@@ -87,7 +91,8 @@ def read_plan(
     adopt: bool = False,
     with_uuid: bool = False,
 ) -> Plan:
-    """Read what the environment owns (and any watch at a desired id it does not) and plan.
+    """Read what the cluster's environment owns (and any watch at a desired id it does not)
+    and plan `desired` against it.
 
     Requests: ⌈owned / page size⌉ listing pages, plus batches for desired ids not owned.
     """
@@ -145,8 +150,8 @@ def apply_plan(
 
     pending = plan.pending()
     for change in pending:
-        if change.action is Action.CONFLICT:
-            record(Result(change.watch_id, change.action, CONFLICT, change.reason))
+        if change.action is ChangeAction.CONFLICT:
+            record(Result(change.watch_id, change.action, Outcome.CONFLICT, change.reason))
     writes = [c for c in pending if c.writes]
     if not writes:
         return _report(plan, results, cluster)
@@ -164,8 +169,8 @@ def apply_plan(
             return _report(plan, results, cluster, tuple(moved))
         writes = [_at_current_seq_no(c, now.get(c.watch_id)) for c in writes]
         replace_after = {c.watch_id for c in writes if _needs_replace(c)}
-        first = [c for c in writes if c.action is not Action.DELETE]
-        last = [c for c in writes if c.action is Action.DELETE]
+        first = [c for c in writes if c.action is not ChangeAction.DELETE]
+        last = [c for c in writes if c.action is ChangeAction.DELETE]
         try:
             for batch in (first, last):
                 _in_parallel(
@@ -178,7 +183,7 @@ def apply_plan(
             for change in writes:
                 if change.watch_id not in results:
                     why = "not applied: interrupted"
-                    record(Result(change.watch_id, change.action, SKIPPED, why))
+                    record(Result(change.watch_id, change.action, Outcome.SKIPPED, why))
             return _report(plan, results, cluster, interrupted=True)
     finally:
         cluster.release(holder)
@@ -253,10 +258,10 @@ def _mark_stale(
     """Report a stale plan: nothing is written, so nothing is torn."""
     for change in writes:
         if change.watch_id in moved:
-            record(Result(change.watch_id, change.action, CONFLICT, moved[change.watch_id]))
+            record(Result(change.watch_id, change.action, Outcome.CONFLICT, moved[change.watch_id]))
         else:
             why = "not applied: other watches of the plan changed since it was made"
-            record(Result(change.watch_id, change.action, SKIPPED, why))
+            record(Result(change.watch_id, change.action, Outcome.SKIPPED, why))
 
 
 def _report(
@@ -286,7 +291,7 @@ def _moved_since_plan(
     moved: dict[str, str] = {}
     for change in changes:
         live = now.get(change.watch_id)
-        if change.action is Action.CREATE:
+        if change.action is ChangeAction.CREATE:
             if live is not None:
                 moved[change.watch_id] = "created on the cluster since the plan was made"
         elif live is None:
@@ -310,9 +315,9 @@ def _at_current_seq_no(change: Change, live: LiveWatch | None) -> Change:
 
 def _needs_replace(change: Change) -> bool:
     """Whether a conditional PUT (a deep merge on the server) would keep fields `after` drops."""
-    if change.action not in (Action.UPDATE, Action.ADOPT) or change.after is None:
+    if change.action not in (ChangeAction.UPDATE, ChangeAction.ADOPT) or change.after is None:
         return False
-    return _drops_keys(change.before, comparable(change.after))
+    return _drops_keys(change.before, normalize.compare(change.after, None).desired)
 
 
 def _drops_keys(before: Any, after: Any) -> bool:
@@ -324,18 +329,18 @@ def _drops_keys(before: Any, after: Any) -> bool:
 def _execute(cluster: Cluster, change: Change, replace: bool) -> Result:
     watch_id, action = change.watch_id, change.action
     try:
-        if action is Action.DELETE:
+        if action is ChangeAction.DELETE:
             found = cluster.delete(watch_id)
-            return Result(watch_id, action, DONE, "deleted" if found else "already gone")
+            return Result(watch_id, action, Outcome.DONE, "deleted" if found else "already gone")
         assert change.after is not None
         body = dict(change.after)
         active = bool(change.after_active if change.after_active is not None else True)
-        if action is Action.CREATE:
+        if action is ChangeAction.CREATE:
             cluster.put(watch_id, body, active)
-            return Result(watch_id, action, DONE, "created")
+            return Result(watch_id, action, Outcome.DONE, "created")
         if change.state_only:
             cluster.set_active(watch_id, active)
-            return Result(watch_id, action, DONE, "activated" if active else "deactivated")
+            return Result(watch_id, action, Outcome.DONE, "activated" if active else "deactivated")
         for _ in range(RERUNS):
             try:
                 cluster.put(watch_id, body, active, change.seq_no, change.primary_term)
@@ -346,28 +351,27 @@ def _execute(cluster: Cluster, change: Change, replace: bool) -> Result:
                     return _after_conflict(change, live, body, active)
                 change = _at_current_seq_no(change, live)  # it only ran: write again
         else:
-            return Result(watch_id, action, CONFLICT, "the watch kept changing while applying")
+            return Result(
+                watch_id, action, Outcome.CONFLICT, "the watch kept changing while applying"
+            )
         if replace:
             # The conditional PUT proved the watch unchanged; this one drops removed fields.
             cluster.put(watch_id, body, active)
-        return Result(watch_id, action, DONE, "adopted" if action is Action.ADOPT else "updated")
+        return Result(
+            watch_id, action, Outcome.DONE, "adopted" if action is ChangeAction.ADOPT else "updated"
+        )
     except ClusterError as err:
-        return Result(watch_id, action, FAILED, err.message)
+        return Result(watch_id, action, Outcome.FAILED, err.message)
 
 
 def _after_conflict(
     change: Change, live: LiveWatch | None, body: dict[str, Any], active: bool
 ) -> Result:
-    if live is not None and live.active == active and _same(body, live.body):
-        return Result(change.watch_id, change.action, DONE, "already as desired")
+    if live is not None and live.active == active and normalize.same(body, live.body):
+        return Result(change.watch_id, change.action, Outcome.DONE, "already as desired")
     return Result(
         change.watch_id,
         change.action,
-        CONFLICT,
+        Outcome.CONFLICT,
         "changed on the cluster while applying; run plan again",
     )
-
-
-def _same(desired: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
-    want = comparable(desired)
-    return bool(want == normalize.reconcile(want, comparable(live)))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from watchmgr.errors import ClusterError, ConflictError, SourceLocation
 from watchmgr.plan import LiveWatch
-from watchmgr.watch import OWNER_KEY
+from watchmgr.watch import Ownership
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -43,7 +43,7 @@ BACKOFF_BASE_S = 0.05
 BACKOFF_CAP_S = 5.0
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
-#: Metadata key of the environment's lock watch (never owned: it is not `OWNER_KEY`).
+#: Metadata key of the environment's lock watch (never owned: it is not `Ownership.KEY`).
 LOCK_KEY = "watchmgr_lock"
 #: A lock older than this is taken over (its holder crashed).
 LOCK_LEASE_S = 15 * 60
@@ -142,7 +142,7 @@ class Cluster:
         One ``query_watches`` request per page; the count in the first answer says when to stop,
         so a listing takes ⌈owned / PAGE_SIZE⌉ requests (one when there are none).
         """
-        query = {"term": {f"metadata.{OWNER_KEY}.environment.keyword": self.environment}}
+        query = {"term": {f"{Ownership.ENVIRONMENT_FIELD}.keyword": self.environment}}
         return self._query_all(query)
 
     def find(self, ids: Iterable[str]) -> list[LiveWatch]:

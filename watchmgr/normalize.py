@@ -11,9 +11,12 @@ which rules a diffing tool should apply). Rules are grouped by the kind of node 
 `canonical()` walks a body, finds each node of each kind and applies the rules of that kind in
 table order. The walk works on a copy; inputs are never changed. `canonical` is idempotent.
 
-Two things are not rewrites but comparison semantics, and live in `reconcile()`: secret leaves
-the cluster hides (``::es_redacted::``, §2.10) or returns encrypted (``::es_encrypted::…``)
-equal any desired value. Free-form maps compare order-insensitively because dicts do.
+Comparing is here too, once: `compare(desired, live)` puts both bodies in their canonical form,
+leaves out the ownership digest (it classifies a change, it never makes one), and reads secret
+leaves the cluster hides (``::es_redacted::``, §2.10) or returns encrypted
+(``::es_encrypted::…``) as equal to any desired value. Free-form maps compare
+order-insensitively because dicts do. The planner, a saved plan's staleness check and apply all
+ask it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from watchmgr.watch import Ownership
 
 Node = dict[str, Any]
 
@@ -850,22 +855,57 @@ def is_hidden_secret(value: Any) -> bool:
     return isinstance(value, str) and (value == REDACTED or value.startswith(ENCRYPTED_PREFIX))
 
 
-def reconcile(desired: Any, live: Any) -> Any:
+def _secrets_from(desired: Any, live: Any) -> Any:
     """`live` with every hidden-secret leaf replaced by the desired value at the same place.
 
     §2.10: the cluster never returns a secret, so a hidden one is "unknown, assume equal".
-    Both arguments should be canonical already.
     """
     if is_hidden_secret(live) and desired is not None:
         return desired
     if isinstance(live, dict) and isinstance(desired, dict):
-        return {k: reconcile(desired.get(k), v) for k, v in live.items()}
+        return {k: _secrets_from(desired.get(k), v) for k, v in live.items()}
     if isinstance(live, list) and isinstance(desired, list) and len(live) == len(desired):
-        return [reconcile(d, v) for d, v in zip(desired, live, strict=True)]
+        return [_secrets_from(d, v) for d, v in zip(desired, live, strict=True)]
     return live
 
 
-def equivalent(desired: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
-    """Whether the cluster's `live` body is what storing `desired` would give."""
-    want = canonical(desired)
-    return bool(want == reconcile(want, canonical(live)))
+def _comparable(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical body without its ownership digest (which classifies, never differs)."""
+    return Ownership.without_digest(canonical(body))
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """A desired and a live body, each in the form they compare in: canonical, without the
+    ownership digest, and the live one's hidden secrets read as the desired values (§2.10).
+
+    A side is None when there is no such watch (a create has no live body, a delete no desired
+    one). These forms are what a plan shows as a change's `after` and `before`.
+    """
+
+    desired: dict[str, Any] | None
+    live: dict[str, Any] | None
+
+    @property
+    def same(self) -> bool:
+        """Whether the live body is what storing the desired one gives."""
+        return self.desired == self.live
+
+    def live_was(self, before: Mapping[str, Any] | None) -> bool:
+        """Whether the live body still is `before`, the live side of an earlier comparison
+        with the same desired body (a saved plan's, say)."""
+        return self.live == before
+
+
+def compare(desired: Mapping[str, Any] | None, live: Mapping[str, Any] | None) -> Comparison:
+    """The one comparison of a desired watch body and the body the cluster holds."""
+    want = None if desired is None else _comparable(desired)
+    have = None if live is None else _comparable(live)
+    if want is not None and have is not None:
+        have = _secrets_from(want, have)
+    return Comparison(want, have)
+
+
+def same(desired: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """Whether the cluster's `live` body is what storing `desired` gives (see `compare`)."""
+    return compare(desired, live).same

@@ -4,16 +4,14 @@ Pure: no I/O, no clock. `build_plan` is a function of its arguments; changes are
 watch id. What each field of a `Change` means depends on its action and is written on the type.
 `reason` is for people only: apply never reads it.
 
-Ownership: every desired body carries ``metadata.watchmgr`` (`with_owner` adds the environment
-and a digest of the body). A cluster watch is *owned* by an environment when its
-``metadata.watchmgr.environment`` names it; only owned watches are ever updated or deleted
-without ``--adopt``.
+Every desired body carries watchmgr's mark (`watch.Ownership`, stamped by `watch.with_owner`);
+a cluster watch is *owned* by the environment its mark names. Whether a watch is as desired is
+`normalize.compare`'s answer, here as everywhere.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +20,7 @@ from typing import Any
 
 from watchmgr import normalize
 from watchmgr.errors import WatchmgrError
-from watchmgr.watch import OWNER_KEY, Watch
+from watchmgr.watch import Ownership, Watch
 
 #: Version of the plan file / ``--format json`` document. Readers refuse newer versions.
 FORMAT_VERSION = 1
@@ -31,16 +29,13 @@ FORMAT_VERSION = 1
 MASS_DELETE_MIN = 5
 MASS_DELETE_SHARE = 0.2
 
-#: Key of the digest inside ``metadata.watchmgr``; it classifies changes, it is never compared.
-DIGEST_KEY = "digest"
-
 
 class PlanError(WatchmgrError):
     """A plan that must not be applied as it is (mass delete, stale, other environment...)."""
 
 
-class Action(str, enum.Enum):
-    """What applying a change does to one watch."""
+class ChangeAction(str, enum.Enum):
+    """What applying a change does to one watch (not a watch's alert actions)."""
 
     CREATE = "create"  # PUT a new watch
     UPDATE = "update"  # PUT over an owned watch (or only (de)activate it)
@@ -52,16 +47,18 @@ class Action(str, enum.Enum):
 
 #: How each action is shown in tables and summaries.
 SYMBOLS = {
-    Action.CREATE: "+",
-    Action.UPDATE: "~",
-    Action.DELETE: "-",
-    Action.ADOPT: "<",
-    Action.NOOP: " ",
-    Action.CONFLICT: "!",
+    ChangeAction.CREATE: "+",
+    ChangeAction.UPDATE: "~",
+    ChangeAction.DELETE: "-",
+    ChangeAction.ADOPT: "<",
+    ChangeAction.NOOP: " ",
+    ChangeAction.CONFLICT: "!",
 }
 
 #: Actions that write to the cluster.
-WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.DELETE, Action.ADOPT})
+WRITES = frozenset(
+    {ChangeAction.CREATE, ChangeAction.UPDATE, ChangeAction.DELETE, ChangeAction.ADOPT}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,16 +72,14 @@ class LiveWatch:
     primary_term: int
 
     @property
-    def owner(self) -> Mapping[str, Any] | None:
-        metadata = self.body.get("metadata")
-        owner = metadata.get(OWNER_KEY) if isinstance(metadata, Mapping) else None
-        return owner if isinstance(owner, Mapping) else None
+    def ownership(self) -> Ownership | None:
+        """watchmgr's mark on it (None: deployed by sigmac or by hand)."""
+        return Ownership.of(self.body)
 
     @property
     def environment(self) -> str | None:
         """The environment that owns it (None: unowned, e.g. deployed by sigmac or by hand)."""
-        env = (self.owner or {}).get("environment")
-        return env if isinstance(env, str) else None
+        return _environment(self.body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +106,7 @@ class Change:
     """
 
     watch_id: str
-    action: Action
+    action: ChangeAction
     before: Mapping[str, Any] | None = None
     after: Mapping[str, Any] | None = None
     before_active: bool | None = None
@@ -130,7 +125,7 @@ class Change:
     @property
     def state_only(self) -> bool:
         """An update that only changes the active state (done with activate/deactivate)."""
-        return self.action is Action.UPDATE and all(d.path == "active" for d in self.diff)
+        return self.action is ChangeAction.UPDATE and all(d.path == "active" for d in self.diff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,60 +142,17 @@ class Plan:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {a.value: 0 for a in Action}
+        counts = {a.value: 0 for a in ChangeAction}
         for change in self.changes:
             counts[change.action.value] += 1
         return counts
 
     @property
     def has_changes(self) -> bool:
-        return any(c.action is not Action.NOOP for c in self.changes)
+        return any(c.action is not ChangeAction.NOOP for c in self.changes)
 
     def pending(self) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.action is not Action.NOOP)
-
-
-# ------------------------------------------------------------------------------ desired state
-
-
-def digest(body: Mapping[str, Any]) -> str:
-    """A short content hash of a desired body (without its digest), stable across runs."""
-    metadata = dict(body.get("metadata") or {})
-    owner = dict(metadata.get(OWNER_KEY) or {})
-    owner.pop(DIGEST_KEY, None)
-    metadata[OWNER_KEY] = owner
-    text = json.dumps({**body, "metadata": metadata}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def with_owner(watch: Watch, environment: str, source: str | None = None) -> Watch:
-    """`watch` with ``metadata.watchmgr`` naming `environment` and the body's digest.
-
-    The digest lets a plan tell a watch edited on the cluster (digest unchanged, body not) from
-    one whose rule changed. `source` replaces the rule path (make it root-relative, so the body
-    does not depend on the working directory). (This belongs in watch.py eventually; the body
-    order is kept.)
-    """
-    body = dict(watch.body)
-    metadata = dict(body.get("metadata") or {})
-    owner = {**dict(metadata.get(OWNER_KEY) or {}), "environment": environment}
-    if source is not None:
-        owner["source"] = source
-        watch = replace(watch, source=source)
-    owner.pop(DIGEST_KEY, None)
-    metadata[OWNER_KEY] = owner
-    body["metadata"] = metadata
-    owner[DIGEST_KEY] = digest(body)
-    return replace(watch, body=body)
-
-
-def comparable(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The canonical body without the digest (which only classifies; it is never diffed)."""
-    result = normalize.canonical(body)
-    owner = (result.get("metadata") or {}).get(OWNER_KEY)
-    if isinstance(owner, dict):
-        owner.pop(DIGEST_KEY, None)
-    return result
+        return tuple(c for c in self.changes if c.action is not ChangeAction.NOOP)
 
 
 # ------------------------------------------------------------------------------ field diffs
@@ -216,11 +168,10 @@ def _path(parts: Sequence[Any]) -> str:
     return text
 
 
-def field_diff(
-    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
-) -> tuple[FieldChange, ...]:
-    """Field-level differences between two canonical bodies, sorted by path."""
-    if before is None or after is None or before == after:
+def field_diff(comparison: normalize.Comparison) -> tuple[FieldChange, ...]:
+    """How the live body of `comparison` would change into the desired one, sorted by path."""
+    before, after = comparison.live, comparison.desired
+    if before is None or after is None or comparison.same:
         return ()
     from deepdiff import DeepDiff  # lazily: it is slow to import, and most watches are equal
 
@@ -242,9 +193,23 @@ def field_diff(
 
 
 def _rule_id(body: Mapping[str, Any] | None) -> str | None:
-    owner = ((body or {}).get("metadata") or {}).get(OWNER_KEY)
-    rule_id = owner.get("rule_id") if isinstance(owner, Mapping) else None
-    return rule_id if isinstance(rule_id, str) and rule_id else None
+    mark = Ownership.of(body)
+    return mark.rule_id if mark is not None and mark.rule_id else None
+
+
+def _source(body: Mapping[str, Any] | None) -> str | None:
+    mark = Ownership.of(body)
+    return None if mark is None else mark.source
+
+
+def _environment(body: Mapping[str, Any] | None) -> str | None:
+    mark = Ownership.of(body)
+    return None if mark is None else mark.environment
+
+
+def _digest(body: Mapping[str, Any] | None) -> str | None:
+    mark = Ownership.of(body)
+    return None if mark is None else mark.digest
 
 
 def _active_diff(before: bool | None, after: bool | None) -> tuple[FieldChange, ...]:
@@ -266,11 +231,11 @@ def build_plan(
 ) -> Plan:
     """Plan the changes that make the cluster hold `desired` for `environment`.
 
-    `desired` bodies are final (see `with_owner`). `owned` are the watches the environment owns;
-    `others` are watches it does not own at ids desired watches would take. With `prune` false
-    no watch is deleted; with `respect_remote_active` an existing watch keeps the active state
-    the cluster has; with `adopt` an unowned watch at a desired id is adopted instead of being
-    a conflict (never one another environment owns).
+    `desired` bodies are final (see `watch.with_owner`). `owned` are the watches the environment
+    owns; `others` are watches it does not own at ids desired watches would take. With `prune`
+    false no watch is deleted; with `respect_remote_active` an existing watch keeps the active
+    state the cluster has; with `adopt` an unowned watch at a desired id is adopted instead of
+    being a conflict (never one another environment owns).
     """
     live = {w.id: w for w in owned}
     foreign = {w.id: w for w in others if w.id not in live}
@@ -278,111 +243,106 @@ def build_plan(
     wanted: set[str] = set()
     for watch in desired:
         wanted.add(watch.id)
-        current = live.get(watch.id)
-        other = foreign.get(watch.id)
-        after = comparable(watch.body)
-        if current is None and other is None:
-            changes.append(
-                Change(
-                    watch.id,
-                    Action.CREATE,
-                    after=watch.body,
-                    after_active=watch.active,
-                    source=watch.source,
-                    reason="no such watch on the cluster",
-                )
-            )
-            continue
-        existing = current or other
-        assert existing is not None
-        before = normalize.reconcile(after, comparable(existing.body))
-        active = existing.active if respect_remote_active else watch.active
-        diff = field_diff(before, after) + _active_diff(existing.active, active)
-        common = {
-            "before": before,
-            "after": watch.body,
-            "before_active": existing.active,
-            "after_active": active,
-            "source": watch.source,
-            "diff": diff,
-            "seq_no": existing.seq_no,
-            "primary_term": existing.primary_term,
-        }
-        if other is not None:
-            owner = other.environment
-            if owner is None and adopt:
-                changes.append(
-                    Change(watch.id, Action.ADOPT, reason="adopting an unowned watch", **common)
-                )
-            else:
-                why = (
-                    f"the id is taken by a watch of environment {owner!r}"
-                    if owner is not None
-                    else "the id is taken by a watch watchmgr does not own "
-                    "(apply --adopt takes it over)"
-                )
-                changes.append(Change(watch.id, Action.CONFLICT, reason=why, **common))
-            continue
-        if not diff:
-            changes.append(Change(watch.id, Action.NOOP, reason="as desired", **common))
-            continue
-        changes.append(
-            Change(watch.id, Action.UPDATE, reason=_update_reason(watch, existing, diff), **common)
-        )
-    kept: list[str] = []
-    for watch_id, current in live.items():
-        if watch_id in wanted:
-            continue
-        if not prune:
-            kept.append(watch_id)
-            continue
-        changes.append(
-            Change(
-                watch_id,
-                Action.DELETE,
-                before=comparable(current.body),
-                before_active=current.active,
-                source=_source(current.body),
-                reason="no rule makes this watch any more",
-                seq_no=current.seq_no,
-                primary_term=current.primary_term,
-            )
-        )
-    changes = _link_renames(changes)
+        existing = live.get(watch.id) or foreign.get(watch.id)
+        if existing is None:
+            changes.append(_create(watch))
+        elif watch.id in foreign:
+            changes.append(_taken(watch, existing, respect_remote_active, adopt))
+        else:
+            changes.append(_over_owned(watch, existing, respect_remote_active))
+    gone = [w for watch_id, w in live.items() if watch_id not in wanted]
+    if prune:
+        changes.extend(_delete(w) for w in gone)
     return Plan(
         environment=environment,
-        changes=tuple(sorted(changes, key=lambda c: c.watch_id)),
+        changes=tuple(sorted(_link_renames(changes), key=lambda c: c.watch_id)),
         owned=len(live),
         cluster_uuid=cluster_uuid,
-        kept=tuple(sorted(kept)),
+        kept=() if prune else tuple(sorted(w.id for w in gone)),
     )
 
 
+def _create(watch: Watch) -> Change:
+    return Change(
+        watch.id,
+        ChangeAction.CREATE,
+        after=watch.body,
+        after_active=watch.active,
+        source=watch.source,
+        reason="no such watch on the cluster",
+    )
+
+
+def _delete(current: LiveWatch) -> Change:
+    return Change(
+        current.id,
+        ChangeAction.DELETE,
+        before=normalize.compare(None, current.body).live,
+        before_active=current.active,
+        source=_source(current.body),
+        reason="no rule makes this watch any more",
+        seq_no=current.seq_no,
+        primary_term=current.primary_term,
+    )
+
+
+def _against(watch: Watch, existing: LiveWatch, respect_remote_active: bool) -> Change:
+    """The change of `watch` over the live `existing`, as a no-op; the caller sets the action."""
+    comparison = normalize.compare(watch.body, existing.body)
+    active = existing.active if respect_remote_active else watch.active
+    return Change(
+        watch.id,
+        ChangeAction.NOOP,
+        before=comparison.live,
+        after=watch.body,
+        before_active=existing.active,
+        after_active=active,
+        source=watch.source,
+        reason="as desired",
+        diff=field_diff(comparison) + _active_diff(existing.active, active),
+        seq_no=existing.seq_no,
+        primary_term=existing.primary_term,
+    )
+
+
+def _over_owned(watch: Watch, existing: LiveWatch, respect_remote_active: bool) -> Change:
+    change = _against(watch, existing, respect_remote_active)
+    if not change.diff:
+        return change
+    reason = _update_reason(watch, existing, change.diff)
+    return replace(change, action=ChangeAction.UPDATE, reason=reason)
+
+
+def _taken(watch: Watch, other: LiveWatch, respect_remote_active: bool, adopt: bool) -> Change:
+    """The change of `watch` at an id a watch this environment does not own has."""
+    change = _against(watch, other, respect_remote_active)
+    owner = other.environment
+    if owner is None and adopt:
+        return replace(change, action=ChangeAction.ADOPT, reason="adopting an unowned watch")
+    why = (
+        f"the id is taken by a watch of environment {owner!r}"
+        if owner is not None
+        else "the id is taken by a watch watchmgr does not own (apply --adopt takes it over)"
+    )
+    return replace(change, action=ChangeAction.CONFLICT, reason=why)
+
+
 def as_planned(change: Change, live: LiveWatch) -> bool:
-    """Whether `live` still is the watch `change` was planned against: the same canonical body
-    (seen as the plan saw it) and the same active state.
+    """Whether `live` still is the watch `change` was planned against: the same body (seen as
+    the plan saw it) and the same active state.
 
     Its seq_no cannot say: every run of a watch rewrites its status (watcher-api.md §5), so an
     active watch's seq_no moves on a schedule while nobody changes it.
     """
-    current = comparable(live.body)
-    if change.after is not None:
-        current = normalize.reconcile(comparable(change.after), current)
-    return live.active == change.before_active and current == change.before
-
-
-def _source(body: Mapping[str, Any]) -> str | None:
-    owner = (body.get("metadata") or {}).get(OWNER_KEY)
-    source = owner.get("source") if isinstance(owner, Mapping) else None
-    return source if isinstance(source, str) else None
+    seen = normalize.compare(change.after, live.body)
+    return live.active == change.before_active and seen.live_was(change.before)
 
 
 def _update_reason(watch: Watch, live: LiveWatch, diff: tuple[FieldChange, ...]) -> str:
     if all(d.path == "active" for d in diff):
         return "only the active state differs"
-    live_digest = (live.owner or {}).get(DIGEST_KEY)
-    desired_digest = ((watch.body.get("metadata") or {}).get(OWNER_KEY) or {}).get(DIGEST_KEY)
-    if live_digest is not None and live_digest == desired_digest:
+    live_digest = _digest(live.body)
+    if live_digest is not None and live_digest == _digest(watch.body):
         return "drift: the watch was changed on the cluster"
     return "the rule or the environment changed"
 
@@ -392,11 +352,11 @@ def _link_renames(changes: list[Change]) -> list[Change]:
     creates: dict[str, list[int]] = {}
     deletes: dict[str, list[int]] = {}
     for index, change in enumerate(changes):
-        if change.action is Action.CREATE:
+        if change.action is ChangeAction.CREATE:
             key = _rule_id(change.after)
             if key:
                 creates.setdefault(key, []).append(index)
-        elif change.action is Action.DELETE:
+        elif change.action is ChangeAction.DELETE:
             key = _rule_id(change.before)
             if key:
                 deletes.setdefault(key, []).append(index)
@@ -430,7 +390,7 @@ def check_mass_delete(plan: Plan, allow: bool) -> None:
     """
     if allow:
         return
-    deletes = [c for c in plan.changes if c.action is Action.DELETE and c.renamed is None]
+    deletes = [c for c in plan.changes if c.action is ChangeAction.DELETE and c.renamed is None]
     if not deletes:
         return
     limit = mass_delete_limit(plan.owned)
@@ -446,8 +406,8 @@ def check_mass_delete(plan: Plan, allow: bool) -> None:
 def with_adoptions(plan: Plan) -> Plan:
     """The plan with every conflict over an unowned watch turned into an adoption."""
     changes = tuple(
-        replace(c, action=Action.ADOPT, reason="adopting an unowned watch")
-        if c.action is Action.CONFLICT and _unowned(c.before)
+        replace(c, action=ChangeAction.ADOPT, reason="adopting an unowned watch")
+        if c.action is ChangeAction.CONFLICT and _unowned(c.before)
         else c
         for c in plan.changes
     )
@@ -455,8 +415,7 @@ def with_adoptions(plan: Plan) -> Plan:
 
 
 def _unowned(body: Mapping[str, Any] | None) -> bool:
-    owner = ((body or {}).get("metadata") or {}).get(OWNER_KEY)
-    return not (isinstance(owner, Mapping) and isinstance(owner.get("environment"), str))
+    return _environment(body) is None
 
 
 # ------------------------------------------------------------------------------ serialization
@@ -583,23 +542,23 @@ def _typed(
 
 #: What each action of a plan file must carry to be applied as planned (and checked for staleness).
 _LIVE = ("before", "before_active", "seq_no", "primary_term")
-_NEEDS: dict[Action, tuple[str, ...]] = {
-    Action.CREATE: ("after", "after_active"),
-    Action.UPDATE: ("after", "after_active", "diff", *_LIVE),
-    Action.ADOPT: ("after", "after_active", *_LIVE),
-    Action.DELETE: _LIVE,
+_NEEDS: dict[ChangeAction, tuple[str, ...]] = {
+    ChangeAction.CREATE: ("after", "after_active"),
+    ChangeAction.UPDATE: ("after", "after_active", "diff", *_LIVE),
+    ChangeAction.ADOPT: ("after", "after_active", *_LIVE),
+    ChangeAction.DELETE: _LIVE,
 }
 
 
 def _change_from_dict(data: Any, where: str, at: str) -> Change:
     action = _typed(data, "action", (str,), where, at, required=True)
-    if action not in {a.value for a in Action}:
-        known = ", ".join(a.value for a in Action)
+    if action not in {a.value for a in ChangeAction}:
+        known = ", ".join(a.value for a in ChangeAction)
         raise PlanError(
             f"{where}: malformed plan file: {at}.action is {action!r}, not one of {known}; "
             "make the plan again"
         )
-    needs = _NEEDS.get(Action(action), ())
+    needs = _NEEDS.get(ChangeAction(action), ())
 
     def get(key: str, *kinds: type, required: bool = False) -> Any:
         return _typed(data, key, kinds, where, at, required=required or key in needs)
@@ -612,7 +571,7 @@ def _change_from_dict(data: Any, where: str, at: str) -> Change:
         )
     return Change(
         watch_id=get("id", str, required=True),
-        action=Action(action),
+        action=ChangeAction(action),
         before=get("before", dict),
         after=get("after", dict),
         before_active=get("before_active", bool),

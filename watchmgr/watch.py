@@ -6,10 +6,12 @@ the body is ``metadata.watchmgr``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 from watchmgr import query as query_module
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation
@@ -23,9 +25,6 @@ from watchmgr.settings import (
     WatchSettings,
     WebhookAction,
 )
-
-#: The key watchmgr owns inside a watch's metadata.
-OWNER_KEY = "watchmgr"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +40,98 @@ class Watch:
     @property
     def location(self) -> SourceLocation:
         return SourceLocation(self.source, self.line)
+
+
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    """watchmgr's mark on a watch, ``metadata.watchmgr``: the one reader (`of`) and writer
+    (`to_metadata`, `stamp`) of that key.
+
+    A cluster watch is *owned* by the environment its mark names; only owned watches are ever
+    updated or deleted without ``--adopt``. `digest` is a content hash of the body the mark was
+    stamped on: it tells a watch edited on the cluster (digest unchanged, body not) from one
+    whose rule changed. It classifies changes and is never compared.
+    """
+
+    #: The key watchmgr owns inside a watch's metadata.
+    KEY: ClassVar[str] = "watchmgr"
+    #: The field the cluster indexes a watch's environment under (for listing owned watches).
+    ENVIRONMENT_FIELD: ClassVar[str] = "metadata.watchmgr.environment"
+
+    rule_id: str | None  # the Sigma id of the rule that made the watch
+    source: str | None  # the rule file, relative to the repository root
+    environment: str | None = None  # None: not owned by any environment
+    digest: str | None = None
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any] | None) -> Ownership | None:
+        """The mark on `body`, None if it has none; a field of the wrong type reads as None."""
+        metadata = (body or {}).get("metadata")
+        mark = metadata.get(cls.KEY) if isinstance(metadata, Mapping) else None
+        if not isinstance(mark, Mapping):
+            return None
+
+        def text(key: str) -> str | None:
+            value = mark.get(key)
+            return value if isinstance(value, str) else None
+
+        return cls(text("rule_id"), text("source"), text("environment"), text("digest"))
+
+    def to_metadata(self) -> dict[str, Any]:
+        """The mark as it is written into ``metadata.watchmgr``, in this key order."""
+        mark: dict[str, Any] = {"rule_id": self.rule_id, "source": self.source}
+        if self.environment is not None:
+            mark["environment"] = self.environment
+        if self.digest is not None:
+            mark["digest"] = self.digest
+        return mark
+
+    def stamp(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of `body` carrying this mark (where it was, else last in the metadata)."""
+        metadata = dict(body.get("metadata") or {})
+        metadata[self.KEY] = self.to_metadata()
+        return {**body, "metadata": metadata}
+
+    @classmethod
+    def without_digest(cls, body: dict[str, Any]) -> dict[str, Any]:
+        """`body`, changed in place: its mark's digest removed, as comparisons need it."""
+        metadata = body.get("metadata")
+        mark = metadata.get(cls.KEY) if isinstance(metadata, dict) else None
+        if isinstance(mark, dict):
+            mark.pop("digest", None)
+        return body
+
+    @classmethod
+    def unmarked(cls, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of `body` without watchmgr's mark (no metadata key left if nothing remains)."""
+        shown = dict(body)
+        metadata = {k: v for k, v in (shown.get("metadata") or {}).items() if k != cls.KEY}
+        if metadata:
+            shown["metadata"] = metadata
+        else:
+            shown.pop("metadata", None)
+        return shown
+
+
+def with_owner(watch: Watch, environment: str, source: str | None = None) -> Watch:
+    """`watch` owned by `environment`: its mark names it and the digest of the body.
+
+    `source` replaces the rule path (root-relative, so the body does not depend on the working
+    directory). The body's key order is kept.
+    """
+    mark = Ownership.of(watch.body) or Ownership(None, watch.source)
+    if source is not None:
+        mark = replace(mark, source=source)
+        watch = replace(watch, source=source)
+    unsigned = replace(mark, environment=environment, digest=None)
+    body = unsigned.stamp(watch.body)
+    return replace(watch, body=replace(unsigned, digest=_digest(body)).stamp(body))
+
+
+def _digest(body: Mapping[str, Any]) -> str:
+    """A short content hash of a body whose mark has no digest, stable across runs."""
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +196,7 @@ def build_body(
             # sigmac wrote the rule's list, or "" when the rule has no tags.
             "tags": raw.get("tags", ""),
             "query": query,
-            OWNER_KEY: _owner(rule, settings),
+            Ownership.KEY: Ownership(rule.sigma_id, rule.path, settings.environment).to_metadata(),
         },
         "trigger": {"schedule": {"interval": rule.timeframe or settings.interval}},
         "input": {"search": {"request": {"body": request_body, "indices": list(settings.indices)}}},
@@ -117,14 +208,6 @@ def build_body(
     if settings.throttle_period is not None:
         body["throttle_period"] = settings.throttle_period
     return body
-
-
-def _owner(rule: Rule, settings: WatchSettings) -> dict[str, Any]:
-    """watchmgr's ownership object: which rule made the watch, for which environment."""
-    owner: dict[str, Any] = {"rule_id": rule.sigma_id, "source": rule.path}
-    if settings.environment is not None:
-        owner["environment"] = settings.environment
-    return owner
 
 
 def render_rules(

@@ -124,7 +124,7 @@ def _convert_environment(
 
 def desired(env: Environment, report: Diagnostics) -> list[Watch]:
     """The environment's watches, each owned by it; a rule that fails refuses the whole plan."""
-    from watchmgr.plan import with_owner
+    from watchmgr.watch import with_owner
 
     result = _convert_environment(env, (), Choices(), report)
     if result.errors:
@@ -147,9 +147,9 @@ def plan(
     with_uuid: bool = False,
 ) -> Plan:
     """The plan of `watches` (`desired`) against the cluster, with the environment's options."""
-    from watchmgr.apply import read_plan
+    from watchmgr.apply import plan_against
 
-    return read_plan(
+    return plan_against(
         cluster,
         watches,
         prune=env.prune,
@@ -266,8 +266,10 @@ def apply(
 
 def not_applied(report: Report, planfile: Path | None) -> str:
     """What went wrong in an apply that did not apply everything, in one line."""
+    from watchmgr.apply import Outcome
+
     if report.interrupted:
-        done = report.count("done")
+        done = report.count(Outcome.DONE)
         return (
             f"interrupted: {done} of {len(report.results)} changes applied, the others not "
             "(the table above says which); run plan to see what is left"
@@ -281,7 +283,7 @@ def not_applied(report: Report, planfile: Path | None) -> str:
                 f"{planfile}: the plan is stale, nothing was written: {what}; make the plan again"
             )
         return f"nothing was written: {what}; run apply again"
-    counts = {o: report.count(o) for o in ("conflict", "failed", "skipped")}
+    counts = {o: report.count(o) for o in (Outcome.CONFLICT, Outcome.FAILED, Outcome.SKIPPED)}
     parts = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
-    missed = len(report.results) - report.count("done")
+    missed = len(report.results) - report.count(Outcome.DONE)
     return f"{missed} of {len(report.results)} changes not applied ({parts}); see the table above"

@@ -1,7 +1,7 @@
 """The canonical form: one row per rule of `normalize.RULES`, checked twice.
 
 First as a pure table (the body in, the field that rule rewrites out); then against the sandbox:
-storing the body and reading it back gives a watch that `normalize.equivalent` accepts. The
+storing the body and reading it back gives a watch that `normalize.same` accepts. The
 sandbox emulates ES independently, so agreement there is evidence the prediction is right.
 """
 
@@ -481,15 +481,15 @@ def test_hidden_secrets_equal_any_desired_value(live: str) -> None:
     desired = webhook(auth={"basic": {"username": "u", "password": "secret"}})
     stored = normalize.canonical(desired)
     stored["actions"]["hook"]["webhook"]["auth"]["basic"]["password"] = live
-    assert normalize.equivalent(desired, stored)
+    assert normalize.same(desired, stored)
     stored["actions"]["hook"]["webhook"]["auth"]["basic"]["username"] = "other"
-    assert not normalize.equivalent(desired, stored)
+    assert not normalize.same(desired, stored)
 
 
 def test_free_form_maps_compare_in_any_order() -> None:
     desired = watch(metadata={"a": 1, "b": {"c": 2, "d": 3}})
     live = normalize.canonical(watch(metadata={"b": {"d": 3, "c": 2}, "a": 1}))
-    assert normalize.equivalent(desired, live)
+    assert normalize.same(desired, live)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
@@ -500,7 +500,7 @@ def test_sandbox_stores_what_the_normalizer_predicts(
     watch_id = f"norm-{rule_id.lower()}"
     es_client.watcher.put_watch(id=watch_id, body=body)
     live = es_client.watcher.get_watch(id=watch_id)["watch"]
-    assert normalize.equivalent(body, live), (normalize.canonical(body), live)
+    assert normalize.same(body, live), (normalize.canonical(body), live)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from watchmgr import normalize
 from watchmgr.plan import (
-    Action,
+    ChangeAction,
     LiveWatch,
     Plan,
     PlanError,
@@ -17,9 +17,8 @@ from watchmgr.plan import (
     document,
     plan_from_document,
     with_adoptions,
-    with_owner,
 )
-from watchmgr.watch import Watch
+from watchmgr.watch import Watch, with_owner
 
 ENV = "test"
 
@@ -85,7 +84,7 @@ def test_create_update_delete_noop_sorted_by_id() -> None:
 def test_an_update_carries_a_field_diff_and_the_live_seq_no() -> None:
     old, new = desired("a"), desired("a", interval="5m")
     (change,) = build_plan(ENV, [new], [live(old, seq_no=41)]).changes
-    assert change.action is Action.UPDATE
+    assert change.action is ChangeAction.UPDATE
     assert [(d.path, d.op, d.old, d.new) for d in change.diff] == [
         ("trigger.schedule.interval", "change", "30m", "5m")
     ]
@@ -106,7 +105,7 @@ def test_a_hand_edit_shows_as_drift() -> None:
     watch = desired("a")
     stored = live(watch, edit=lambda b: b["trigger"]["schedule"].update(interval="1m"))
     (change,) = build_plan(ENV, [watch], [stored]).changes
-    assert change.action is Action.UPDATE
+    assert change.action is ChangeAction.UPDATE
     assert change.reason.startswith("drift")
     assert [(d.path, d.old, d.new) for d in change.diff] == [
         ("trigger.schedule.interval", "1m", "30m")
@@ -141,18 +140,21 @@ def test_an_unowned_watch_at_a_desired_id_is_a_conflict_or_with_adopt_an_adoptio
     watch = desired("a")
     other = unowned("a")
     (conflict,) = build_plan(ENV, [watch], [], [other]).changes
-    assert conflict.action is Action.CONFLICT
+    assert conflict.action is ChangeAction.CONFLICT
     assert "--adopt" in conflict.reason
     (adopt,) = build_plan(ENV, [watch], [], [other], adopt=True).changes
-    assert adopt.action is Action.ADOPT
+    assert adopt.action is ChangeAction.ADOPT
     assert (adopt.seq_no, adopt.primary_term) == (3, 1)
-    assert with_adoptions(build_plan(ENV, [watch], [], [other])).changes[0].action is Action.ADOPT
+    assert (
+        with_adoptions(build_plan(ENV, [watch], [], [other])).changes[0].action
+        is ChangeAction.ADOPT
+    )
 
 
 def test_a_watch_of_another_environment_is_never_adopted() -> None:
     theirs = live(desired("a", env="prod"))
     (change,) = build_plan(ENV, [desired("a")], [], [theirs], adopt=True).changes
-    assert change.action is Action.CONFLICT
+    assert change.action is ChangeAction.CONFLICT
     assert "'prod'" in change.reason
 
 
@@ -161,9 +163,9 @@ def test_a_new_title_of_the_same_rule_is_a_rename() -> None:
     new = desired("New-Title", rule_id="r1")
     plan = build_plan(ENV, [new], [live(old)])
     by_id = {c.watch_id: c for c in plan.changes}
-    assert by_id["New-Title"].action is Action.CREATE
+    assert by_id["New-Title"].action is ChangeAction.CREATE
     assert by_id["New-Title"].renamed == "Old-Title"
-    assert by_id["Old-Title"].action is Action.DELETE
+    assert by_id["Old-Title"].action is ChangeAction.DELETE
     assert by_id["Old-Title"].renamed == "New-Title"
 
 

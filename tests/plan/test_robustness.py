@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from tests.plan.conftest import ES_VERSION
 from tests.plan.test_normalize import CASES
 from watchmgr import normalize
-from watchmgr.apply import apply_plan, read_plan
+from watchmgr.apply import apply_plan, plan_against
 from watchmgr.cluster import Cluster, connect_url
 from watchmgr.errors import ConflictError
-from watchmgr.plan import Action, with_owner
+from watchmgr.plan import ChangeAction
 from watchmgr.sandbox import Faults, Sandbox, SandboxConfig
-from watchmgr.watch import Watch
+from watchmgr.watch import Watch, with_owner
 
 #: Bodies of many shapes: every example of the normalizer's table.
 SHAPES = [case[1] for case in CASES]
@@ -78,10 +78,10 @@ def test_apply_then_plan_is_empty(
     watches = [
         shaped(f"{env}-w{slot}", shape, env, active) for slot, (shape, active) in desired.items()
     ]
-    plan = read_plan(cluster, watches, adopt=True)
+    plan = plan_against(cluster, watches, adopt=True)
     report = apply_plan(cluster, plan)
     assert report.ok, report.results
-    after = read_plan(cluster, watches)
+    after = plan_against(cluster, watches)
     assert not after.has_changes, [(c.watch_id, c.action, c.diff) for c in after.pending()]
 
 
@@ -89,7 +89,7 @@ def test_apply_converges_under_faults(sandbox: Sandbox) -> None:
     env = "faults"
     cluster = connect_url(sandbox.url, env)
     first = [shaped(f"f-{i:03}", i % len(SHAPES), env) for i in range(60)]
-    apply_plan(cluster, read_plan(cluster, first[:40]))  # a starting state: 40 of them
+    apply_plan(cluster, plan_against(cluster, first[:40]))  # a starting state: 40 of them
     second = [
         shaped(w.id, (i * 7) % len(SHAPES), env, active=i % 5 != 0)
         for i, w in enumerate(first[10:])
@@ -106,12 +106,12 @@ def test_apply_converges_under_faults(sandbox: Sandbox) -> None:
         )
     )
     try:
-        report = apply_plan(cluster, read_plan(cluster, second), parallelism=8)
+        report = apply_plan(cluster, plan_against(cluster, second), parallelism=8)
     finally:
         sandbox.set_faults(Faults())
     assert report.ok, [r for r in report.results if not r.ok]
     assert report.retries > 0
-    assert not read_plan(cluster, second).has_changes
+    assert not plan_against(cluster, second).has_changes
 
 
 def test_retry_after_is_honoured(sandbox: Sandbox) -> None:
@@ -132,12 +132,12 @@ def test_two_concurrent_applies_one_wins_whole_the_other_conflicts(sandbox: Sand
     cluster = connect_url(sandbox.url, env)
     ids = [f"race-{i:02}" for i in range(30)]
     base = [shaped(i, PLAIN, env) for i in ids]
-    apply_plan(cluster, read_plan(cluster, base))
+    apply_plan(cluster, plan_against(cluster, base))
     revisions = {
         "A": [shaped(i, EVERY_30S, env) for i in ids],
         "B": [shaped(i, CRON, env) for i in ids],
     }
-    plans = {name: read_plan(cluster, ws) for name, ws in revisions.items()}
+    plans = {name: plan_against(cluster, ws) for name, ws in revisions.items()}
     outcome: dict[str, Any] = {}
     start = threading.Barrier(2)
 
@@ -161,23 +161,23 @@ def test_two_concurrent_applies_one_wins_whole_the_other_conflicts(sandbox: Sand
         assert {r.outcome for r in loser.results} <= {"conflict", "skipped"}
         assert any(r.outcome == "conflict" for r in loser.results)
     # Nothing torn: the cluster holds exactly the winning revision.
-    assert not read_plan(cluster, revisions[winners[0]]).has_changes
+    assert not plan_against(cluster, revisions[winners[0]]).has_changes
 
 
 def test_a_conflict_during_apply_is_reported_not_overwritten(sandbox: Sandbox) -> None:
     env = "midway"
     cluster = connect_url(sandbox.url, env)
     watches = [shaped("mid-1", PLAIN, env)]
-    apply_plan(cluster, read_plan(cluster, watches))
-    plan = read_plan(cluster, [shaped("mid-1", EVERY_30S, env)])
-    assert plan.changes[0].action is Action.UPDATE
+    apply_plan(cluster, plan_against(cluster, watches))
+    plan = plan_against(cluster, [shaped("mid-1", EVERY_30S, env)])
+    assert plan.changes[0].action is ChangeAction.UPDATE
     # Someone edits the watch after apply's stale check but before its write.
     cluster.put("mid-1", dict(shaped("mid-1", CRON, env).body), True)
     from watchmgr.apply import _execute
 
     result = _execute(cluster, plan.changes[0], replace=False)
     assert result.outcome == "conflict", result
-    assert normalize.equivalent(shaped("mid-1", CRON, env).body, cluster.get("mid-1").body)  # type: ignore[union-attr]
+    assert normalize.same(shaped("mid-1", CRON, env).body, cluster.get("mid-1").body)  # type: ignore[union-attr]
     # A 409 whose re-read shows the desired body already counts as done.
     cluster.put("mid-1", dict(shaped("mid-1", EVERY_30S, env).body), True)
     assert _execute(cluster, plan.changes[0], replace=False).outcome == "done"
@@ -224,9 +224,9 @@ class _Tracked:
 def test_writes_are_bounded_by_parallelism_and_deletes_come_last(sandbox: Sandbox) -> None:
     env = "bounded"
     cluster = connect_url(sandbox.url, env)
-    apply_plan(cluster, read_plan(cluster, [shaped(f"old-{i}", PLAIN, env) for i in range(3)]))
+    apply_plan(cluster, plan_against(cluster, [shaped(f"old-{i}", PLAIN, env) for i in range(3)]))
     desired = [shaped(f"new-{i:02}", PLAIN, env) for i in range(24)]
-    plan = read_plan(cluster, desired)
+    plan = plan_against(cluster, desired)
     tracked = _Tracked(cluster)
     sandbox.set_faults(Faults(latency_ms=5))
     try:
@@ -243,7 +243,7 @@ def test_writes_are_bounded_by_parallelism_and_deletes_come_last(sandbox: Sandbo
 def test_an_unexpected_error_stops_further_writes_and_releases_the_lock(sandbox: Sandbox) -> None:
     env = "buggy"
     cluster = connect_url(sandbox.url, env)
-    plan = read_plan(cluster, [shaped(f"b-{i:02}", PLAIN, env) for i in range(60)])
+    plan = plan_against(cluster, [shaped(f"b-{i:02}", PLAIN, env) for i in range(60)])
     tracked = _Tracked(cluster, fail_at=3)
     sandbox.set_faults(Faults(latency_ms=5))
     try:
@@ -254,13 +254,13 @@ def test_an_unexpected_error_stops_further_writes_and_releases_the_lock(sandbox:
     assert tracked.calls <= 3 + 4  # the failing write, plus at most the others in flight
     assert tracked.in_flight == 0  # every write in flight finished before the error surfaced
     fresh = connect_url(sandbox.url, env)  # the lock is free again: a new apply goes through
-    assert apply_plan(fresh, read_plan(fresh, [shaped("b-00", PLAIN, env)])).ok
+    assert apply_plan(fresh, plan_against(fresh, [shaped("b-00", PLAIN, env)])).ok
 
 
 def test_ctrl_c_stops_apply_after_the_writes_in_flight(sandbox: Sandbox) -> None:
     env = "interrupted"
     cluster = connect_url(sandbox.url, env)
-    plan = read_plan(cluster, [shaped(f"i-{i:03}", PLAIN, env) for i in range(200)])
+    plan = plan_against(cluster, [shaped(f"i-{i:03}", PLAIN, env) for i in range(200)])
     tracked = _Tracked(cluster, interrupt_at=10)
     sandbox.set_faults(Faults(latency_ms=10))
     try:
@@ -278,7 +278,7 @@ def test_ctrl_c_stops_apply_after_the_writes_in_flight(sandbox: Sandbox) -> None
     assert len(outcomes) == 200
     fresh = connect_url(sandbox.url, env)  # the lock was released
     assert apply_plan(
-        fresh, read_plan(fresh, [shaped(f"i-{i:03}", PLAIN, env) for i in range(200)])
+        fresh, plan_against(fresh, [shaped(f"i-{i:03}", PLAIN, env) for i in range(200)])
     ).ok
 
 
@@ -287,21 +287,21 @@ def test_a_watch_that_only_ran_during_apply_is_written_not_reported(sandbox: San
 
     env = "running"
     cluster = connect_url(sandbox.url, env)
-    apply_plan(cluster, read_plan(cluster, [shaped("run-1", PLAIN, env)]))
-    plan = read_plan(cluster, [shaped("run-1", EVERY_30S, env)])
-    assert plan.changes[0].action is Action.UPDATE
+    apply_plan(cluster, plan_against(cluster, [shaped("run-1", PLAIN, env)]))
+    plan = plan_against(cluster, [shaped("run-1", EVERY_30S, env)])
+    assert plan.changes[0].action is ChangeAction.UPDATE
     # It runs after the plan was read: its status, and so its seq_no, moves; its body does not.
     cluster.client.watcher.execute_watch(id="run-1", record_execution=True)
     result = _execute(cluster, plan.changes[0], replace=False)
     assert result.outcome == "done", result
-    assert normalize.equivalent(shaped("run-1", EVERY_30S, env).body, cluster.get("run-1").body)  # type: ignore[union-attr]
+    assert normalize.same(shaped("run-1", EVERY_30S, env).body, cluster.get("run-1").body)  # type: ignore[union-attr]
 
 
 def test_a_watch_deactivated_since_the_plan_stops_apply(sandbox: Sandbox) -> None:
     env = "oncall"
     cluster = connect_url(sandbox.url, env)
-    apply_plan(cluster, read_plan(cluster, [shaped(f"oc-{i}", PLAIN, env) for i in range(3)]))
-    plan = read_plan(cluster, [shaped(f"oc-{i}", EVERY_30S, env) for i in range(3)])
+    apply_plan(cluster, plan_against(cluster, [shaped(f"oc-{i}", PLAIN, env) for i in range(3)]))
+    plan = plan_against(cluster, [shaped(f"oc-{i}", EVERY_30S, env) for i in range(3)])
     cluster.client.watcher.deactivate_watch(watch_id="oc-1")  # on-call silences one
     sandbox.clear_log()
     report = apply_plan(cluster, plan)
@@ -325,11 +325,13 @@ def test_plan_pages_the_listing_and_batches_the_id_lookups(
     env = f"paged{owned}"
     cluster = connect_url(sandbox.url, env)
     have = [shaped(f"{env}-{i:02}", PLAIN, env) for i in range(owned)]
-    apply_plan(cluster, read_plan(cluster, have))
+    apply_plan(cluster, plan_against(cluster, have))
     new = [shaped(f"{env}-new-{i}", PLAIN, env) for i in range(3)]  # ids it must look up
     sandbox.clear_log()
-    plan = read_plan(cluster, have + new)
+    plan = plan_against(cluster, have + new)
     queries = [e for e in sandbox.request_log if e.path == "/_watcher/_query/watches"]
     assert len(queries) == -(-owned // 3) + -(-3 // 2)  # ⌈owned / page⌉ + ⌈new / batch⌉
-    assert [c.watch_id for c in plan.changes if c.action is Action.NOOP] == [w.id for w in have]
-    assert [c.action for c in plan.changes if "new" in c.watch_id] == [Action.CREATE] * 3
+    assert [c.watch_id for c in plan.changes if c.action is ChangeAction.NOOP] == [
+        w.id for w in have
+    ]
+    assert [c.action for c in plan.changes if "new" in c.watch_id] == [ChangeAction.CREATE] * 3

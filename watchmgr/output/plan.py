@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from watchmgr.apply import Report
-from watchmgr.plan import SYMBOLS, Action, Change, FieldChange, Plan, document
-from watchmgr.watch import OWNER_KEY
+from watchmgr.apply import Outcome, Report
+from watchmgr.plan import SYMBOLS, Change, ChangeAction, FieldChange, Plan, document
+from watchmgr.watch import Ownership
 
 FORMATS = ("text", "json", "markdown")
 
@@ -47,12 +47,12 @@ MARKDOWN_LIMIT = 60_000
 VALUE_LIMIT = 300
 
 _STYLES = {
-    Action.CREATE: "green",
-    Action.UPDATE: "yellow",
-    Action.DELETE: "red",
-    Action.ADOPT: "cyan",
-    Action.NOOP: "dim",
-    Action.CONFLICT: "bold red",
+    ChangeAction.CREATE: "green",
+    ChangeAction.UPDATE: "yellow",
+    ChangeAction.DELETE: "red",
+    ChangeAction.ADOPT: "cyan",
+    ChangeAction.NOOP: "dim",
+    ChangeAction.CONFLICT: "bold red",
 }
 
 
@@ -89,12 +89,7 @@ def _leaves(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 
 def _created(body: Mapping[str, Any]) -> list[str]:
     """A new watch as ``+ path: value`` lines, in body order; watchmgr's own key left out."""
-    shown = dict(body)
-    metadata = {k: v for k, v in (shown.get("metadata") or {}).items() if k != OWNER_KEY}
-    if metadata:
-        shown["metadata"] = metadata
-    else:
-        shown.pop("metadata", None)
+    shown = Ownership.unmarked(body)
     return [f"+ {path}: {_value(value)}" for path, value in _leaves(shown)]
 
 
@@ -102,7 +97,7 @@ def diff_lines(change: Change) -> list[str]:
     """One line per field difference: ``~ path: old -> new``, ``+ path: new``, ``- path: old``;
     for a new watch, one ``+`` line per field."""
     lines = [_diff_line(item) for item in change.diff]
-    if change.action is Action.CREATE and change.after is not None:
+    if change.action is ChangeAction.CREATE and change.after is not None:
         lines = _created(change.after)  # all of it, as Terraform shows a new resource
         if change.renamed:
             lines.insert(0, f"(renamed from {change.renamed})")
@@ -118,7 +113,7 @@ def _diff_line(item: FieldChange) -> str:
 
 
 def _label(change: Change) -> str:
-    if change.renamed and change.action in (Action.CREATE, Action.DELETE):
+    if change.renamed and change.action in (ChangeAction.CREATE, ChangeAction.DELETE):
         return f"{change.action.value} (rename)"
     return change.action.value
 
@@ -130,7 +125,7 @@ def render_text(plans: Sequence[Plan], console: Console, *, show_noop: bool = Fa
     """Per environment: a table of changes, each change's field diff, the summary line."""
     for plan in sorted(plans, key=lambda p: p.environment):
         console.print(Text(f"Environment {plan.environment}", style="bold"))
-        shown = [c for c in plan.changes if show_noop or c.action is not Action.NOOP]
+        shown = [c for c in plan.changes if show_noop or c.action is not ChangeAction.NOOP]
         if not shown:
             console.print("No changes. The cluster matches the rules.")
         else:
@@ -244,7 +239,9 @@ def render_report(report: Report, console: Console) -> None:
         table.add_column("result", no_wrap=True)
         table.add_column("detail", overflow="fold")
         for result in report.results:
-            style = "green" if result.ok else ("yellow" if result.outcome == "skipped" else "red")
+            style = (
+                "green" if result.ok else ("yellow" if result.outcome is Outcome.SKIPPED else "red")
+            )
             table.add_row(
                 result.watch_id,
                 result.action.value,
@@ -252,7 +249,7 @@ def render_report(report: Report, console: Console) -> None:
                 result.message,
             )
         console.print(table)
-    done = report.count("done")
+    done = report.count(Outcome.DONE)
     failed = len(report.results) - done
     console.print(
         Text(
