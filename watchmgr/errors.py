@@ -13,17 +13,31 @@ from pathlib import Path
 
 
 class ExitCode(enum.IntEnum):
-    """Process exit codes, documented in `watchmgr --help`."""
+    """Process exit codes, documented in `watchmgr --help`; each member says what it means.
 
-    OK = 0
-    #: The command ran and found problems (a rule failed to convert, a write failed, ...).
-    ERROR = 1
-    #: Typer/Click usage errors. Under `--detailed-exitcode` these are remapped to USAGE_DETAILED.
-    USAGE = 2
-    #: `plan --detailed-exitcode`: the plan has changes.
-    CHANGES_PENDING = 2
-    #: Usage error while `--detailed-exitcode` is in force (2 means "changes pending" there).
-    USAGE_DETAILED = 64
+    A member is its code (``int(code)``, ``code == 2``). Two members share 2, because Typer's
+    own usage errors exit 2 and so does ``plan --detailed-exitcode`` when changes are pending
+    (as Terraform's does); they stay two members with one meaning each, not an alias, and under
+    ``--detailed-exitcode`` usage errors move to 64 so that 2 keeps its one meaning there.
+    """
+
+    meaning: str
+
+    def __new__(cls, code: int, meaning: str) -> ExitCode:
+        member = int.__new__(cls, code)
+        # The (code, meaning) pair keeps members that share a code distinct (no alias).
+        member._value_ = (code, meaning)  # type: ignore[assignment]
+        member.meaning = meaning
+        return member
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}.{self.name}: {int(self)}>"
+
+    OK = 0, "success (with --detailed-exitcode: and no changes pending)"
+    ERROR = 1, "the command ran and found problems (a rule failed to convert, a write failed...)"
+    USAGE = 2, "usage error: an unknown option, a missing or invalid argument"
+    CHANGES_PENDING = 2, "plan --detailed-exitcode: the plan has changes"
+    USAGE_DETAILED = 64, "usage error while --detailed-exitcode is in force"
 
 
 @dataclass(frozen=True, slots=True)
