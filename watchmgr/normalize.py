@@ -7,9 +7,11 @@ equal. It is independent of the sandbox's emulation on purpose: the sandbox emul
 predicts it, and the integration tests prove the two agree.
 
 Every rewrite is one `Rule` in `RULES`, citing the § of watcher-api.md it comes from (§2.12 says
-which rules a diffing tool should apply). Rules are grouped by the kind of node they apply to;
-`canonical()` walks a body, finds each node of each kind and applies the rules of that kind in
-table order. The walk works on a copy; inputs are never changed. `canonical` is idempotent.
+which rules a diffing tool should apply); the function that does it is named for what it does
+and cites the same § and rule id in the comment above it. Rules are grouped by the kind of
+node they apply to; `canonical()` walks a body, finds each node of each kind and applies the
+rules of that kind in table order. The walk works on a copy; inputs are never changed.
+`canonical` is idempotent.
 
 Comparing is here too, once: `compare(desired, live)` puts both bodies in their canonical form,
 leaves out the ownership digest (it classifies a change, it never makes one), and reads secret
@@ -124,41 +126,55 @@ def _last_of(node: Node, first: str, second: str) -> None:
 # ------------------------------------------------------------------------------ top level
 
 
-def _t1(node: Node) -> None:
+# watcher-api.md §2.1 T1
+def _default_input(node: Node) -> None:
     node.setdefault("input", {"none": {}})
 
 
-def _t2(node: Node) -> None:
+# watcher-api.md §2.1 T2
+def _default_condition(node: Node) -> None:
     node.setdefault("condition", {"always": {}})
 
 
-def _t3(node: Node) -> None:
+# watcher-api.md §2.1 T3
+def _default_actions(node: Node) -> None:
     node.setdefault("actions", {})
 
 
-def _t6(node: Node) -> None:
+# watcher-api.md §2.1 T6
+def _later_throttle_key_wins(node: Node) -> None:
     _last_of(node, "throttle_period", "throttle_period_in_millis")
 
 
-def _t4(node: Node) -> None:
+# watcher-api.md §2.1 T4
+def _throttle_period_to_millis(node: Node) -> None:
     _to_millis(node, "throttle_period", "throttle_period_in_millis")
 
 
-def _t5(node: Node) -> None:
+# watcher-api.md §2.1 T5
+def _throttle_millis_as_int(node: Node) -> None:
     if "throttle_period_in_millis" in node:
         node["throttle_period_in_millis"] = time_millis(node["throttle_period_in_millis"])
 
 
-def _t8(node: Node) -> None:
+# watcher-api.md §2.1 T7: ES adds no throttle period of its own; the row documents that.
+def _adds_nothing(node: Node) -> None:
+    pass
+
+
+# watcher-api.md §2.1 T8
+def _ignore_status(node: Node) -> None:
     node.pop("status", None)
 
 
-def _t11(node: Node) -> None:
+# watcher-api.md §2.1 T11, §2.6 A3
+def _drop_empty_transform(node: Node) -> None:
     if node.get("transform") == {}:
         del node["transform"]
 
 
-def _t12(node: Node) -> None:
+# watcher-api.md §2.1 T12
+def _serializer_key_order(node: Node) -> None:
     ordered = {k: node[k] for k in WATCH_KEY_ORDER if k in node}
     ordered.update((k, v) for k, v in node.items() if k not in ordered)
     node.clear()
@@ -168,7 +184,8 @@ def _t12(node: Node) -> None:
 # ------------------------------------------------------------------------------ schedules
 
 
-def _s2(node: Node) -> None:
+# watcher-api.md §2.2 S2
+def _interval_number_in_seconds(node: Node) -> None:
     interval = node.get("interval")
     if isinstance(interval, int | float) and not isinstance(interval, bool):
         node["interval"] = f"{int(interval)}s"
@@ -182,7 +199,8 @@ def _cron_list(node: Node) -> list[str] | None:
     return None
 
 
-def _s5(node: Node) -> None:
+# watcher-api.md §2.2 S5
+def _upper_case_cron(node: Node) -> None:
     cron = node.get("cron")
     if isinstance(cron, str):
         node["cron"] = cron.upper()
@@ -190,7 +208,8 @@ def _s5(node: Node) -> None:
         node["cron"] = [c.upper() for c in crons]
 
 
-def _s6(node: Node) -> None:
+# watcher-api.md §2.2 S6
+def _sorted_cron_list(node: Node) -> None:
     crons = _cron_list(node)
     if crons is not None:
         # After S5, so the sort is over the upper-cased expressions, as ES sorts them.
@@ -203,7 +222,8 @@ def _int_list(value: Any) -> list[Any]:
     return [int(v) if isinstance(v, str) and v.strip().isdigit() else v for v in items]
 
 
-def _s7(node: Node) -> None:
+# watcher-api.md §2.2 S7
+def _hourly_minutes_as_ints(node: Node) -> None:
     hourly = node.get("hourly")
     if isinstance(hourly, dict):
         node["hourly"] = {"minute": _int_list(hourly.get("minute", 0))}
@@ -233,7 +253,8 @@ def _as_set(items: list[Any]) -> list[Any]:
     return [unique[k] for k in sorted(unique)]
 
 
-def _s8(node: Node) -> None:
+# watcher-api.md §2.2 S8
+def _daily_times_as_list(node: Node) -> None:
     daily = node.get("daily")
     if isinstance(daily, dict):
         node["daily"] = {"at": _at_list(daily.get("at"), "midnight")}
@@ -304,7 +325,8 @@ def _at_set(item: Node) -> list[Any]:
     return _as_set(_at_list(_field(item, "at", "time"), _MIDNIGHT))
 
 
-def _s9(node: Node) -> None:
+# watcher-api.md §2.2 S9, S12
+def _weekly_days_and_times(node: Node) -> None:
     if "weekly" in node:
         node["weekly"] = _calendar(
             node["weekly"],
@@ -326,12 +348,14 @@ def _month_times(item: Node) -> Node:
     return {"on": _month_days(_field(item, "on", "day") or [1]), "at": _at_set(item)}
 
 
-def _s10(node: Node) -> None:
+# watcher-api.md §2.2 S10, S12
+def _monthly_days_and_times(node: Node) -> None:
     if "monthly" in node:
         node["monthly"] = _calendar(node["monthly"], _month_times)
 
 
-def _s11(node: Node) -> None:
+# watcher-api.md §2.2 S11
+def _yearly_months_days_and_times(node: Node) -> None:
     if "yearly" in node:
         node["yearly"] = _calendar(
             node["yearly"],
@@ -359,22 +383,26 @@ def _boolish(value: Any) -> Any:
     return value
 
 
-def _q1(node: Node) -> None:
+# watcher-api.md §2.3 Q1
+def _default_search_type(node: Node) -> None:
     search_type = node.get("search_type", "query_then_fetch")
     node["search_type"] = search_type.lower() if isinstance(search_type, str) else search_type
 
 
-def _q2(node: Node) -> None:
+# watcher-api.md §2.3 Q2
+def _default_indices(node: Node) -> None:
     node.setdefault("indices", [])
 
 
-def _q3(node: Node) -> None:
+# watcher-api.md §2.3 Q3
+def _split_indices_string(node: Node) -> None:
     indices = node.get("indices")
     if isinstance(indices, str):
         node["indices"] = [part.strip() for part in indices.split(",") if part.strip()]
 
 
-def _q4(node: Node) -> None:
+# watcher-api.md §2.3 Q4
+def _default_total_hits_as_int(node: Node) -> None:
     node["rest_total_hits_as_int"] = _boolish(node.get("rest_total_hits_as_int", True))
 
 
@@ -397,22 +425,26 @@ def _indices_options(node: Node) -> Node | None:
     return full
 
 
-def _q7(node: Node) -> None:
+# watcher-api.md §2.3 Q7
+def _drop_default_indices_options(node: Node) -> None:
     if _indices_options(node) == _INDICES_OPTIONS_DEFAULTS:
         del node["indices_options"]
 
 
-def _q8(node: Node) -> None:
+# watcher-api.md §2.3 Q8
+def _expand_indices_options(node: Node) -> None:
     full = _indices_options(node)
     if full is not None:  # after Q7, so only non-default options are left to expand
         node["indices_options"] = full
 
 
-def _q11(node: Node) -> None:
+# watcher-api.md §2.3 Q11
+def _search_timeout_to_millis(node: Node) -> None:
     _to_millis(node, "timeout", "timeout_in_millis")
 
 
-def _q12(node: Node) -> None:
+# watcher-api.md §2.3 Q12
+def _extract_as_set(node: Node) -> None:
     extract = node.get("extract")
     if isinstance(extract, list) and all(isinstance(e, str) for e in extract):
         node["extract"] = sorted(set(extract))
@@ -446,7 +478,8 @@ def text_template(value: Any) -> Any:
     return script(value, "mustache") if isinstance(value, dict) else value
 
 
-def _c3(node: Node) -> None:
+# watcher-api.md §2.4 C3
+def _lower_case_compare_operators(node: Node) -> None:
     compare = node.get("compare")
     if isinstance(compare, dict):
         node["compare"] = {
@@ -455,17 +488,20 @@ def _c3(node: Node) -> None:
         }
 
 
-def _c5(node: Node) -> None:
+# watcher-api.md §2.4 C5, §2.5 TR5
+def _script_string_to_object(node: Node) -> None:
     if isinstance(node.get("script"), str):
         node["script"] = script(node["script"], "painless")
 
 
-def _c6(node: Node) -> None:
+# watcher-api.md §2.4 C6, §2.5 TR6
+def _script_object_defaults(node: Node) -> None:
     if isinstance(node.get("script"), dict):
         node["script"] = script(node["script"], "painless")
 
 
-def _c9(node: Node) -> None:
+# watcher-api.md §2.4 C9
+def _always_never_as_empty_object(node: Node) -> None:
     for name in ("always", "never"):
         if name in node and node[name] in (None, {}):
             node[name] = {}
@@ -474,49 +510,57 @@ def _c9(node: Node) -> None:
 # ------------------------------------------------------------------------------ actions
 
 
-def _a1(node: Node) -> None:
+# watcher-api.md §2.6 A1
+def _action_throttle_to_millis(node: Node) -> None:
     # An action's throttle period is read as the watch's is (T6, T4, T5).
-    for rule in (_t6, _t4, _t5):
+    for rule in (_later_throttle_key_wins, _throttle_period_to_millis, _throttle_millis_as_int):
         rule(node)
 
 
-def _a2(node: Node) -> None:
+# watcher-api.md §2.6 A2
+def _foreach_max_iterations(node: Node) -> None:
     if "foreach" in node:
         node.setdefault("max_iterations", 100)
 
 
-def _log(node: Node) -> None:
+# watcher-api.md §2.8 LOG
+def _logging_level_and_text(node: Node) -> None:
     level = node.get("level", "info")
     node["level"] = level.lower() if isinstance(level, str) else level
     if "text" in node:
         node["text"] = text_template(node["text"])
 
 
-def _idx(node: Node) -> None:
+# watcher-api.md §2.8 IDX
+def _index_timeout_and_refresh(node: Node) -> None:
     _to_millis(node, "timeout", "timeout_in_millis")
     if isinstance(node.get("refresh"), str):
         node["refresh"] = node["refresh"].lower()
 
 
-def _em_addresses(node: Node) -> None:
+# watcher-api.md §2.8 EM1
+def _email_addresses_as_lists(node: Node) -> None:
     for key in ("to", "cc", "bcc", "reply_to"):
         value = node.get(key)
         if isinstance(value, str | dict):
             node[key] = [value]
 
 
-def _em_body(node: Node) -> None:
+# watcher-api.md §2.8 EM2
+def _email_body_string_as_text(node: Node) -> None:
     body = node.get("body")
     if isinstance(body, str):
         node["body"] = {"text": body}
 
 
-def _em_profile(node: Node) -> None:
+# watcher-api.md §2.8 EM3
+def _email_default_profile(node: Node) -> None:
     profile = node.get("profile", "standard")
     node["profile"] = profile.lower() if isinstance(profile, str) else profile
 
 
-def _em_attach_data(node: Node) -> None:
+# watcher-api.md §2.8 EM4
+def _email_attach_data_format(node: Node) -> None:
     attach = node.get("attach_data")
     if attach is True:
         node["attach_data"] = {"format": "yaml"}
@@ -526,7 +570,8 @@ def _em_attach_data(node: Node) -> None:
         del node["attachments"]
 
 
-def _w1(node: Node) -> None:
+# watcher-api.md §2.8 W1
+def _split_http_url(node: Node) -> None:
     url = node.pop("url", None)
     if not isinstance(url, str):
         if url is not None:
@@ -544,13 +589,15 @@ def _w1(node: Node) -> None:
         node["params"] = {**dict(parse_qsl(parts.query, keep_blank_values=True))}
 
 
-def _w2(node: Node) -> None:
+# watcher-api.md §2.8 W2
+def _http_scheme_and_method(node: Node) -> None:
     for key, default in (("scheme", "http"), ("method", "get")):
         value = node.get(key, default)
         node[key] = value.lower() if isinstance(value, str) else value
 
 
-def _w3(node: Node) -> None:
+# watcher-api.md §2.8 W3
+def _http_params_and_headers(node: Node) -> None:
     node["params"] = {k: text_template(v) for k, v in (node.get("params") or {}).items()}
     node["headers"] = {k: text_template(v) for k, v in (node.get("headers") or {}).items()}
     for key in ("path", "body"):
@@ -558,12 +605,14 @@ def _w3(node: Node) -> None:
             node[key] = text_template(node[key])
 
 
-def _w5(node: Node) -> None:
+# watcher-api.md §2.8 W5
+def _http_timeouts_to_millis(node: Node) -> None:
     _to_millis(node, "connection_timeout", "connection_timeout_in_millis")
     _to_millis(node, "read_timeout", "read_timeout_millis")
 
 
-def _px1(node: Node) -> None:
+# watcher-api.md §2.8 PX1
+def _proxy_host_port_scheme(node: Node) -> None:
     # ES keeps only these three keys of a proxy and reads the port as an int.
     for key in [k for k in node if k not in ("host", "port", "scheme")]:
         del node[key]
@@ -605,7 +654,8 @@ _SLACK_TEXTS = (
 )
 
 
-def _sl1(node: Node) -> None:
+# watcher-api.md §2.8 SL1
+def _slack_lists_and_templates(node: Node) -> None:
     message = node.get("message")
     if not isinstance(message, dict):
         return
@@ -628,7 +678,8 @@ def _sl1(node: Node) -> None:
                 attachment[key] = _listed(attachment[key])
 
 
-def _sl2(node: Node) -> None:
+# watcher-api.md §2.8 SL2
+def _slack_field_short_default(node: Node) -> None:
     for attachment in _slack_attachments(node):
         for field in attachment.get("fields", []):
             if isinstance(field, dict):
@@ -641,7 +692,8 @@ def _sl2(node: Node) -> None:
 _SLACK_BUTTON_KEYS = ("name", "style", "type", "text", "url")
 
 
-def _sl3(node: Node) -> None:
+# watcher-api.md §2.8 SL3
+def _slack_buttons_all_keys(node: Node) -> None:
     for attachment in _slack_attachments(node):
         if "actions" in attachment:
             buttons = [
@@ -653,7 +705,8 @@ def _sl3(node: Node) -> None:
                 attachment["actions"] = buttons
 
 
-def _pd1(node: Node) -> None:
+# watcher-api.md §2.8 PD1
+def _pagerduty_contexts_key(node: Node) -> None:
     _last_of(node, "context", "contexts")
     if "context" in node:
         node["contexts"] = node.pop("context")
@@ -661,7 +714,8 @@ def _pd1(node: Node) -> None:
         del node["contexts"]  # ES reads only an array here and skips a plain value
 
 
-def _pd2(node: Node) -> None:
+# watcher-api.md §2.8 PD2
+def _pagerduty_context_types(node: Node) -> None:
     contexts = node.get("contexts")
     for context in contexts if isinstance(contexts, list) else []:
         if isinstance(context, dict):
@@ -672,7 +726,8 @@ def _pd2(node: Node) -> None:
                     context[key] = text_template(context[key])
 
 
-def _pd3(node: Node) -> None:
+# watcher-api.md §2.8 PD3
+def _pagerduty_texts_and_account(node: Node) -> None:
     node.setdefault("description", None)
     for key in ("description", "incident_key", "client", "client_url", "event_type"):
         if key in node:
@@ -684,7 +739,8 @@ def _pd3(node: Node) -> None:
         node["account"] = str(account)
 
 
-def _ji1(node: Node) -> None:
+# watcher-api.md §2.8 JI1
+def _jira_default_fields(node: Node) -> None:
     node.setdefault("fields", {})
 
 
@@ -696,61 +752,96 @@ def _rule(id: str, section: str, kind: str, summary: str, apply: Callable[[Node]
 #: S11 and the PX/SL/PD/JI rows go beyond the reference, which leaves them open: they come from
 #: reading ES's own serializers (listed in watchmgr/sandbox/README.md). §2.5 gives its rows no
 #: ids; TR5/TR6 are named after the C rows they follow.
+# One row per rule, as the reference lists them (the formatter would spread them out).
+# fmt: off
 RULES: tuple[Rule, ...] = (
-    _rule("T8", "§2.1", "watch", "a status object in the body is ignored (server-owned)", _t8),
-    _rule("T1", "§2.1", "watch", 'no input -> {"none": {}}', _t1),
-    _rule("T2", "§2.1", "watch", 'no condition -> {"always": {}}', _t2),
-    _rule("T3", "§2.1", "watch", "no actions -> {}", _t3),
-    _rule("T6", "§2.1", "watch", "both throttle keys: the later one wins", _t6),
-    _rule("T4", "§2.1", "watch", "throttle_period -> throttle_period_in_millis", _t4),
-    _rule("T5", "§2.1", "watch", "throttle_period_in_millis digits -> int", _t5),
-    _rule("T7", "§2.1", "watch", "no throttle_period -> no key (nothing added)", lambda _n: None),
-    _rule("T11", "§2.1", "watch", "an empty transform is dropped", _t11),
-    _rule("T12", "§2.1", "watch", "keys in the serializer's order (for display only)", _t12),
-    _rule("S2", "§2.2", "schedule", 'interval number -> "<n>s"', _s2),
-    _rule("S5", "§2.2", "schedule", "cron expressions upper-cased", _s5),
-    _rule("S6", "§2.2", "schedule", "cron arrays sorted; one element -> plain string", _s6),
-    _rule("S7", "§2.2", "schedule", "hourly minute -> int array (default [0])", _s7),
-    _rule("S8", "§2.2", "schedule", "daily at -> array (default midnight)", _s8),
-    _rule("S9", "§2.2", "schedule", "weekly -> array, days SUN..SAT, at as a set (S12)", _s9),
-    _rule("S10", "§2.2", "schedule", "monthly -> array, days sorted ints, at as a set", _s10),
-    _rule("S11", "§2.2", "schedule", "yearly -> array, months JAN..DEC, then as S10", _s11),
-    _rule("Q1", "§2.3", "search_request", "search_type default query_then_fetch", _q1),
-    _rule("Q2", "§2.3", "search_request", "indices default []", _q2),
-    _rule("Q3", "§2.3", "search_request", "indices string split on commas", _q3),
-    _rule("Q4", "§2.3", "search_request", "rest_total_hits_as_int default true", _q4),
-    _rule("Q7", "§2.3", "search_request", "indices_options equal to the defaults dropped", _q7),
-    _rule("Q8", "§2.3", "search_request", "indices_options otherwise expanded to all keys", _q8),
-    _rule("Q11", "§2.3", "search_input", "timeout -> timeout_in_millis", _q11),
-    _rule("Q12", "§2.3", "search_input", "extract compared as a set", _q12),
-    _rule("C3", "§2.4", "condition", "compare operators lower-cased", _c3),
-    _rule("C5", "§2.4", "condition", "script string -> object form, lang painless", _c5),
-    _rule("C6", "§2.4", "condition", "script object: lang painless, empty params dropped", _c6),
-    _rule("C9", "§2.4", "condition", "always / never -> {}", _c9),
-    _rule("TR5", "§2.5", "transform", "script transform string, as C5", _c5),
-    _rule("TR6", "§2.5", "transform", "script transform object, as C6", _c6),
-    _rule("A1", "§2.6", "action", "action throttle_period -> throttle_period_in_millis", _a1),
-    _rule("A2", "§2.6", "action", "foreach gets max_iterations 100", _a2),
-    _rule("A3", "§2.6", "action", "an empty action transform is dropped", _t11),
-    _rule("LOG", "§2.8", "logging", "level default info, lower-cased", _log),
-    _rule("IDX", "§2.8", "index", "timeout -> timeout_in_millis; refresh lower", _idx),
-    _rule("EM1", "§2.8", "email", "to/cc/bcc/reply_to string -> one-element array", _em_addresses),
-    _rule("EM2", "§2.8", "email", 'body string -> {"text": ...}', _em_body),
-    _rule("EM3", "§2.8", "email", "profile default standard, lower-cased", _em_profile),
-    _rule("EM4", "§2.8", "email", "attach_data true -> yaml, false dropped", _em_attach_data),
-    _rule("W1", "§2.8", "http_request", "url decomposed into scheme/host/port/path", _w1),
-    _rule("W2", "§2.8", "http_request", "scheme default http, method get, lower", _w2),
-    _rule("W3", "§2.8", "http_request", "params and headers always present", _w3),
-    _rule("W5", "§2.8", "http_request", "timeouts -> *_in_millis / read_timeout_millis", _w5),
-    _rule("PX1", "§2.8", "proxy", "proxy: host/port/scheme only, scheme lower", _px1),
-    _rule("SL1", "§2.8", "slack", "to/attachments/fields/mrkdwn_in -> arrays", _sl1),
-    _rule("SL2", "§2.8", "slack", "attachment field short default false", _sl2),
-    _rule("SL3", "§2.8", "slack", "attachment buttons: all five keys, absent -> null", _sl3),
-    _rule("PD1", "§2.8", "pagerduty", "context (pre-6.0 name) -> contexts", _pd1),
-    _rule("PD2", "§2.8", "pagerduty", "context type lower-cased", _pd2),
-    _rule("PD3", "§2.8", "pagerduty", "description always written (null if absent)", _pd3),
-    _rule("JI1", "§2.8", "jira", "fields default {}", _ji1),
+    _rule("T8", "§2.1", "watch", "a status object in the body is ignored (server-owned)",
+          _ignore_status),
+    _rule("T1", "§2.1", "watch", 'no input -> {"none": {}}', _default_input),
+    _rule("T2", "§2.1", "watch", 'no condition -> {"always": {}}', _default_condition),
+    _rule("T3", "§2.1", "watch", "no actions -> {}", _default_actions),
+    _rule("T6", "§2.1", "watch", "both throttle keys: the later one wins",
+          _later_throttle_key_wins),
+    _rule("T4", "§2.1", "watch", "throttle_period -> throttle_period_in_millis",
+          _throttle_period_to_millis),
+    _rule("T5", "§2.1", "watch", "throttle_period_in_millis digits -> int",
+          _throttle_millis_as_int),
+    _rule("T7", "§2.1", "watch", "no throttle_period -> no key (nothing added)", _adds_nothing),
+    _rule("T11", "§2.1", "watch", "an empty transform is dropped", _drop_empty_transform),
+    _rule("T12", "§2.1", "watch", "keys in the serializer's order (for display only)",
+          _serializer_key_order),
+    _rule("S2", "§2.2", "schedule", 'interval number -> "<n>s"', _interval_number_in_seconds),
+    _rule("S5", "§2.2", "schedule", "cron expressions upper-cased", _upper_case_cron),
+    _rule("S6", "§2.2", "schedule", "cron arrays sorted; one element -> plain string",
+          _sorted_cron_list),
+    _rule("S7", "§2.2", "schedule", "hourly minute -> int array (default [0])",
+          _hourly_minutes_as_ints),
+    _rule("S8", "§2.2", "schedule", "daily at -> array (default midnight)", _daily_times_as_list),
+    _rule("S9", "§2.2", "schedule", "weekly -> array, days SUN..SAT, at as a set (S12)",
+          _weekly_days_and_times),
+    _rule("S10", "§2.2", "schedule", "monthly -> array, days sorted ints, at as a set",
+          _monthly_days_and_times),
+    _rule("S11", "§2.2", "schedule", "yearly -> array, months JAN..DEC, then as S10",
+          _yearly_months_days_and_times),
+    _rule("Q1", "§2.3", "search_request", "search_type default query_then_fetch",
+          _default_search_type),
+    _rule("Q2", "§2.3", "search_request", "indices default []", _default_indices),
+    _rule("Q3", "§2.3", "search_request", "indices string split on commas", _split_indices_string),
+    _rule("Q4", "§2.3", "search_request", "rest_total_hits_as_int default true",
+          _default_total_hits_as_int),
+    _rule("Q7", "§2.3", "search_request", "indices_options equal to the defaults dropped",
+          _drop_default_indices_options),
+    _rule("Q8", "§2.3", "search_request", "indices_options otherwise expanded to all keys",
+          _expand_indices_options),
+    _rule("Q11", "§2.3", "search_input", "timeout -> timeout_in_millis", _search_timeout_to_millis),
+    _rule("Q12", "§2.3", "search_input", "extract compared as a set", _extract_as_set),
+    _rule("C3", "§2.4", "condition", "compare operators lower-cased",
+          _lower_case_compare_operators),
+    _rule("C5", "§2.4", "condition", "script string -> object form, lang painless",
+          _script_string_to_object),
+    _rule("C6", "§2.4", "condition", "script object: lang painless, empty params dropped",
+          _script_object_defaults),
+    _rule("C9", "§2.4", "condition", "always / never -> {}", _always_never_as_empty_object),
+    _rule("TR5", "§2.5", "transform", "script transform string, as C5", _script_string_to_object),
+    _rule("TR6", "§2.5", "transform", "script transform object, as C6", _script_object_defaults),
+    _rule("A1", "§2.6", "action", "action throttle_period -> throttle_period_in_millis",
+          _action_throttle_to_millis),
+    _rule("A2", "§2.6", "action", "foreach gets max_iterations 100", _foreach_max_iterations),
+    _rule("A3", "§2.6", "action", "an empty action transform is dropped", _drop_empty_transform),
+    _rule("LOG", "§2.8", "logging", "level default info, lower-cased", _logging_level_and_text),
+    _rule("IDX", "§2.8", "index", "timeout -> timeout_in_millis; refresh lower",
+          _index_timeout_and_refresh),
+    _rule("EM1", "§2.8", "email", "to/cc/bcc/reply_to string -> one-element array",
+          _email_addresses_as_lists),
+    _rule("EM2", "§2.8", "email", 'body string -> {"text": ...}', _email_body_string_as_text),
+    _rule("EM3", "§2.8", "email", "profile default standard, lower-cased", _email_default_profile),
+    _rule("EM4", "§2.8", "email", "attach_data true -> yaml, false dropped",
+          _email_attach_data_format),
+    _rule("W1", "§2.8", "http_request", "url decomposed into scheme/host/port/path",
+          _split_http_url),
+    _rule("W2", "§2.8", "http_request", "scheme default http, method get, lower",
+          _http_scheme_and_method),
+    _rule("W3", "§2.8", "http_request", "params and headers always present",
+          _http_params_and_headers),
+    _rule("W5", "§2.8", "http_request", "timeouts -> *_in_millis / read_timeout_millis",
+          _http_timeouts_to_millis),
+    _rule("PX1", "§2.8", "proxy", "proxy: host/port/scheme only, scheme lower",
+          _proxy_host_port_scheme),
+    _rule("SL1", "§2.8", "slack", "to/attachments/fields/mrkdwn_in -> arrays",
+          _slack_lists_and_templates),
+    _rule("SL2", "§2.8", "slack", "attachment field short default false",
+          _slack_field_short_default),
+    _rule("SL3", "§2.8", "slack", "attachment buttons: all five keys, absent -> null",
+          _slack_buttons_all_keys),
+    _rule("PD1", "§2.8", "pagerduty", "context (pre-6.0 name) -> contexts",
+          _pagerduty_contexts_key),
+    _rule("PD2", "§2.8", "pagerduty", "context type lower-cased", _pagerduty_context_types),
+    _rule("PD3", "§2.8", "pagerduty", "description always written (null if absent)",
+          _pagerduty_texts_and_account),
+    _rule("JI1", "§2.8", "jira", "fields default {}", _jira_default_fields),
 )
+# fmt: on
+# fmt: on
 
 _BY_KIND: dict[str, tuple[Rule, ...]] = {
     kind: tuple(r for r in RULES if r.kind == kind) for kind in KINDS

@@ -7,6 +7,8 @@ sandbox emulates ES independently, so agreement there is evidence the prediction
 
 from __future__ import annotations
 
+import inspect
+import re
 from typing import Any
 
 import pytest
@@ -455,6 +457,17 @@ def test_every_rule_is_needed_by_its_cases(rule: normalize.Rule, monkeypatch: An
     monkeypatch.setitem(normalize._BY_KIND, rule.kind, kind)
     cases = [case for case in CASES if case[0] == rule.id]
     assert not all(holds(case) for case in cases), f"every case of {rule.id} passes without it"
+
+
+@pytest.mark.parametrize("rule", normalize.RULES, ids=lambda rule: rule.id)
+def test_every_rewrite_is_named_for_what_it_does_and_cites_its_section(
+    rule: normalize.Rule,
+) -> None:
+    name = rule.apply.__name__
+    assert not re.fullmatch(r"_?[a-z]{1,3}[0-9]+", name), f"{name} says only its rule id"
+    cited = inspect.getcomments(rule.apply) or ""
+    assert cited.startswith("# watcher-api.md §"), f"{name} has no reference comment"
+    assert rule.section in cited and re.search(rf"\b{rule.id}\b", cited), (rule.id, cited)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
