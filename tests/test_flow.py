@@ -3,6 +3,7 @@ diagnostics, and the sandbox handed to `cluster.connect` by the CLI rather than 
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import os
@@ -11,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.plan.support import Repo, rule_yaml, show
+from watchmgr.cli.options import tuning
 from watchmgr.cluster import connect
 from watchmgr.config import load_environment
 from watchmgr.errors import COMMAND, ClusterError, Diagnostic, Diagnostics, SourceLocation
 from watchmgr.output import messages
 from watchmgr.rules import load_paths, root_relative
+from watchmgr.workflow import Tuning
 
 SANDBOX_ENV = "sandbox:\n  state: .watchmgr/sandbox.json\nrules:\n  paths: [rules/]\n"
 
@@ -139,3 +142,60 @@ def test_connect_uses_the_local_cluster_it_is_given(tmp_path: Path) -> None:
     with connect(env, local=local) as cluster:
         assert cluster.list_owned() == [] and cluster.describe == "a test's sandbox"
     assert started == ["local"]
+
+
+# ------------------------------------------------------------------------------ no hidden knobs
+
+PACKAGE = Path(__file__).resolve().parent.parent / "watchmgr"
+
+
+def _product_sources() -> dict[str, ast.Module]:
+    return {
+        path.relative_to(PACKAGE.parent).as_posix(): ast.parse(path.read_text("utf-8"))
+        for path in PACKAGE.rglob("*.py")
+        if "sandbox" not in path.relative_to(PACKAGE).parts
+    }
+
+
+def test_the_tuning_variables_are_read_at_the_edge_from_the_mapping_it_is_given() -> None:
+    assert tuning(True, {}) == Tuning(cache=True, jobs=None)
+    assert tuning(False, {}) == Tuning(cache=False, jobs=None)
+    assert tuning(True, {"WATCHMGR_NO_CACHE": "1"}) == Tuning(cache=False, jobs=None)
+    assert tuning(True, {"WATCHMGR_NO_CACHE": ""}) == Tuning(cache=True, jobs=None)
+    assert tuning(True, {"WATCHMGR_JOBS": "3"}) == Tuning(cache=True, jobs=3)
+    assert tuning(True, {"WATCHMGR_JOBS": "many"}) == Tuning(cache=True, jobs=None)
+
+
+def test_only_the_cli_reads_the_process_environment() -> None:
+    # config/ still resolves the variables an environment file names (its secrets) by itself;
+    # nothing else may read os.environ or os.getenv.
+    readers = {
+        module
+        for module, tree in _product_sources().items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and (node.value.id, node.attr) in (("os", "environ"), ("os", "getenv"))
+    }
+    assert {m for m in readers if not m.startswith(("watchmgr/cli/", "watchmgr/config"))} == set()
+
+
+def test_no_product_module_keeps_state_in_a_global() -> None:
+    found = [
+        f"{module}:{node.lineno}"
+        for module, tree in _product_sources().items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Global)
+    ]
+    assert found == []
+
+
+def test_watchmgr_no_cache_reaches_the_conversion_through_the_edge(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.rule("a", rule_yaml("A"))
+    cache = tmp_path / ".watchmgr" / "cache"
+    rules = str(tmp_path / "rules")
+    result = repo.run("render", rules, env={"WATCHMGR_NO_CACHE": "1"})
+    assert result.exit_code == 0 and not cache.exists(), show(result)
+    result = repo.run("render", rules, env={"WATCHMGR_NO_CACHE": ""})
+    assert result.exit_code == 0 and cache.is_dir(), show(result)

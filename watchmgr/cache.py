@@ -2,17 +2,21 @@
 
 An entry is keyed by everything its result depends on: the file's bytes and shown path, the
 settings (a fingerprint the caller gives: the environment or the CLI options), watchmgr's own
-conversion code and the versions of pySigma and its Elasticsearch pipelines. Any change to any
+conversion code (every module the conversion and the environments import, found by reading
+their imports, so a module split in two is still covered) and the versions of pySigma and its
+Elasticsearch pipelines. Any change to any
 of these is a miss, never a stale hit. Entries are JSON files written atomically; one that
 cannot be read is treated as a miss.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -23,8 +27,9 @@ from watchmgr.errors import Diagnostic, SourceLocation
 from watchmgr.watch import Watch
 
 FORMAT = 1
-#: The modules whose code decides what a rule file converts to.
-_CODE = ("rules.py", "query.py", "watch.py", "settings.py", "merge.py", "errors.py", "convert.py")
+#: Where the code that decides what a rule file converts to starts: the conversion itself and
+#: the environments, whose settings and pipelines it runs.
+CONVERSION_ROOTS = ("watchmgr.convert", "watchmgr.config")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,18 +44,76 @@ class FileResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
+def conversion_sources(
+    package: Path = Path(__file__).parent, roots: tuple[str, ...] = CONVERSION_ROOTS
+) -> tuple[Path, ...]:
+    """The source files of the `watchmgr` package at `package` that the conversion runs.
+
+    The modules `roots` import, directly or through others (imports inside functions too), and
+    every module of a subpackage among them. Sorted, so the order does not depend on the walk.
+    """
+    found: set[Path] = set()
+    todo = list(roots)
+    while todo:
+        path = _source_of(package, todo.pop())
+        if path is None or path in found:
+            continue
+        inside = path.parent
+        members = [path]
+        if inside != package:  # a subpackage: all of it, imported by name or not
+            members = sorted(inside.rglob("*.py"))
+        for member in members:
+            if member not in found:
+                found.add(member)
+                todo.extend(_imports(package, member))
+    return tuple(sorted(found))
+
+
+def _source_of(package: Path, module: str) -> Path | None:
+    """The file of `watchmgr` module `module` (None: not a module of the package)."""
+    parts = module.split(".")
+    if parts[0] != "watchmgr":
+        return None
+    base = package.joinpath(*parts[1:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(package: Path, path: Path) -> Iterator[str]:
+    """The absolute names the module at `path` imports (``from X import y``: X and X.y)."""
+    relative = path.relative_to(package.parent).with_suffix("").parts
+    here = list(relative[:-1])  # the package the module is in (or is, for an __init__)
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            anchor = here[: len(here) - node.level + 1] if node.level else []
+            base = ".".join([*anchor, node.module] if node.module else anchor)
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
 @cache
 def code_fingerprint() -> str:
-    """A digest of watchmgr's conversion code and of the pySigma packages it uses."""
+    """`fingerprint_of` this installation of watchmgr, memoized: code cannot change while the
+    process runs."""
+    return fingerprint_of(Path(__file__).parent)
+
+
+def fingerprint_of(package: Path) -> str:
+    """A digest of the conversion code of the watchmgr package at `package` and of the pySigma
+    packages it uses."""
     digest = hashlib.sha256(f"format {FORMAT}".encode())
-    here = Path(__file__).parent
-    for name in _CODE:
-        digest.update((here / name).read_bytes())
-    for package in ("pysigma", "pysigma-backend-elasticsearch", "pyyaml"):
+    for path in conversion_sources(package):
+        digest.update(f"\0{path.relative_to(package).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    for name in ("pysigma", "pysigma-backend-elasticsearch", "pyyaml"):
         try:
-            digest.update(f"{package} {metadata.version(package)}".encode())
+            digest.update(f"{name} {metadata.version(name)}".encode())
         except metadata.PackageNotFoundError:
-            digest.update(f"{package} absent".encode())
+            digest.update(f"{name} absent".encode())
     return digest.hexdigest()
 
 
@@ -117,8 +180,6 @@ def _load(data: dict[str, Any]) -> FileResult:
     )
 
 
-def cache_for(root: Path, fingerprint: str) -> ConversionCache | None:
-    """The repository's conversion cache (``.watchmgr/cache/``), unless WATCHMGR_NO_CACHE is set."""
-    if os.environ.get("WATCHMGR_NO_CACHE"):
-        return None
+def cache_for(root: Path, fingerprint: str) -> ConversionCache:
+    """The repository's conversion cache (``.watchmgr/cache/``) for settings `fingerprint`."""
     return ConversionCache(root / ".watchmgr" / "cache" / "convert", fingerprint)

@@ -1,7 +1,8 @@
 """Rule files → desired watches: the conversion the CLI commands share.
 
 Files convert independently, so a large rule set is spread over worker processes (forked, so
-the callables need not pickle); what spans files — a Sigma id used twice, two rules that make
+the callables reach them as arguments and need not pickle; only results travel back); what spans
+files — a Sigma id used twice, two rules that make
 the same watch id — is checked afterwards, in file order, so the result does not depend on
 how the work was split.
 """
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from watchmgr.cache import ConversionCache, FileResult
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation, of_severity
@@ -25,6 +28,9 @@ Prepare = Callable[[Rule], Rule]
 
 #: Below this many files one process is faster than starting workers.
 PARALLEL_FROM = 256
+#: Files a worker converts per turn: small, so every core stays busy to the end (rule files
+#: vary a lot in cost), large enough that handing results back costs little.
+CHUNK = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +64,8 @@ def convert(
 
     `settings_for` gives a rule's settings (None skips it; default: the seed's settings);
     `prepare` may return a changed copy of a rule first (an environment's pipelines); `jobs`
-    is the number of processes (default: one per core for large rule sets). Rule paths in
+    is the number of processes (default: one per core for rule sets of `PARALLEL_FROM` files or
+    more). Rule paths in
     messages and watches are relative to `base`, the repository root (`rules.root_relative`).
     With a `cache`, files converted before with the same settings are not converted again.
     """
@@ -73,6 +80,13 @@ def convert(
 
 
 _Job = tuple[SettingsFor, Prepare | None, Path]
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+    from multiprocessing.queues import Queue
+
+    #: What workers send back: the first index of a chunk and its results, or the error that
+    #: stopped the worker.
+    _Results = Queue[tuple[int, list[FileResult] | str]]
 
 
 def _cached_run(
@@ -100,12 +114,7 @@ def _cached_run(
     return [r for r in found if r is not None]
 
 
-_JOB: _Job | None = None  # what forked workers convert with
-
-
 def _run(files: Sequence[Path], job: _Job, jobs: int | None) -> list[FileResult]:
-    if jobs is None and os.environ.get("WATCHMGR_JOBS", "").isdigit():
-        jobs = int(os.environ["WATCHMGR_JOBS"])
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if len(files) < PARALLEL_FROM and jobs is None:
         workers = 1
@@ -115,19 +124,77 @@ def _run(files: Sequence[Path], job: _Job, jobs: int | None) -> list[FileResult]
     import sigma.conditions
     import sigma.rule  # noqa: F401
 
-    global _JOB
-    _JOB = job
+    return _in_workers(files, job, workers)
+
+
+def _in_workers(files: Sequence[Path], job: _Job, workers: int) -> list[FileResult]:
+    """Convert `files` in `workers` forked processes, each taking the next chunk when done.
+
+    A worker that fails sends its error back and the conversion fails with it; one that dies
+    (killed, out of memory) fails it too instead of leaving it waiting.
+    """
+    context = multiprocessing.get_context("fork")
+    chunks = [(start, min(start + CHUNK, len(files))) for start in range(0, len(files), CHUNK)]
+    taken = context.Value("i", 0)  # how many chunks workers have taken
+    done: _Results = context.Queue()
+    processes = [
+        context.Process(target=_worker, args=(files, chunks, job, taken, done), daemon=True)
+        for _ in range(min(workers, len(chunks)))
+    ]
+    for process in processes:
+        process.start()
+    results: list[FileResult] = []
+    by_start: dict[int, list[FileResult]] = {}
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            # Small chunks keep every core busy to the end: rule files vary a lot in cost.
-            return pool.map(_convert_in_worker, files, chunksize=16)
+        for _ in chunks:
+            start, converted = _next_chunk(done, processes)
+            by_start[start] = converted
     finally:
-        _JOB = None
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+    for start, _stop in chunks:
+        results.extend(by_start[start])
+    return results
 
 
-def _convert_in_worker(path: Path) -> FileResult:
-    assert _JOB is not None
-    return _convert_file(path, _JOB)
+def _worker(
+    files: Sequence[Path],
+    chunks: Sequence[tuple[int, int]],
+    job: _Job,
+    taken: Any,
+    done: _Results,
+) -> None:
+    while True:
+        with taken.get_lock():
+            index = taken.value
+            taken.value += 1
+        if index >= len(chunks):
+            return
+        start, stop = chunks[index]
+        try:
+            done.put((start, [_convert_file(path, job) for path in files[start:stop]]))
+        except BaseException as err:  # reported by the parent, which raises it
+            done.put((start, f"{type(err).__name__}: {err}"))
+            return
+
+
+def _next_chunk(
+    done: _Results,
+    processes: Sequence[BaseProcess],
+) -> tuple[int, list[FileResult]]:
+    while True:
+        try:
+            start, converted = done.get(timeout=1.0)
+        except queue.Empty:
+            if all(p.exitcode is not None for p in processes) and done.empty():
+                codes = sorted({p.exitcode for p in processes}, key=str)
+                raise RuntimeError(f"conversion workers ended early (exit codes {codes})") from None
+            continue
+        if isinstance(converted, str):
+            raise RuntimeError(f"converting rule files failed in a worker: {converted}")
+        return start, converted
 
 
 def _convert_file(path: Path, job: _Job) -> FileResult:

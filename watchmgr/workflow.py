@@ -9,7 +9,8 @@ a `Cluster` it opened.
 
 There is one conversion for every command (`_convert_environment`): the environment's settings
 with the command line's over them, the conversion cache keyed on both, the environment's
-warnings and its overrides that match no rule reported.
+warnings and its overrides that match no rule reported. How it runs (cache, worker processes) is
+a `Tuning` the edge gives; nothing here reads the process environment.
 """
 
 from __future__ import annotations
@@ -56,6 +57,17 @@ class Choices:
         return replace(settings, **given) if settings is not None and given else settings
 
 
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """How a conversion runs; it never changes what the conversion gives.
+
+    The CLI makes it from its options and environment variables (`cli.options.tuning`).
+    """
+
+    cache: bool = True  # reuse files converted before (.watchmgr/cache/)
+    jobs: int | None = None  # worker processes; None: one per core for large rule sets
+
+
 # ------------------------------------------------------------------------------ converting
 
 
@@ -66,7 +78,7 @@ def convert_rules(
     choices: Choices,
     report: Diagnostics,
     *,
-    use_cache: bool = True,
+    tuning: Tuning = Tuning(),
 ) -> Conversion:
     """The watches of the rules under `paths` (default: the environment's, or ``rules/``).
 
@@ -78,11 +90,11 @@ def convert_rules(
 
     if env_name is not None:
         env = environment(root, env_name, report)
-        return _convert_environment(env, paths, choices, report, use_cache=use_cache)
+        return _convert_environment(env, paths, choices, report, tuning)
     settings = choices.over(DEFAULT_SETTINGS)
-    cache = cache_for(root, repr(settings)) if use_cache else None
+    cache = cache_for(root, repr(settings)) if tuning.cache else None
     chosen = list(paths) or [root / "rules"]
-    result = convert(chosen, lambda _rule: settings, None, base=root, cache=cache)
+    result = convert(chosen, lambda _rule: settings, None, jobs=tuning.jobs, base=root, cache=cache)
     report.extend(result.diagnostics)
     return result
 
@@ -101,20 +113,21 @@ def _convert_environment(
     paths: Sequence[Path],
     choices: Choices,
     report: Diagnostics,
-    *,
-    use_cache: bool = True,
+    tuning: Tuning,
 ) -> Conversion:
     from watchmgr.cache import cache_for
     from watchmgr.convert import convert
 
     given = choices.given()
-    cache = cache_for(env.root, f"{env.fingerprint()} {given}") if use_cache else None
+    cache = cache_for(env.root, f"{env.fingerprint()} {given}") if tuning.cache else None
 
     def settings_for(rule: Rule) -> WatchSettings | None:
         return choices.over(env.settings_for(rule))
 
     chosen = list(paths) or list(env.rule_paths())
-    result = convert(chosen, settings_for, env.prepare, base=env.root, cache=cache)
+    result = convert(
+        chosen, settings_for, env.prepare, jobs=tuning.jobs, base=env.root, cache=cache
+    )
     report.extend(result.diagnostics)
     # An override that matches no rule is most likely a typo in its id or glob.
     unused = env.unused_overrides(result.refs)
@@ -122,11 +135,11 @@ def _convert_environment(
     return replace(result, diagnostics=(*result.diagnostics, *unused))
 
 
-def desired(env: Environment, report: Diagnostics) -> list[Watch]:
+def desired(env: Environment, report: Diagnostics, tuning: Tuning = Tuning()) -> list[Watch]:
     """The environment's watches, each owned by it; a rule that fails refuses the whole plan."""
     from watchmgr.watch import with_owner
 
-    result = _convert_environment(env, (), Choices(), report)
+    result = _convert_environment(env, (), Choices(), report, tuning)
     if result.errors:
         raise WatchmgrError(
             f"{len(result.errors)} error(s) loading the rules (above), so nothing is planned "
@@ -178,6 +191,7 @@ def plan_environments(
     report: Diagnostics,
     *,
     with_uuid: bool = False,
+    tuning: Tuning = Tuning(),
 ) -> Plans:
     """Plan each environment in `names` (default: every one); one that fails does not stop
     the others: its error is reported and counted. A plan that apply would refuse for the
@@ -195,7 +209,8 @@ def plan_environments(
         try:
             env = environment(root, name, report)
             with connect(env) as cluster:
-                plans.append(plan(env, cluster, desired(env, report), with_uuid=with_uuid))
+                watches = desired(env, report, tuning)
+                plans.append(plan(env, cluster, watches, with_uuid=with_uuid))
         except WatchmgrError as err:
             report.failure(err)
             failed += 1

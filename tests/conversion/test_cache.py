@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 from typing import Any
 
-from watchmgr.cache import ConversionCache
+import watchmgr
+from watchmgr.cache import ConversionCache, conversion_sources, fingerprint_of
 from watchmgr.convert import Conversion, convert
 from watchmgr.errors import SourceLocation
 from watchmgr.settings import DEFAULT_SETTINGS
@@ -69,3 +71,71 @@ def test_an_unreadable_entry_is_a_miss(tmp_path: Path) -> None:
     for entry in (tmp_path / "cache").rglob("*.json"):
         entry.write_text("{not json")
     assert _convert(rules, cache) == good
+
+
+# ------------------------------------------------------------------------------ the code key
+
+PACKAGE = Path(watchmgr.__file__).resolve().parent
+
+
+def _names(sources: tuple[Path, ...], package: Path) -> set[str]:
+    return {path.relative_to(package).as_posix() for path in sources}
+
+
+def test_the_code_key_covers_every_module_the_conversion_runs_and_nothing_else() -> None:
+    found = _names(conversion_sources(PACKAGE), PACKAGE)
+    once_listed_by_hand = {
+        "rules.py",
+        "query.py",
+        "watch.py",
+        "settings.py",
+        "merge.py",
+        "errors.py",
+        "convert.py",
+    }
+    assert once_listed_by_hand | {"selection.py"} <= found
+    assert not {name for name in found if name.startswith(("cli/", "output/", "sandbox/"))}
+    assert not found & {"cluster.py", "apply.py", "plan.py", "normalize.py", "workflow.py"}
+
+
+def _copy(tmp_path: Path) -> Path:
+    package = tmp_path / "watchmgr"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "sandbox"))
+    return package
+
+
+def test_a_module_split_out_of_the_query_package_changes_the_key(tmp_path: Path) -> None:
+    package = _copy(tmp_path)
+    before = fingerprint_of(package)
+    # query.py becomes a package with a module of its own, as a split would make it.
+    (package / "query").mkdir()
+    (package / "query.py").rename(package / "query" / "__init__.py")
+    (package / "query" / "regex.py").write_text("FLAVOUR = 'pcre'\n")
+    split = fingerprint_of(package)
+    assert split != before
+    assert "query/regex.py" in _names(conversion_sources(package), package)
+    (package / "query" / "regex.py").write_text("FLAVOUR = 'lucene'\n")
+    assert fingerprint_of(package) != split
+
+
+def test_a_module_the_conversion_imports_through_another_changes_the_key(tmp_path: Path) -> None:
+    package = _copy(tmp_path)
+    (package / "regex.py").write_text("FLAVOUR = 'pcre'\n")
+    unused = fingerprint_of(package)
+    query = package / "query.py"
+    query.write_text(
+        query.read_text()
+        + "\n\ndef _flavour() -> str:\n    from .regex import FLAVOUR\n\n    return FLAVOUR\n"
+    )
+    imported = fingerprint_of(package)
+    assert imported != unused
+    (package / "regex.py").write_text("FLAVOUR = 'lucene'\n")
+    assert fingerprint_of(package) != imported
+
+
+def test_code_the_conversion_never_runs_does_not_change_the_key(tmp_path: Path) -> None:
+    package = _copy(tmp_path)
+    before = fingerprint_of(package)
+    (package / "unrelated.py").write_text("X = 1\n")
+    (package / "cli" / "extra.py").write_text("Y = 2\n")
+    assert fingerprint_of(package) == before

@@ -17,6 +17,7 @@ from watchmgr.cli.options import (
     IdSchemeOpt,
     PathsArg,
     RootOpt,
+    tuning,
 )
 from watchmgr.errors import Diagnostics, ExitCode
 
@@ -78,7 +79,9 @@ def render(
 
     report = Diagnostics()
     with reporting(report):
-        result = workflow.convert_rules(root, paths or [], env, choices, report, use_cache=cache)
+        result = workflow.convert_rules(
+            root, paths or [], env, choices, report, tuning=tuning(cache)
+        )
         messages.write(report)
         if out is not None:
             written = watches.write_watch_files(result.watches, out)
@@ -105,7 +108,9 @@ def validate(
 
     report = Diagnostics()
     with reporting(report):
-        result = workflow.convert_rules(root, paths or [], env, choices, report, use_cache=cache)
+        result = workflow.convert_rules(
+            root, paths or [], env, choices, report, tuning=tuning(cache)
+        )
     messages.note(
         f"{result.rules} rules, {len(result.watches)} watches, "
         f"{len(result.errors)} errors, {len(result.warnings)} warnings"

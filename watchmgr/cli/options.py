@@ -1,11 +1,35 @@
-"""Options more than one command takes, written once (with their help)."""
+"""Options more than one command takes, written once (with their help), and the environment
+variables that tune every command, read here at the edge and nowhere else."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from watchmgr.workflow import Tuning
+
+#: Set (to anything but the empty string): convert without the cache, as --no-cache does.
+NO_CACHE_VARIABLE = "WATCHMGR_NO_CACHE"
+#: Digits: convert in that many worker processes (1: in the command's own process).
+JOBS_VARIABLE = "WATCHMGR_JOBS"
+
+
+def tuning(cache: bool = True, environ: Mapping[str, str] = os.environ) -> Tuning:
+    """How the command's conversion runs: `cache` (from --cache/--no-cache) unless
+    WATCHMGR_NO_CACHE is set, in WATCHMGR_JOBS worker processes if it gives a number."""
+    from watchmgr.workflow import Tuning
+
+    jobs = environ.get(JOBS_VARIABLE, "")
+    return Tuning(
+        cache=cache and not environ.get(NO_CACHE_VARIABLE),
+        jobs=int(jobs) if jobs.isdigit() else None,
+    )
+
 
 PathsArg = Annotated[
     list[Path] | None,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from watchmgr.cli.errors import fail, reporting
+from watchmgr.cli.options import tuning
 from watchmgr.errors import Diagnostics, ExitCode
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def plan_command(
     report = Diagnostics()
     with reporting(report):
         planned = workflow.plan_environments(
-            root, envs or [], connector(), report, with_uuid=out is not None
+            root, envs or [], connector(), report, with_uuid=out is not None, tuning=tuning()
         )
         messages.write(report)
         plan.render(planned.plans, fmt)
@@ -186,7 +187,7 @@ def apply_command(
     with reporting(report):
         env = workflow.environment(root, env_name, report)
         saved = workflow.saved_plan(planfile, env) if planfile is not None else None
-        source = saved if saved is not None else workflow.desired(env, report)
+        source = saved if saved is not None else workflow.desired(env, report, tuning())
         with connector(parallelism)(env) as cluster:
             chosen = workflow.plan_to_apply(
                 env, cluster, source, planfile, adopt=adopt, allow_mass_delete=allow_mass_delete
