@@ -199,3 +199,13 @@ def test_watchmgr_no_cache_reaches_the_conversion_through_the_edge(tmp_path: Pat
     assert result.exit_code == 0 and not cache.exists(), show(result)
     result = repo.run("render", rules, env={"WATCHMGR_NO_CACHE": ""})
     assert result.exit_code == 0 and cache.is_dir(), show(result)
+
+
+def test_the_package_carries_no_module_only_the_tests_use() -> None:
+    # Test data (the sandbox's rule table, say) lives in tests/: every module of the package is
+    # imported by another one, or run by itself.
+    from tests.test_architecture import MODULES, _imports
+
+    imported = {name for module in MODULES for name in _imports(module)}
+    run_by_itself = {"watchmgr.sandbox.__main__"}  # python -m watchmgr.sandbox
+    assert set(MODULES) - imported - run_by_itself == set()
