@@ -6,12 +6,12 @@ predicts that rewrite so that a desired body and the body a cluster returns for 
 equal. It is independent of the sandbox's emulation on purpose: the sandbox emulates ES, this
 predicts it, and the integration tests prove the two agree.
 
-Every rewrite is one `Rule` in `RULES`, citing the § of watcher-api.md it comes from (§2.12 says
-which rules a diffing tool should apply); the function that does it is named for what it does
-and cites the same § and rule id in the comment above it. Rules are grouped by the kind of
-node they apply to; `canonical()` walks a body, finds each node of each kind and applies the
-rules of that kind in table order. The walk works on a copy; inputs are never changed.
-`canonical` is idempotent.
+Every rewrite is one `Rewrite` in `RULES` (watcher-api.md calls them rules), citing the § it
+comes from (§2.12 says which a diffing tool should apply); the function that does it is named
+for what it does and cites the same § and rule id in the comment above it. Rewrites are grouped
+by the kind of node they apply to; `canonical()` walks a body, finds each node of each kind and
+applies the rewrites of that kind in table order. The walk works on a copy; inputs are never
+changed. `canonical` is idempotent.
 
 Comparing is here too, once: `compare(desired, live)` puts both bodies in their canonical form,
 leaves out the ownership digest (it classifies a change, it never makes one), and reads secret
@@ -69,8 +69,9 @@ KINDS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Rule:
-    """One normalization rule: where it applies, which § it comes from, what it does."""
+class Rewrite:
+    """One normalization rule of watcher-api.md §2: where it applies, which § it comes from,
+    what it does (not a Sigma rule: that is `rules.Rule`)."""
 
     id: str
     section: str
@@ -744,8 +745,8 @@ def _jira_default_fields(node: Node) -> None:
     node.setdefault("fields", {})
 
 
-def _rule(id: str, section: str, kind: str, summary: str, apply: Callable[[Node], None]) -> Rule:
-    return Rule(id, section, kind, summary, apply)
+def _rule(id: str, section: str, kind: str, summary: str, apply: Callable[[Node], None]) -> Rewrite:
+    return Rewrite(id, section, kind, summary, apply)
 
 
 #: Every rewrite, in the order applied within a node kind. §2.12 lists which ones to apply.
@@ -754,7 +755,7 @@ def _rule(id: str, section: str, kind: str, summary: str, apply: Callable[[Node]
 #: ids; TR5/TR6 are named after the C rows they follow.
 # One row per rule, as the reference lists them (the formatter would spread them out).
 # fmt: off
-RULES: tuple[Rule, ...] = (
+RULES: tuple[Rewrite, ...] = (
     _rule("T8", "§2.1", "watch", "a status object in the body is ignored (server-owned)",
           _ignore_status),
     _rule("T1", "§2.1", "watch", 'no input -> {"none": {}}', _default_input),
@@ -843,7 +844,7 @@ RULES: tuple[Rule, ...] = (
 # fmt: on
 # fmt: on
 
-_BY_KIND: dict[str, tuple[Rule, ...]] = {
+_BY_KIND: dict[str, tuple[Rewrite, ...]] = {
     kind: tuple(r for r in RULES if r.kind == kind) for kind in KINDS
 }
 

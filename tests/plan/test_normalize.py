@@ -451,7 +451,7 @@ KEPT_AS_SENT = {"T7", "C9"}
     [rule for rule in normalize.RULES if rule.id not in KEPT_AS_SENT],
     ids=lambda rule: rule.id,
 )
-def test_every_rule_is_needed_by_its_cases(rule: normalize.Rule, monkeypatch: Any) -> None:
+def test_every_rule_is_needed_by_its_cases(rule: normalize.Rewrite, monkeypatch: Any) -> None:
     # A case that passes without its rule tests another rule, not this one.
     kind = tuple(r for r in normalize._BY_KIND[rule.kind] if r is not rule)
     monkeypatch.setitem(normalize._BY_KIND, rule.kind, kind)
@@ -461,7 +461,7 @@ def test_every_rule_is_needed_by_its_cases(rule: normalize.Rule, monkeypatch: An
 
 @pytest.mark.parametrize("rule", normalize.RULES, ids=lambda rule: rule.id)
 def test_every_rewrite_is_named_for_what_it_does_and_cites_its_section(
-    rule: normalize.Rule,
+    rule: normalize.Rewrite,
 ) -> None:
     name = rule.apply.__name__
     assert not re.fullmatch(r"_?[a-z]{1,3}[0-9]+", name), f"{name} says only its rule id"
