@@ -72,14 +72,9 @@ class LiveWatch:
     primary_term: int
 
     @property
-    def ownership(self) -> Ownership | None:
-        """watchmgr's mark on it (None: deployed by sigmac or by hand)."""
-        return Ownership.of(self.body)
-
-    @property
     def environment(self) -> str | None:
         """The environment that owns it (None: unowned, e.g. deployed by sigmac or by hand)."""
-        return _environment(self.body)
+        return _mark(self.body).environment
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,24 +187,12 @@ def field_diff(comparison: normalize.Comparison) -> tuple[FieldChange, ...]:
 # ------------------------------------------------------------------------------ the planner
 
 
-def _rule_id(body: Mapping[str, Any] | None) -> str | None:
-    mark = Ownership.of(body)
-    return mark.rule_id if mark is not None and mark.rule_id else None
+#: What a watch without watchmgr's mark reads as: no rule, no source, no owner, no digest.
+_UNMARKED = Ownership(None, None)
 
 
-def _source(body: Mapping[str, Any] | None) -> str | None:
-    mark = Ownership.of(body)
-    return None if mark is None else mark.source
-
-
-def _environment(body: Mapping[str, Any] | None) -> str | None:
-    mark = Ownership.of(body)
-    return None if mark is None else mark.environment
-
-
-def _digest(body: Mapping[str, Any] | None) -> str | None:
-    mark = Ownership.of(body)
-    return None if mark is None else mark.digest
+def _mark(body: Mapping[str, Any] | None) -> Ownership:
+    return Ownership.of(body) or _UNMARKED
 
 
 def _active_diff(before: bool | None, after: bool | None) -> tuple[FieldChange, ...]:
@@ -279,7 +262,7 @@ def _delete(current: LiveWatch) -> Change:
         ChangeAction.DELETE,
         before=normalize.compare(None, current.body).live,
         before_active=current.active,
-        source=_source(current.body),
+        source=_mark(current.body).source,
         reason="no rule makes this watch any more",
         seq_no=current.seq_no,
         primary_term=current.primary_term,
@@ -341,8 +324,8 @@ def as_planned(change: Change, live: LiveWatch) -> bool:
 def _update_reason(watch: Watch, live: LiveWatch, diff: tuple[FieldChange, ...]) -> str:
     if all(d.path == "active" for d in diff):
         return "only the active state differs"
-    live_digest = _digest(live.body)
-    if live_digest is not None and live_digest == _digest(watch.body):
+    live_digest = _mark(live.body).digest
+    if live_digest is not None and live_digest == _mark(watch.body).digest:
         return "drift: the watch was changed on the cluster"
     return "the rule or the environment changed"
 
@@ -353,11 +336,11 @@ def _link_renames(changes: list[Change]) -> list[Change]:
     deletes: dict[str, list[int]] = {}
     for index, change in enumerate(changes):
         if change.action is ChangeAction.CREATE:
-            key = _rule_id(change.after)
+            key = _mark(change.after).rule_id
             if key:
                 creates.setdefault(key, []).append(index)
         elif change.action is ChangeAction.DELETE:
-            key = _rule_id(change.before)
+            key = _mark(change.before).rule_id
             if key:
                 deletes.setdefault(key, []).append(index)
     result = list(changes)
@@ -415,7 +398,7 @@ def with_adoptions(plan: Plan) -> Plan:
 
 
 def _unowned(body: Mapping[str, Any] | None) -> bool:
-    return _environment(body) is None
+    return _mark(body).environment is None
 
 
 # ------------------------------------------------------------------------------ serialization
