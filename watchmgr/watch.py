@@ -56,7 +56,7 @@ class Ownership:
     #: The key watchmgr owns inside a watch's metadata.
     KEY: ClassVar[str] = "watchmgr"
     #: The field the cluster indexes a watch's environment under (for listing owned watches).
-    ENVIRONMENT_FIELD: ClassVar[str] = "metadata.watchmgr.environment"
+    ENVIRONMENT_FIELD: ClassVar[str] = f"metadata.{KEY}.environment"
 
     rule_id: str | None  # the Sigma id of the rule that made the watch
     source: str | None  # the rule file, relative to the repository root
