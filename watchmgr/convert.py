@@ -149,11 +149,15 @@ def _in_workers(files: Sequence[Path], job: _Job, workers: int) -> list[FileResu
         for _ in chunks:
             start, converted = _next_chunk(done, processes)
             by_start[start] = converted
+    except BaseException:  # a failed worker or Ctrl-C: the others' work is not wanted
+        for process in processes:
+            process.terminate()
+        raise
     finally:
         for process in processes:
             process.join(timeout=5)
             if process.is_alive():
-                process.terminate()
+                process.kill()
     for start, _stop in chunks:
         results.extend(by_start[start])
     return results
