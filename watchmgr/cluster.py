@@ -654,15 +654,19 @@ def connect(
     *,
     local: LocalCluster | None = None,
     parallelism: int = 8,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Cluster]:
-    """A `Cluster` for `env`; a local (sandbox) environment's cluster comes from `local`."""
+    """A `Cluster` for `env`; a local (sandbox) environment's cluster comes from `local`.
+
+    `environ` holds the variables the environment names for its secrets (the CLI passes the
+    process environment; None: no variables).
+    """
     from watchmgr.config import ElasticsearchTarget, connection_params
 
     target = env.target
     if isinstance(target, ElasticsearchTarget):
-        params = connection_params(env, environ)
+        params = connection_params(env, {} if environ is None else environ)
         where = target.location or SourceLocation(env.path)
         client = _client(params.client_kwargs(), parallelism, where)
         cluster = Cluster(

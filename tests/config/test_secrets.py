@@ -49,8 +49,8 @@ def test_resolved_config_repr_and_params_never_show_a_secret(
     (tmp_path / "certs").mkdir()
     (tmp_path / "certs" / "internal-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     env = load_environment(tmp_path, name)
-    params = connection_params(env)
-    shown = dump_yaml(resolved_config(env, debug=True))
+    params = connection_params(env, ENVIRON)
+    shown = dump_yaml(resolved_config(env, ENVIRON, debug=True))
     assert "***" in shown and "(not set)" not in shown
     for text in (
         repr(env),
@@ -58,7 +58,7 @@ def test_resolved_config_repr_and_params_never_show_a_secret(
         repr(params),
         str(params),
         shown,
-        repr(resolved_config(env, debug=True)),
+        repr(resolved_config(env, ENVIRON, debug=True)),
         repr(list_environments(tmp_path)),
         caplog.text,
     ):
@@ -128,3 +128,19 @@ def test_errors_about_secrets_do_not_quote_them(tmp_path: Path, text: str) -> No
 def test_an_interval_error_quotes_the_value_it_cannot_read(tmp_path: Path) -> None:
     # Values outside `elasticsearch:` are settings, not credentials: quoting them helps.
     assert "'30x'" in config_error(tmp_path, "sandbox: {}\nwatch: {interval: 30x}\n")
+
+
+def test_config_reads_only_the_environment_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The process environment holds the variable; config is handed another mapping and
+    # must not look past it (the command line passes os.environ, nothing else reads it).
+    monkeypatch.setenv("K", API_KEY)
+    env = env_from(
+        tmp_path, "elasticsearch:\n  hosts: [https://es.example.com]\n  api_key_env: K\n"
+    )
+    with pytest.raises(ConfigError, match="environment variable K is not set"):
+        connection_params(env, {})
+    assert resolved_config(env, {})["elasticsearch"]["auth"]["api_key"] == "(not set)"
+    assert resolved_config(env, {"K": API_KEY})["elasticsearch"]["auth"]["api_key"] == "***"
+    assert connection_params(env, {"K": "other"}).client_kwargs()["api_key"] == "other"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -46,4 +47,4 @@ def config_show(
     report = Diagnostics()
     with reporting(report):
         environment = workflow.environment(root, env, report)
-        sys.stdout.write(dump_yaml(resolved_config(environment, debug=debug)))
+        sys.stdout.write(dump_yaml(resolved_config(environment, os.environ, debug=debug)))

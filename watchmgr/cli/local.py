@@ -7,6 +7,7 @@ the one place that imports `watchmgr.sandbox` to provide one.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -50,8 +51,13 @@ def start_sandbox(env: Environment) -> Iterator[tuple[str, str]]:
 
 
 def connector(parallelism: int = 8) -> Connect:
-    """How the commands open an environment's cluster: `cluster.connect`, sandbox included."""
+    """How the commands open an environment's cluster: `cluster.connect`, sandbox included.
+
+    The secrets an environment names are read from the process environment, here at the edge.
+    """
     from watchmgr.cluster import connect
 
-    opened: Connect = partial(connect, local=start_sandbox, parallelism=parallelism)
+    opened: Connect = partial(
+        connect, local=start_sandbox, parallelism=parallelism, environ=os.environ
+    )
     return opened
