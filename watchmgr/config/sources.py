@@ -70,12 +70,12 @@ def _yaml_error(err: yaml.YAMLError, shown: str) -> ConfigError:
     return ConfigError(f"malformed YAML: {problem}", SourceLocation(shown, line))
 
 
-def _expanded_sizes(root: yaml.Node) -> dict[int, int]:
+def _expanded_sizes(root: yaml.Node, shown: str) -> dict[int, int]:
     """How many values each node stands for once aliases are expanded, by node id.
 
     An alias is the node it names again, so a shared node is counted once per use; each node
     is visited once (a file of n nodes costs O(n), whatever it expands to) and without
-    recursion (nesting depth is the file's to choose).
+    recursion (nesting depth is the file's to choose). A value that holds itself is refused.
     """
     sizes: dict[int, int] = {}
     entered: set[int] = set()
@@ -84,9 +84,14 @@ def _expanded_sizes(root: yaml.Node) -> dict[int, int]:
         node, children_done = stack.pop()
         if children_done:
             sizes[id(node)] = 1 + sum(sizes.get(id(c), 0) for c in _children(node))
+        elif id(node) in entered and id(node) not in sizes:
+            # Met again while its own values are counted: it holds itself, and expanding it
+            # (as the locations' walk and every check would) never ends.
+            raise ConfigError(
+                "a YAML alias here refers to a value that holds it: write the values out",
+                SourceLocation(shown, node.start_mark.line + 1),
+            )
         elif id(node) not in entered:
-            # A node met again while its own values are counted (a recursive alias) adds
-            # nothing: PyYAML builds such a document as one self-referencing object.
             entered.add(id(node))
             stack.append((node, True))
             stack.extend((c, False) for c in _children(node))
@@ -107,7 +112,7 @@ def _refuse_alias_bomb(root: yaml.Node, shown: str) -> None:
     The line is that of the smallest value that is too big by itself: where the aliases that
     multiply it are written.
     """
-    sizes = _expanded_sizes(root)
+    sizes = _expanded_sizes(root, shown)
     if sizes[id(root)] <= MAX_EXPANDED_VALUES:
         return
     node = root
