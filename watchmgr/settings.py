@@ -1,8 +1,10 @@
 """The settings that shape a watch, with the seed's defaults (legacy sigmac's xpack-watcher output).
 
 One frozen object, `WatchSettings`, holds everything `watch.build` needs besides the rule and its
-query. Environments (`config.py`) fill it from ``environments/<name>.yaml``; without an
-environment the defaults below reproduce sigmac's watches exactly.
+query. Environments fill it from ``environments/<name>.yaml`` through the settings table
+(`watchmgr.config.table.SETTINGS`: one row per field, saying how the key is checked, layered and
+shown; a row's default is the field's default here). Without an environment the defaults below
+reproduce sigmac's watches exactly.
 """
 
 from __future__ import annotations

@@ -129,3 +129,12 @@ def test_a_base_file_is_left_out_whatever_its_message_says(
     infos = {i.name: i.target for i in list_environments(tmp_path)}
     assert set(infos) == {"dev", "lone"}
     assert infos["lone"].endswith("lone.yaml:1: no target here")
+
+
+def test_values_nested_100k_deep_are_one_error(tmp_path: Path) -> None:
+    deep = "sandbox: {}\ndescription:\n  " + "[" * 100_000 + "]" * 100_000 + "\n"
+    message = _within(10, lambda: config_error(tmp_path, deep))
+    assert message == (
+        f"{tmp_path}/environments/test.yaml:3: values nested too deeply for YAML to read: "
+        "environment files are a few levels deep"
+    )

@@ -48,6 +48,12 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, Locations]:
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as err:
         raise _yaml_error(err, shown) from err
+    except RecursionError as err:  # PyYAML composes nested values recursively
+        line = loader.get_mark().line + 1
+        raise ConfigError(
+            "values nested too deeply for YAML to read: environment files are a few levels deep",
+            SourceLocation(shown, line),
+        ) from err
     finally:
         loader.dispose()
     locations: Locations = {}
