@@ -315,6 +315,23 @@ CASES: list[tuple[str, str, dict[str, str], str, int, str]] = [
         r"elasticsearch needs exactly one of 'hosts' .* and 'cloud_id'",
     ),
     (
+        "cloud_id not base64",
+        "elasticsearch:\n  cloud_id: 'prod:not base64!'\n",
+        {},
+        "test",
+        2,
+        r"elasticsearch.cloud_id is not an Elastic Cloud id: after 'name:' comes the base64 of "
+        r"host\$es-id\$kibana-id",
+    ),
+    (
+        "cloud_id with a port that is not a number",
+        "elasticsearch:\n  cloud_id: 'prod:Zm9vOmJhcg=='\n",
+        {},
+        "test",
+        2,
+        r"elasticsearch.cloud_id is not an Elastic Cloud id",
+    ),
+    (
         "not a URL",
         "elasticsearch:\n  hosts: [es.example.com:9200]\n",
         {},

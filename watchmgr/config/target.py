@@ -7,6 +7,7 @@ certificate (one way), and the plain values (`VALUES`: a table of key → checke
 
 from __future__ import annotations
 
+import binascii
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -157,7 +158,29 @@ def _cloud_id(ctx: Ctx, data: dict[str, Any]) -> str | None:
         raise ctx.error(
             (*_KEY, "cloud_id"), "elasticsearch.cloud_id must look like 'name:base64data'"
         )
+    if not _cloud_host(cloud_id):
+        raise ctx.error(
+            (*_KEY, "cloud_id"),
+            "elasticsearch.cloud_id is not an Elastic Cloud id: after 'name:' comes the base64 "
+            "of host$es-id$kibana-id (copy it from the deployment's page in Elastic Cloud)",
+        )
     return cloud_id
+
+
+def _cloud_host(cloud_id: str) -> str | None:
+    """The host an Elastic Cloud id encodes, None when the client could not read one from it.
+
+    The client's reading (elastic_transport's ``parse_cloud_id``): base64 of ASCII text
+    ``host[:port]$es-id$kibana-id`` after the name; only the host is required.
+    """
+    try:
+        decoded = binascii.a2b_base64(cloud_id.partition(":")[2].encode("ascii"))
+        host, _, port = decoded.decode("ascii").split("$")[0].rpartition(":")
+        if host and not port.isdigit():
+            return None
+        return (host or port) or None
+    except (ValueError, UnicodeError):
+        return None
 
 
 def _auth(ctx: Ctx, data: dict[str, Any]) -> Auth | None:
