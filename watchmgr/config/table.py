@@ -149,18 +149,27 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
-def rows(*, in_watch: bool = False) -> tuple[Setting, ...]:
-    """The rows (with `in_watch`, only those ``watch:`` and ``by_level`` accept)."""
-    return tuple(row for row in SETTINGS if row.in_watch or not in_watch)
+# The table is read when it is used, never copied at import: a test may register a row.
+
+
+def watch_rows() -> tuple[Setting, ...]:
+    """The rows ``watch:`` and ``by_level`` accept (``overrides`` accept every row)."""
+    return tuple(r for r in SETTINGS if r.in_watch)
 
 
 def row(name: str) -> Setting:
+    """The row of setting `name` (a name a layer holds, so one the table has)."""
     return next(r for r in SETTINGS if r.name == name)
+
+
+def setting_names() -> tuple[str, ...]:
+    """Every setting's key, in table order: what an override may set."""
+    return tuple(r.name for r in SETTINGS)
 
 
 def watch_keys() -> tuple[str, ...]:
     """The keys of ``watch.by_level.<level>``: the settings ``watch:`` accepts."""
-    return tuple(r.name for r in rows(in_watch=True))
+    return tuple(r.name for r in watch_rows())
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +205,7 @@ def parse_watch(
     key: Key = ("watch",)
     data = mapping(ctx, key, value, (*watch_keys(), "by_level"))
     patch = parse_patch(ctx, key, data)
-    fresh = {
-        r.name: r.fresh for r in rows(in_watch=True) if r.name in data and r.fresh is not _BELOW
-    }
+    fresh = {r.name: r.fresh for r in watch_rows() if r.name in data and r.fresh is not _BELOW}
     settings = patch.apply(dataclasses.replace(DEFAULT_SETTINGS, **fresh))
     levels_data = mapping(ctx, (*key, "by_level"), data.get("by_level"), LEVELS)
     by_level = tuple(
@@ -215,7 +222,7 @@ def _layer(ctx: Ctx, key: Key, value: Any) -> SettingsPatch:
 
 def settings_dict(settings: WatchSettings) -> dict[str, Any]:
     """`settings` in the keys of an environment file (per-rule ``indices`` left out)."""
-    return {r.name: r.show(getattr(settings, r.name)) for r in rows(in_watch=True)}
+    return {r.name: r.show(getattr(settings, r.name)) for r in watch_rows()}
 
 
 def patch_dict(patch: SettingsPatch) -> dict[str, Any]:

@@ -26,7 +26,13 @@ from watchmgr.config.checks import (
 )
 from watchmgr.config.model import Environment, Override, Target, root_relative, shown_at
 from watchmgr.config.pipelines import combined_pipeline
-from watchmgr.config.table import SettingsPatch, index_list, parse_patch, parse_watch, rows
+from watchmgr.config.table import (
+    SettingsPatch,
+    index_list,
+    parse_patch,
+    parse_watch,
+    setting_names,
+)
 from watchmgr.config.target import parse_elasticsearch, parse_sandbox
 from watchmgr.errors import ConfigError, Diagnostic, SourceLocation
 from watchmgr.selection import (
@@ -69,7 +75,7 @@ class MissingTarget(ConfigError):
 
 def override_keys() -> tuple[str, ...]:
     """The keys of an ``overrides:`` entry: how it matches, then every watch setting."""
-    return ("match", "reason", "skip", *(r.name for r in rows()))
+    return ("match", "reason", "skip", *setting_names())
 
 
 def build(
