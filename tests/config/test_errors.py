@@ -320,8 +320,8 @@ CASES: list[tuple[str, str, dict[str, str], str, int, str]] = [
         {},
         "test",
         2,
-        r"elasticsearch.cloud_id is not an Elastic Cloud id: after 'name:' comes the base64 of "
-        r"host\$es-id\$kibana-id",
+        r"elasticsearch.cloud_id: Cloud ID is not properly formatted \(after 'name:' comes the "
+        r"base64 of host\$es-id\$kibana-id",
     ),
     (
         "cloud_id with a port that is not a number",
@@ -329,7 +329,7 @@ CASES: list[tuple[str, str, dict[str, str], str, int, str]] = [
         {},
         "test",
         2,
-        r"elasticsearch.cloud_id is not an Elastic Cloud id",
+        r"elasticsearch.cloud_id: Cloud ID is not properly formatted",
     ),
     (
         "not a URL",

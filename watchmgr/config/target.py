@@ -161,8 +161,10 @@ def _cloud_id(ctx: Ctx, data: dict[str, Any]) -> str | None:
     if not _cloud_host(cloud_id):
         raise ctx.error(
             (*_KEY, "cloud_id"),
-            "elasticsearch.cloud_id is not an Elastic Cloud id: after 'name:' comes the base64 "
-            "of host$es-id$kibana-id (copy it from the deployment's page in Elastic Cloud)",
+            # The client's words, so the problem reads the same at validate and at connect.
+            "elasticsearch.cloud_id: Cloud ID is not properly formatted (after 'name:' comes "
+            "the base64 of host$es-id$kibana-id; copy it from the deployment's page in Elastic "
+            "Cloud)",
         )
     return cloud_id
 
