@@ -1,6 +1,6 @@
 """Environment files: YAML with the line of every key, ``extends`` chains, the directory.
 
-The only module of the package that reads files (pipeline files aside, see `pipelines`).
+The module that reads environment files (pipeline files are read by `pipelines`).
 Every problem is a `ConfigError` at ``path:line``. Environment files are plain YAML: tags are
 refused, keys are text, a key appears once per mapping, and aliases may not expand the file
 beyond `MAX_EXPANDED_VALUES` values (an alias bomb would otherwise hang every command).

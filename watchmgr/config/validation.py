@@ -69,8 +69,10 @@ _PLACEHOLDER = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class MissingTarget(ConfigError):
-    """The files name neither ``elasticsearch`` nor ``sandbox``: a base others extend, or a
-    mistake (`list_environments` tells the two apart)."""
+    """Neither ``elasticsearch`` nor ``sandbox`` is set: a base file, or a mistake.
+
+    `list_environments` tells the two apart: a base file is one that other files extend.
+    """
 
 
 def override_keys() -> tuple[str, ...]:
