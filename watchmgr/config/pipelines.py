@@ -18,24 +18,7 @@ def combined_pipeline(
     """The pySigma pipeline: placeholders first, then `specs` in the order written."""
     if not specs and not placeholders:
         return None
-    from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-    from sigma.processing.transformations import ValueListPlaceholderTransformation
-
-    parts: list[Any] = []
-    if placeholders:
-        names = [n for n, _ in placeholders]
-        parts.append(
-            ProcessingPipeline(
-                name="watchmgr placeholders",
-                items=[
-                    ProcessingItem(
-                        ValueListPlaceholderTransformation(include=names),
-                        identifier="watchmgr_placeholders",
-                    )
-                ],
-                vars={n: list(v) for n, v in placeholders},
-            )
-        )
+    parts: list[Any] = [_placeholders(placeholders)] if placeholders else []
     installed: dict[str, Any] | None = None
     for i, spec in enumerate(specs):
         where: Key = ("mapping", "pipelines", i)
@@ -46,23 +29,46 @@ def combined_pipeline(
             from sigma.plugins import InstalledSigmaPlugins
 
             installed = dict(InstalledSigmaPlugins.autodiscover().pipelines)
-        factory = installed.get(spec)
-        if factory is None:
-            close = difflib.get_close_matches(spec, list(installed), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ctx.error(
-                where,
-                f"unknown pipeline {spec!r} ({hint}installed: "
-                f"{', '.join(sorted(installed)) or 'none'}; a pipeline file ends in .yml or .yaml)",
-            )
-        try:
-            parts.append(factory() if callable(factory) else factory)
-        except Exception as err:
-            raise ctx.error(where, f"pipeline {spec!r} failed to load: {err}") from err
+        parts.append(_installed(ctx, where, spec, installed))
     combined = parts[0]
     for part in parts[1:]:
         combined = combined + part
     return combined
+
+
+def _placeholders(placeholders: tuple[tuple[str, tuple[str, ...]], ...]) -> Any:
+    """The pipeline that fills ``%name%`` placeholders with ``mapping.placeholders``' values."""
+    from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+    from sigma.processing.transformations import ValueListPlaceholderTransformation
+
+    names = [n for n, _ in placeholders]
+    return ProcessingPipeline(
+        name="watchmgr placeholders",
+        items=[
+            ProcessingItem(
+                ValueListPlaceholderTransformation(include=names),
+                identifier="watchmgr_placeholders",
+            )
+        ],
+        vars={n: list(v) for n, v in placeholders},
+    )
+
+
+def _installed(ctx: Ctx, where: Key, spec: str, installed: dict[str, Any]) -> Any:
+    """The installed pipeline named `spec` (pySigma's plugins), built."""
+    factory = installed.get(spec)
+    if factory is None:
+        close = difflib.get_close_matches(spec, list(installed), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ctx.error(
+            where,
+            f"unknown pipeline {spec!r} ({hint}installed: "
+            f"{', '.join(sorted(installed)) or 'none'}; a pipeline file ends in .yml or .yaml)",
+        )
+    try:
+        return factory() if callable(factory) else factory
+    except Exception as err:  # a plugin's own failure, whatever it raises
+        raise ctx.error(where, f"pipeline {spec!r} failed to load: {err}") from err
 
 
 def _pipeline_file(ctx: Ctx, where: Key, root: Path, spec: str) -> Any:
