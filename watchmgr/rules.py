@@ -28,6 +28,8 @@ from watchmgr.errors import Diagnostic, RuleError, SourceLocation, of_severity
 from watchmgr.merge import deep_merge
 
 RULE_SUFFIXES = (".yml", ".yaml")
+#: Native rule test files (`watchmgr.ruletest`), skipped when searching folders for rules.
+TEST_SUFFIXES = (".tests.yml", ".tests.yaml")
 
 #: The metadata key each pySigma metadata error is about, to find its line. These errors are
 #: reported as warnings; a SigmaValueError only when it is about tags (it has other causes).
@@ -187,6 +189,9 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]
         path = Path(given)
         if path.is_dir():
             for candidate in sorted(path.rglob("*")):
+                # `<rule>.tests.yml` beside a rule holds its tests (watchmgr test), no rule.
+                if candidate.name.endswith(TEST_SUFFIXES):
+                    continue
                 if candidate.suffix in RULE_SUFFIXES and candidate.is_file():
                     found.setdefault(candidate, None)
         elif path.is_file():
