@@ -1371,7 +1371,11 @@ def _create_index(api: Api, request: Request, groups: dict[str, str]) -> Respons
             400,
             {"error": f"no handler found for uri [{request.path}] and method [PUT]", "status": 400},
         )
-    if not api.store.create_index(index):
+    body = _json_body(request) or {}
+    mappings = body.get("mappings") if isinstance(body, dict) else None
+    if mappings is not None and not isinstance(mappings, dict):
+        raise parse_exception("Failed to parse mapping: mappings must be an object")
+    if not api.store.create_index(index, mappings):
         raise EsError(
             400,
             "resource_already_exists_exception",
@@ -1379,3 +1383,166 @@ def _create_index(api: Api, request: Request, groups: dict[str, str]) -> Respons
             metadata={"index": index},
         )
     return Response(200, {"acknowledged": True, "shards_acknowledged": True, "index": index})
+
+
+# ------------------------------------------------------------------ index admin, bulk, mappings
+
+
+def _index_not_found(index: str) -> EsError:
+    return EsError(
+        404,
+        "index_not_found_exception",
+        f"no such index [{index}]",
+        metadata={
+            "resource.type": "index_or_alias",
+            "resource.id": index,
+            "index_uuid": "_na_",
+            "index": index,
+        },
+    )
+
+
+def _resolve_indices(api: Api, expression: str, *, lenient: bool) -> list[str]:
+    """The indices an expression names (comma list, wildcards, ``_all``), in name order."""
+    import fnmatch
+
+    names = api.store.index_names()
+    selected: dict[str, None] = {}
+    for part in expression.split(","):
+        if part in ("_all", "*") or "*" in part:
+            pattern = "*" if part == "_all" else part
+            selected.update((n, None) for n in names if fnmatch.fnmatchcase(n, pattern))
+        elif part in names:
+            selected[part] = None
+        elif not lenient:
+            raise _index_not_found(part)
+    return sorted(selected)
+
+
+@route("DELETE", "/{index}", "indices:admin/delete", "timeout,master_timeout,ignore_unavailable")
+def _delete_index(api: Api, request: Request, groups: dict[str, str]) -> Response:
+    index = groups["index"]
+    if index.startswith("_") or "*" in index:
+        raise illegal_argument(f"deleting [{index}] needs the concrete index name")
+    if not api.store.delete_index(index):
+        raise _index_not_found(index)
+    return Response(200, {"acknowledged": True})
+
+
+_BULK_PARAMS = "refresh,routing,timeout,wait_for_active_shards,pipeline,require_alias"
+
+
+@route("POST,PUT", "/_bulk", "indices:data/write/bulk", _BULK_PARAMS, write=True)
+@route("POST,PUT", "/{index}/_bulk", "indices:data/write/bulk", _BULK_PARAMS, write=True)
+def _bulk(api: Api, request: Request, groups: dict[str, str]) -> Response:
+    """``_bulk`` with ``index``, ``create`` and ``delete`` actions (NDJSON, one item each)."""
+    if not request.body.endswith(b"\n"):
+        raise illegal_argument("The bulk request must be terminated by a newline [\\n]")
+    lines = [line for line in request.body.split(b"\n") if line.strip()]
+    items: list[dict[str, Any]] = []
+    at = 0
+    while at < len(lines):
+        action, meta = _bulk_action(lines[at], at + 1)
+        index = meta.get("_index") or groups.get("index")
+        if not index:
+            raise validation_failed("index is missing")
+        doc_id = str(meta.get("_id") or hashlib.sha1(lines[at] + str(at).encode()).hexdigest()[:20])
+        if action == "delete":
+            items.append({action: _bulk_delete(api, index, doc_id)})
+            at += 1
+            continue
+        if at + 1 >= len(lines):
+            raise illegal_argument(
+                f"The bulk request has an action without a source at line [{at + 1}]"
+            )
+        source = _bulk_line(lines[at + 1], at + 2)
+        items.append({action: _bulk_write(api, action, index, doc_id, source)})
+        at += 2
+    errors = any("error" in next(iter(item.values())) for item in items)
+    return Response(200, {"errors": errors, "took": 1, "items": items})
+
+
+def _bulk_line(line: bytes, number: int) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise illegal_argument(f"Malformed action/metadata line [{number}], expected START_OBJECT")
+    return value
+
+
+def _bulk_action(line: bytes, number: int) -> tuple[str, dict[str, Any]]:
+    value = _bulk_line(line, number)
+    if len(value) != 1 or next(iter(value)) not in ("index", "create", "delete"):
+        found = next(iter(value), "")
+        raise illegal_argument(
+            f"Malformed action/metadata line [{number}], expected one of [create, delete, "
+            f"index] but found [{found}]"
+        )
+    action, meta = next(iter(value.items()))
+    if not isinstance(meta, dict):
+        raise illegal_argument(f"Malformed action/metadata line [{number}], expected START_OBJECT")
+    return action, meta
+
+
+def _bulk_item(index: str, doc_id: str, result: str, status: int) -> dict[str, Any]:
+    return {
+        "_index": index,
+        "_id": doc_id,
+        "_version": 1,
+        "result": result,
+        "_shards": {"total": 1, "successful": 1, "failed": 0},
+        "_seq_no": 0,
+        "_primary_term": 1,
+        "status": status,
+    }
+
+
+def _bulk_write(
+    api: Api, action: str, index: str, doc_id: str, source: dict[str, Any]
+) -> dict[str, Any]:
+    existing = api.store.index_docs(index) or {}
+    if action == "create" and doc_id in existing:
+        reason = f"[{doc_id}]: version conflict, document already exists (current version [1])"
+        error = EsError(409, "version_conflict_engine_exception", reason)
+        return {"_index": index, "_id": doc_id, "status": 409, "error": error.to_body()["error"]}
+    created, _ = api.store.index_doc(index, doc_id, source)
+    return _bulk_item(index, doc_id, "created" if created else "updated", 201 if created else 200)
+
+
+def _bulk_delete(api: Api, index: str, doc_id: str) -> dict[str, Any]:
+    docs = api.store.index_docs(index) or {}
+    if doc_id not in docs:
+        return _bulk_item(index, doc_id, "not_found", 404)
+    api.store.delete_doc(index, doc_id)
+    return _bulk_item(index, doc_id, "deleted", 200)
+
+
+_FIELD_MAPPING_PARAMS = (
+    "ignore_unavailable,allow_no_indices,expand_wildcards,include_defaults,local"
+)
+
+
+@route(
+    "GET", "/_mapping/field/{fields}", "indices:admin/mappings/fields/get", _FIELD_MAPPING_PARAMS
+)
+@route(
+    "GET",
+    "/{index}/_mapping/field/{fields}",
+    "indices:admin/mappings/fields/get",
+    _FIELD_MAPPING_PARAMS,
+)
+def _field_mapping(api: Api, request: Request, groups: dict[str, str]) -> Response:
+    """The mapping of the named fields in each index: as created, then dynamic mapping."""
+    from watchmgr.sandbox.mapping import field_mapping_answer, leaf_fields
+
+    lenient = _bool_param(request, "ignore_unavailable", False)
+    names = _resolve_indices(api, groups.get("index", "_all"), lenient=lenient)
+    patterns = groups["fields"].split(",")
+    answer: dict[str, Any] = {}
+    for name in names:
+        docs = (api.store.index_docs(name) or {}).values()
+        fields = leaf_fields(api.store.index_mappings(name), docs)
+        answer[name] = {"mappings": field_mapping_answer(fields, patterns)}
+    return Response(200, answer)

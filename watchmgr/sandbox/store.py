@@ -71,6 +71,8 @@ class Store:
         self._seq_no = -1
         self._lsn = 0
         self._indices: dict[str, dict[str, dict[str, Any]]] = {}
+        #: the mappings an index was created with (dynamic mapping adds the rest, `mapping.py`).
+        self._mappings: dict[str, dict[str, Any]] = {}
         self._watcher_settings = default_watcher_settings()
         self._cluster_settings: dict[str, Any] = {"persistent": {}, "transient": {}}
         self._manually_stopped = False
@@ -96,6 +98,7 @@ class Store:
             ],
             "tombstones": {i: v for i, (v, _) in self._tombstones.items()},
             "indices": self._indices,
+            "mappings": self._mappings,
             "watcher_settings": self._watcher_settings,
             "cluster_settings": self._cluster_settings,
             "manually_stopped": self._manually_stopped,
@@ -113,6 +116,7 @@ class Store:
             now = time.monotonic()
             self._tombstones = {i: (v, now) for i, v in state["tombstones"].items()}
             self._indices = state["indices"]
+            self._mappings = state.get("mappings", {})
             self._watcher_settings = state["watcher_settings"]
             self._cluster_settings = state["cluster_settings"]
             self._manually_stopped = state["manually_stopped"]
@@ -151,6 +155,13 @@ class Store:
             self._indices.setdefault(entry["index"], {})[entry["id"]] = entry["source"]
         elif op == "create_index":
             self._indices.setdefault(entry["index"], {})
+            if entry.get("mappings"):
+                self._mappings[entry["index"]] = entry["mappings"]
+        elif op == "delete_doc":
+            self._indices.get(entry["index"], {}).pop(entry["id"], None)
+        elif op == "delete_index":
+            self._indices.pop(entry["index"], None)
+            self._mappings.pop(entry["index"], None)
         elif op == "watcher_settings":
             self._watcher_settings = entry["settings"]
         elif op == "cluster_settings":
@@ -328,13 +339,40 @@ class Store:
             self._log({"op": "index_doc", "index": index, "id": doc_id, "source": source})
             return created, len(docs)
 
-    def create_index(self, index: str) -> bool:
+    def delete_doc(self, index: str, doc_id: str) -> bool:
+        with self._writing():
+            docs = self._indices.get(index) or {}
+            if doc_id not in docs:
+                return False
+            del docs[doc_id]
+            self._log({"op": "delete_doc", "index": index, "id": doc_id})
+            return True
+
+    def create_index(self, index: str, mappings: dict[str, Any] | None = None) -> bool:
         with self._writing():
             if index in self._indices:
                 return False
             self._indices[index] = {}
-            self._log({"op": "create_index", "index": index})
+            entry: dict[str, Any] = {"op": "create_index", "index": index}
+            if mappings:
+                self._mappings[index] = entry["mappings"] = mappings
+            self._log(entry)
             return True
+
+    def delete_index(self, index: str) -> bool:
+        """Delete an index and its documents; False when there was none."""
+        with self._writing():
+            if index not in self._indices:
+                return False
+            del self._indices[index]
+            self._mappings.pop(index, None)
+            self._log({"op": "delete_index", "index": index})
+            return True
+
+    def index_mappings(self, index: str) -> dict[str, Any] | None:
+        """The mappings `index` was created with (None: dynamic mapping only)."""
+        with self._lock:
+            return self._mappings.get(index)
 
     def index_docs(self, index: str) -> dict[str, dict[str, Any]] | None:
         with self._lock:
