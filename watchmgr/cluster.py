@@ -182,6 +182,73 @@ class Cluster:
 
         return request
 
+    # -------------------------------------------------------------------------- test indices
+
+    def create_index(self, index: str, mappings: dict[str, Any] | None = None) -> None:
+        """Create `index` (watchmgr test's scratch index); the cluster's templates apply."""
+        self._call(
+            f"create index {index!r}",
+            _index_privilege("create_index", index),
+            lambda: self.client.indices.create(index=index, mappings=mappings),
+        )
+
+    def bulk_index(self, index: str, docs: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Index `docs` (id, source) into `index` in one request, searchable when it returns."""
+        operations: list[dict[str, Any]] = []
+        for doc_id, source in docs:
+            operations += [{"index": {"_index": index, "_id": doc_id}}, source]
+        answer = self._call(
+            f"index {len(docs)} events into {index!r}",
+            _index_privilege("write", index),
+            lambda: self.client.bulk(operations=operations, refresh=True),
+        )
+        failed = self._checked(f"the bulk write to {index!r}", _bulk_failures, answer)
+        if failed:
+            count, (doc_id, reason) = len(failed), failed[0]
+            raise self._error(
+                f"{count} of {len(docs)} events could not be indexed into {index!r}; the "
+                f"first, {doc_id!r}: {reason}"
+            )
+
+    def search_ids(self, index: str, body: dict[str, Any]) -> list[str]:
+        """The ids of the documents of `index` that a search request body matches."""
+        answer = self._call(
+            f"search {index!r}",
+            _index_privilege("read", index),
+            lambda: self.client.search(index=index, body=body),
+        )
+        return self._checked(f"the search of {index!r}", _hit_ids, answer)
+
+    def delete_index(self, index: str) -> None:
+        """Delete `index`; one already gone is fine."""
+        self._unless_missing(
+            f"delete index {index!r}",
+            _index_privilege("delete_index", index),
+            lambda: self.client.indices.delete(index=index),
+        )
+
+    def field_mappings(
+        self, indices: Sequence[str], fields: Sequence[str]
+    ) -> dict[str, dict[str, dict[str, Any]]]:
+        """index -> field -> its mapping, for `fields` in the indices `indices` names.
+
+        Indices that do not exist are left out (a pattern that matches none gives nothing).
+        The field list is sent in parts short enough for any URL limit.
+        """
+        found: dict[str, dict[str, dict[str, Any]]] = {}
+        target = ",".join(indices)
+        for part in _url_parts(sorted(set(fields))):
+            answer = self._call(
+                f"read the field mappings of {target!r}",
+                _index_privilege("view_index_metadata", target),
+                lambda part=part: self.client.indices.get_field_mapping(  # type: ignore[misc]
+                    index=target, fields=part, ignore_unavailable=True, allow_no_indices=True
+                ),
+            )
+            for index, mapped in self._checked("the field mappings", _field_mappings, answer):
+                found.setdefault(index, {}).update(mapped)
+        return found
+
     # -------------------------------------------------------------------------- writing
 
     def put(
@@ -416,6 +483,12 @@ class Cluster:
                 f"{self.describe} has a licence without Watcher ({reason}); Watcher needs a "
                 "standard, gold, platinum, enterprise or trial licence (a basic licence has none)"
             )
+        if status == 403 and privilege.startswith("index:"):
+            _, name, index = privilege.split(":", 2)
+            return self._error(
+                f"cannot {what}: the credentials lack the index privilege {name!r} on "
+                f"{index!r} (403: {reason})"
+            )
         if status == 403:
             needed = (
                 "'monitor_watcher' (or 'manage_watcher'), which plan needs"
@@ -493,6 +566,65 @@ def _written(answer: Any) -> Written:
         _get(answer, "_primary_term", int),
         _get(answer, "created", bool),
     )
+
+
+def _bulk_failures(answer: Any) -> list[tuple[str, str]]:
+    """(id, reason) of each item a bulk answer says failed."""
+    items = _get(answer, "items", list)
+    failed: list[tuple[str, str]] = []
+    for item in items:
+        if not isinstance(item, dict) or len(item) != 1:
+            raise _Malformed("an item of 'items' is not one action")
+        result = next(iter(item.values()))
+        if isinstance(result, dict) and "error" in result:
+            error = result["error"]
+            reason = error.get("reason", error) if isinstance(error, dict) else error
+            failed.append((str(result.get("_id")), str(reason)))
+    return failed
+
+
+def _hit_ids(answer: Any) -> list[str]:
+    hits = _get(answer, "hits.hits", list)
+    return [_get(hit, "_id", str) for hit in hits]
+
+
+def _field_mappings(answer: Any) -> list[tuple[str, dict[str, dict[str, Any]]]]:
+    """(index, {field: its mapping}) of a get-field-mapping answer."""
+    if not isinstance(answer, dict):
+        raise _Malformed(f"the answer is {_json_kind(answer)}")
+    found = []
+    for index, entry in answer.items():
+        fields = _get(entry, "mappings", dict)
+        mapped: dict[str, dict[str, Any]] = {}
+        for name, field in fields.items():
+            mapping = _get(field, "mapping", dict)
+            leaf = next(iter(mapping.values()), None)
+            if not isinstance(leaf, dict):
+                raise _Malformed(f"the mapping of {name!r} is not an object")
+            mapped[name] = leaf
+        found.append((str(index), mapped))
+    return found
+
+
+#: Characters of field names per get-field-mapping request: ES's request line limit is 4 KB.
+FIELDS_PER_URL = 2500
+
+
+def _url_parts(fields: Sequence[str]) -> list[str]:
+    parts: list[str] = []
+    current: list[str] = []
+    for name in fields:
+        if current and len(",".join([*current, name])) > FIELDS_PER_URL:
+            parts.append(",".join(current))
+            current = []
+        current.append(name)
+    if current:
+        parts.append(",".join(current))
+    return parts
+
+
+def _index_privilege(privilege: str, index: str) -> str:
+    return f"index:{privilege}:{index}"
 
 
 def _root(answer: Any) -> dict[str, Any]:
@@ -593,15 +725,19 @@ def holder_name() -> str:
 # ------------------------------------------------------------------------------ connecting
 
 
-_COMPAT_MEDIA = f"application/vnd.elasticsearch+json; compatible-with={COMPATIBLE_WITH}"
+_COMPAT_MEDIA = {
+    # _bulk sends NDJSON, and ES wants both headers to ask for the same major.
+    f"application/{kind}": f"application/vnd.elasticsearch+{kind}; compatible-with={COMPATIBLE_WITH}"
+    for kind in ("json", "x-ndjson")
+}
 
 
 def _compatible(headers: Mapping[str, str] | None) -> dict[str, str]:
     """`headers` with JSON media types asking for the COMPATIBLE_WITH REST API."""
     out = dict(headers or {})
     for name, value in out.items():
-        if name.lower() in ("accept", "content-type") and value == "application/json":
-            out[name] = _COMPAT_MEDIA
+        if name.lower() in ("accept", "content-type") and value in _COMPAT_MEDIA:
+            out[name] = _COMPAT_MEDIA[value]
     return out
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from watchmgr.errors import Diagnostics, WatchmgrError
+from watchmgr.errors import Diagnostic, Diagnostics, WatchmgrError
 
 if TYPE_CHECKING:
     from watchmgr.apply import Progress, Report
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from watchmgr.convert import Conversion
     from watchmgr.plan import Plan
     from watchmgr.rules import Rule
+    from watchmgr.ruletest import RuleResult, TestCase, TestRun
     from watchmgr.settings import WatchSettings
     from watchmgr.watch import Watch
 
@@ -302,3 +303,205 @@ def not_applied(report: Report, planfile: Path | None) -> str:
     parts = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
     missed = len(report.results) - report.count(Outcome.DONE)
     return f"{missed} of {len(report.results)} changes not applied ({parts}); see the table above"
+
+
+# ------------------------------------------------------------------------------ rule tests
+
+#: Opens the cluster `watchmgr test` indexes events in: the environment's, or (None) an
+#: embedded one the edge starts.
+OpenTestCluster = Callable[["Environment | None"], AbstractContextManager["Cluster"]]
+#: Events per bulk request.
+BULK_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class _Tested:
+    """A rule file with tests: its watches, its cases and their events (renamed, with ids)."""
+
+    source: str
+    watches: tuple[Watch, ...]
+    cases: tuple[TestCase, ...]
+    docs: tuple[tuple[tuple[str, dict[str, Any]], ...], ...]  # per case: (id, event)
+
+
+def test_rules(
+    root: Path,
+    paths: Sequence[Path],
+    env_name: str | None,
+    choices: Choices,
+    report: Diagnostics,
+    open_cluster: OpenTestCluster,
+    *,
+    tests_root: Path | None = None,
+    use_cache: bool = True,
+) -> TestRun:
+    """Run the tests of the rules under `paths` against their watches (`watchmgr test`).
+
+    The events go into a scratch index, created for the run and deleted after it however it
+    ends; each watch's own search (its time range lifted) runs over each test's events.
+    """
+    from watchmgr.ruletest import TestRun
+    from watchmgr.settings import DEFAULT_SETTINGS
+
+    env = environment(root, env_name, report) if env_name is not None else None
+    if env is not None:
+        conversion = _convert_environment(env, paths, choices, report, use_cache=use_cache)
+    else:
+        conversion = convert_rules(root, paths, None, choices, report, use_cache=use_cache)
+    by_source: dict[str, list[Watch]] = {}
+    for watch in conversion.watches:
+        by_source.setdefault(watch.source, []).append(watch)
+    tested = [
+        t
+        for n, (source, watches) in enumerate(sorted(by_source.items()))
+        if (t := _tests_of(root, env, source, watches, n, report, tests_root)) is not None
+    ]
+    untested = len(by_source) - len(tested)
+    if not tested:
+        return TestRun((), untested, "")
+    settings = env.watch if env is not None else choices.over(DEFAULT_SETTINGS)
+    suffix = settings.keyword_suffix if settings is not None else ""
+    with open_cluster(env) as cluster:
+        results = _run_tests(cluster, tested, suffix, report)
+        return TestRun(tuple(results), untested, cluster.describe)
+
+
+def _tests_of(
+    root: Path,
+    env: Environment | None,
+    source: str,
+    watches: list[Watch],
+    number: int,
+    report: Diagnostics,
+    tests_root: Path | None,
+) -> _Tested | None:
+    """The tests of one rule file, its events renamed as `env`'s pipelines rename fields."""
+    from watchmgr.rules import find_line, load_file
+    from watchmgr.ruletest import find_tests, rename_fields
+
+    path = Path(source) if Path(source).is_absolute() else root / source
+    rules, _ = load_file(path, source)  # its problems were reported by the conversion
+    if not rules:
+        return None
+    first = rules[0]
+    line = find_line(first.lines, 1, r"^regression_tests_path\s*:")
+    found = find_tests(path, source, first.raw, line, tests_root)
+    report.extend(found.diagnostics)
+    if not found.cases:
+        return None
+    renames = _renames(env, rules)
+    docs = tuple(
+        tuple(
+            (f"r{number}-t{c}-e{e}", rename_fields(event, renames))
+            for e, event in enumerate(case.events)
+        )
+        for c, case in enumerate(found.cases)
+    )
+    return _Tested(source, tuple(watches), found.cases, docs)
+
+
+def _renames(env: Environment | None, rules: Sequence[Rule]) -> dict[str, set[str]]:
+    """Sigma field -> the fields `env`'s pipelines map it to in these rules' queries."""
+    renames: dict[str, set[str]] = {}
+    if env is None or env.pipeline is None:
+        return renames
+    for rule in rules:
+        try:
+            env.prepare(rule)
+        except WatchmgrError:
+            continue  # the conversion reported it; the rule has no watch
+        for name, targets in dict(getattr(env.pipeline, "field_mappings", {}) or {}).items():
+            if isinstance(name, str):
+                renames.setdefault(name, set()).update(str(t) for t in targets)
+    return renames
+
+
+def _run_tests(
+    cluster: Cluster, tested: Sequence[_Tested], suffix: str, report: Diagnostics
+) -> list[RuleResult]:
+    import secrets
+
+    index = f"watchmgr-test-{secrets.token_hex(6)}"
+    cluster.create_index(index)
+    try:
+        everything = [doc for t in tested for case in t.docs for doc in case]
+        for start in range(0, len(everything), BULK_SIZE):
+            cluster.bulk_index(index, everything[start : start + BULK_SIZE])
+        return [_run_rule(cluster, index, t, suffix, report) for t in tested]
+    finally:
+        try:
+            cluster.delete_index(index)
+        except WatchmgrError as err:
+            report.warning(f"the scratch index {index!r} was not deleted ({err}); delete it")
+
+
+def _run_rule(
+    cluster: Cluster, index: str, tested: _Tested, suffix: str, report: Diagnostics
+) -> RuleResult:
+    """Each test of one rule file: the events any of its watches match."""
+    from watchmgr.ruletest import CaseResult, RuleResult, mattered, search_of, watch_query
+
+    cases = []
+    for case, docs in zip(tested.cases, tested.docs, strict=True):
+        ids = [doc_id for doc_id, _ in docs]
+        matched: set[str] = set()
+        for watch in tested.watches:
+            try:
+                matched.update(cluster.search_ids(index, search_of(watch.body, ids)))
+            except WatchmgrError as err:
+                report.extend([Diagnostic(watch.location, f"its search failed: {err}")])
+        cases.append(CaseResult(case.name, case.location, case.expect, len(ids), len(matched)))
+    queries = tuple(watch_query(w.body) for w in tested.watches)
+    events = [event for docs in tested.docs for _, event in docs]
+    return RuleResult(
+        tested.source,
+        tuple(w.id for w in tested.watches),
+        queries,
+        mattered(queries, events, suffix),
+        len(events),
+        tuple(cases),
+    )
+
+
+# ------------------------------------------------------------------------------ mapping check
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What `check_mappings` looked at: watches, and how many got a warning."""
+
+    watches: int
+    warned: int
+
+
+def check_mappings(root: Path, env_name: str, connect: Connect, report: Diagnostics) -> Checked:
+    """Warn per watch of the environment where its query does not fit the field mappings of
+    the indices it searches (`fieldcheck`); the mappings are read once per set of indices."""
+    from watchmgr.fieldcheck import (
+        CheckedWatch,
+        check_watch,
+        fields_to_read,
+        ignore_above_summary,
+    )
+    from watchmgr.ruletest import query_fields, watch_query
+
+    env = environment(root, env_name, report)
+    conversion = _convert_environment(env, (), Choices(), report)
+    groups: dict[tuple[str, ...], list[CheckedWatch]] = {}
+    for watch in conversion.watches:
+        request = watch.body.get("input", {}).get("search", {}).get("request", {})
+        indices = tuple(request.get("indices") or ["*"])
+        uses = query_fields(watch_query(watch.body))
+        groups.setdefault(indices, []).append(CheckedWatch(watch.id, watch.location, indices, uses))
+    warned = 0
+    checked = []
+    with connect(env) as cluster:
+        for indices, watches in sorted(groups.items()):
+            mappings = cluster.field_mappings(indices, fields_to_read(watches))
+            for item in watches:
+                warnings = check_watch(item, mappings)
+                report.extend(warnings)
+                warned += bool(warnings)
+                checked.append((item, mappings))
+    report.extend(ignore_above_summary(checked))
+    return Checked(len(conversion.watches), warned)

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from watchmgr import __version__
-from watchmgr.cli import convert, environments, plan
+from watchmgr.cli import convert, environments, plan, ruletest
 from watchmgr.cli.group import DetailedExitCodeGroup
 from watchmgr.sandbox.cli import sandbox_command
 
@@ -57,6 +57,8 @@ app.add_typer(environments.config_app, name="config")
 app.command("plan")(plan.plan_command)
 app.command("apply")(plan.apply_command)
 app.command("sandbox")(sandbox_command)
+app.command("test")(ruletest.test_command)
+app.command("check")(ruletest.check_command)
 
 
 def main() -> None:

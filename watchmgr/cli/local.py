@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from watchmgr.errors import ClusterError
 
 if TYPE_CHECKING:
+    from watchmgr.cluster import Cluster
     from watchmgr.config import Environment
     from watchmgr.workflow import Connect
 
@@ -61,3 +62,23 @@ def connector(parallelism: int = 8) -> Connect:
         connect, local=start_sandbox, parallelism=parallelism, environ=os.environ
     )
     return opened
+
+
+@contextmanager
+def test_cluster(env: Environment | None, parallelism: int = 8) -> Iterator[Cluster]:
+    """The cluster `watchmgr test` indexes events in: `env`'s, or an embedded sandbox that
+    lives in memory for the run (nothing of it is kept)."""
+    from watchmgr.cluster import connect, connect_url
+    from watchmgr.sandbox import Sandbox, SandboxConfig
+
+    if env is not None:
+        with connect(env, local=start_sandbox, parallelism=parallelism) as cluster:
+            yield cluster
+        return
+    with Sandbox(SandboxConfig(es_version=SANDBOX_ES_VERSION)) as sandbox:
+        cluster = connect_url(sandbox.url, "test", parallelism=parallelism)
+        cluster.describe = "the embedded sandbox"
+        try:
+            yield cluster
+        finally:
+            cluster.client.close()
