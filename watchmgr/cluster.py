@@ -727,7 +727,9 @@ def holder_name() -> str:
 
 _COMPAT_MEDIA = {
     # _bulk sends NDJSON, and ES wants both headers to ask for the same major.
-    f"application/{kind}": f"application/vnd.elasticsearch+{kind}; compatible-with={COMPATIBLE_WITH}"
+    f"application/{kind}": (
+        f"application/vnd.elasticsearch+{kind}; compatible-with={COMPATIBLE_WITH}"
+    )
     for kind in ("json", "x-ndjson")
 }
 

@@ -332,13 +332,32 @@ def _text(value: Any) -> Any:
 
 
 def rename_fields(event: Mapping[str, Any], renames: Mapping[str, Iterable[str]]) -> dict[str, Any]:
-    """`event` with each field the pipelines map (source -> targets) under its target names."""
+    """`event` with each field the pipelines map (source -> targets) under its target names.
+
+    A dotted target (``process.executable``) becomes an object path, as ECS shippers write it
+    (Elasticsearch indexes both spellings as the same field).
+    """
     out: dict[str, Any] = {}
     for name, value in event.items():
         targets = sorted(renames.get(name, ()))
         for target in targets or [name]:
-            out.setdefault(target, value)
+            if target == name:
+                out.setdefault(target, value)
+            else:
+                _put(out, target, value)
     return out
+
+
+def _put(out: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    inner = out
+    for part in parents:
+        child = inner.setdefault(part, {})
+        if not isinstance(child, dict):
+            out.setdefault(dotted, value)  # a value already there: keep the dotted name
+            return
+        inner = child
+    inner.setdefault(leaf, value)
 
 
 # ------------------------------------------------------------------------------ queries

@@ -66,9 +66,8 @@ def test_fields_are_renamed_as_the_pipelines_rename_them_for_queries() -> None:
         {"Image": {"process.executable"}, "CommandLine": {"process.command_line", "cmd"}},
     )
     assert renamed == {
-        "process.executable": "a.exe",
+        "process": {"executable": "a.exe", "command_line": "a -x"},
         "cmd": "a -x",
-        "process.command_line": "a -x",
         "Other": 1,
     }
 
