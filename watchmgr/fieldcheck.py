@@ -102,7 +102,7 @@ def ignore_above_summary(
     for (name, limit), ids in sorted(watches.items()):
         count = len(set(ids))
         text = (
-            f"{count} watch{'es' if count != 1 else ''} search {name!r} with wildcards or "
+            f"{count} watch{'es search' if count != 1 else ' searches'} {name!r} with wildcards or "
             f"regexes, but it keeps only values up to {limit} characters (ignore_above): "
             f"longer ones are never matched; {_ADVICE}"
         )
