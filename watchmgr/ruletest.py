@@ -121,6 +121,20 @@ def find_tests(
     return RuleTests((*cases, *found.cases), (*problems, *found.diagnostics))
 
 
+def regression_key(data: bytes) -> tuple[dict[str, Any], int | None]:
+    """A rule file's top-level ``regression_tests_path`` ({} without one) and its line."""
+    import yaml
+
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        if line.startswith("regression_tests_path:"):
+            try:
+                value = yaml.safe_load(line)
+            except yaml.YAMLError:
+                return {"regression_tests_path": ""}, number
+            return (value if isinstance(value, dict) else {}), number
+    return {}, None
+
+
 def _beside(shown: str, name: str) -> str:
     return str(PurePosixPath(shown).with_name(name))
 

@@ -376,20 +376,17 @@ def _tests_of(
     tests_root: Path | None,
 ) -> _Tested | None:
     """The tests of one rule file, its events renamed as `env`'s pipelines rename fields."""
-    from watchmgr.rules import find_line, load_file
-    from watchmgr.ruletest import find_tests, rename_fields
+    from watchmgr.rules import load_file
+    from watchmgr.ruletest import find_tests, regression_key, rename_fields
 
     path = Path(source) if Path(source).is_absolute() else root / source
-    rules, _ = load_file(path, source)  # its problems were reported by the conversion
-    if not rules:
-        return None
-    first = rules[0]
-    line = find_line(first.lines, 1, r"^regression_tests_path\s*:")
-    found = find_tests(path, source, first.raw, line, tests_root)
+    # The conversion read the file already; only its regression_tests_path is needed here.
+    raw, line = regression_key(path.read_bytes())
+    found = find_tests(path, source, raw, line, tests_root)
     report.extend(found.diagnostics)
     if not found.cases:
         return None
-    renames = _renames(env, rules)
+    renames = _renames(env, load_file(path, source)[0]) if env is not None else {}
     docs = tuple(
         tuple(
             (f"r{number}-t{c}-e{e}", rename_fields(event, renames))

@@ -281,3 +281,26 @@ def test_a_test_file_beside_a_rule_is_not_read_as_a_rule(tmp_path: Path) -> None
     (tmp_path / "certutil.yml").write_text("title: x\n")
     (tmp_path / "certutil.tests.yml").write_text(NATIVE)
     assert discover([tmp_path]) == ([tmp_path / "certutil.yml"], [])
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (
+            "title: x\nregression_tests_path: a/info.yml\n",
+            ({"regression_tests_path": "a/info.yml"}, 2),
+        ),
+        (
+            "title: x\nregression_tests_path: 'a b/info.yml'\n",
+            ({"regression_tests_path": "a b/info.yml"}, 2),
+        ),
+        ("title: x\n  regression_tests_path: nested\n", ({}, None)),
+        ("title: x\nregression_tests_path: [\n", ({"regression_tests_path": ""}, 2)),
+    ],
+)
+def test_the_regression_key_of_a_rule_file_is_read_with_its_line(
+    text: str, found: tuple[dict[str, str], int | None]
+) -> None:
+    from watchmgr.ruletest import regression_key
+
+    assert regression_key(text.encode()) == found
