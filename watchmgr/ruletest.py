@@ -513,6 +513,37 @@ def _without_time_range(query: Any) -> Any:
     return {"bool": lifted}
 
 
+def scratch_mappings(found: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, Any] | None:
+    """Explicit mappings for a scratch index: each field as the first index (by name) of
+    `found` (index -> field -> mapping) maps it; None when no field is mapped anywhere.
+
+    A field that is a multi-field of another (``CommandLine.keyword``) comes with its parent.
+    """
+    chosen: dict[str, Mapping[str, Any]] = {}
+    for index in sorted(found):
+        for name, mapping in found[index].items():
+            chosen.setdefault(name, mapping)
+    properties: dict[str, Any] = {}
+    for name in sorted(chosen):
+        parent, _, leaf = name.rpartition(".")
+        if parent in chosen and leaf in (chosen[parent].get("fields") or {}):
+            continue
+        if chosen[name].get("type") in (None, "object", "nested"):
+            continue
+        _place(properties, name.split("."), dict(chosen[name]))
+    return {"properties": properties} if properties else None
+
+
+def _place(properties: dict[str, Any], path: Sequence[str], mapping: dict[str, Any]) -> None:
+    inner = properties
+    for part in path[:-1]:
+        holder = inner.setdefault(part, {"properties": {}})
+        if "properties" not in holder:
+            return  # a leaf field already has this name: keep the first
+        inner = holder["properties"]
+    inner.setdefault(path[-1], mapping)
+
+
 def watch_query(watch_body: Mapping[str, Any]) -> str:
     """The query_string text of a watch (its metadata keeps it as rendered)."""
     query = watch_body.get("metadata", {}).get("query")

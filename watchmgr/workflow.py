@@ -362,7 +362,8 @@ def test_rules(
     settings = env.watch if env is not None else choices.over(DEFAULT_SETTINGS)
     suffix = settings.keyword_suffix if settings is not None else ""
     with open_cluster(env) as cluster:
-        results = _run_tests(cluster, tested, suffix, report)
+        mappings = _target_mappings(cluster, tested, suffix, report) if env is not None else None
+        results = _run_tests(cluster, tested, suffix, report, mappings)
         return TestRun(tuple(results), untested, cluster.describe)
 
 
@@ -413,13 +414,41 @@ def _renames(env: Environment | None, rules: Sequence[Rule]) -> dict[str, set[st
     return renames
 
 
-def _run_tests(
+def _target_mappings(
     cluster: Cluster, tested: Sequence[_Tested], suffix: str, report: Diagnostics
+) -> dict[str, Any] | None:
+    """The mappings the watches' own indices give the fields their queries name, for the
+    scratch index: a test then searches fields mapped as the watch's real targets map them."""
+    from watchmgr.ruletest import base_field, query_fields, scratch_mappings, watch_query
+
+    indices: set[str] = set()
+    fields: set[str] = set()
+    for watch in (w for t in tested for w in t.watches):
+        request = watch.body.get("input", {}).get("search", {}).get("request", {})
+        indices.update(request.get("indices") or [])
+        for use in query_fields(watch_query(watch.body)):
+            fields.update((use.field, base_field(use.field, suffix)))
+    if not indices or not fields:
+        return None
+    try:
+        found = cluster.field_mappings(sorted(indices), sorted(fields))
+    except WatchmgrError as err:
+        report.warning(f"the events are indexed with dynamic mapping: {err}")
+        return None
+    return scratch_mappings(found)
+
+
+def _run_tests(
+    cluster: Cluster,
+    tested: Sequence[_Tested],
+    suffix: str,
+    report: Diagnostics,
+    mappings: dict[str, Any] | None = None,
 ) -> list[RuleResult]:
     import secrets
 
     index = f"watchmgr-test-{secrets.token_hex(6)}"
-    cluster.create_index(index)
+    cluster.create_index(index, mappings)
     try:
         everything = [doc for t in tested for case in t.docs for doc in case]
         for start in range(0, len(everything), BULK_SIZE):

@@ -267,8 +267,8 @@ class _Interrupting:
         self.describe = cluster.describe
         self.deleted: list[str] = []
 
-    def create_index(self, index: str) -> None:
-        self.cluster.create_index(index)
+    def create_index(self, index: str, mappings: Any = None) -> None:
+        self.cluster.create_index(index, mappings)
 
     def bulk_index(self, index: str, docs: Any) -> None:
         self.cluster.bulk_index(index, docs)
@@ -300,3 +300,56 @@ def test_the_scratch_index_is_deleted_when_the_run_is_interrupted(tmp_path: Path
             )
         assert len(wrapped.deleted) == 1 and wrapped.deleted[0].startswith("watchmgr-test-")
         assert sandbox.api.store.index_names() == []
+
+
+class _Recording:
+    """A cluster that records the mappings the scratch index is created with."""
+
+    def __init__(self, cluster: Any) -> None:
+        self.cluster = cluster
+        self.created: list[Any] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cluster, name)
+
+    def create_index(self, index: str, mappings: Any = None) -> None:
+        self.created.append(mappings)
+        self.cluster.create_index(index, mappings)
+
+
+def test_with_an_environment_the_scratch_index_maps_fields_as_the_watchs_indices_do(
+    tmp_path: Path,
+) -> None:
+    from watchmgr import workflow
+    from watchmgr.cluster import connect_url
+    from watchmgr.errors import Diagnostics
+
+    _write(tmp_path, {"rules/certutil.yml": CERTUTIL, "rules/certutil.tests.yml": CERTUTIL_TESTS})
+    with Sandbox(SandboxConfig(es_version="8.19.0")) as sandbox:
+        cluster = connect_url(sandbox.url, "t")
+        cluster.create_index(
+            "logs-win-1",
+            {"properties": {"Image": {"type": "keyword"}, "Other": {"type": "long"}}},
+        )
+        _write(
+            tmp_path,
+            {
+                "environments/lab.yaml": f"elasticsearch:\n  hosts: [{sandbox.url}]\n"
+                "rules:\n  paths: [rules/]\nmapping:\n  keyword_suffix: ''\n"
+                "  indices:\n    default: [logs-win-*]\n"
+            },
+        )
+        recording = _Recording(cluster)
+
+        @contextmanager
+        def opened(env: Any) -> Iterator[Any]:
+            yield recording
+
+        report = Diagnostics()
+        run = workflow.test_rules(
+            tmp_path, [], "lab", workflow.Choices(), report, opened, use_cache=False
+        )
+    assert list(report) == []
+    # Image as logs-win-1 maps it; CommandLine is in no index, so dynamic mapping decides.
+    assert recording.created == [{"properties": {"Image": {"type": "keyword"}}}]
+    assert [r.source for r in run.results] == ["rules/certutil.yml"]

@@ -304,3 +304,29 @@ def test_the_regression_key_of_a_rule_file_is_read_with_its_line(
     from watchmgr.ruletest import regression_key
 
     assert regression_key(text.encode()) == found
+
+
+def test_a_scratch_index_maps_each_field_as_the_first_index_that_has_it() -> None:
+    from watchmgr.ruletest import scratch_mappings
+
+    text = {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}}
+    found = {
+        "logs-b": {"process.command_line": {"type": "text"}, "Image": text},
+        "logs-a": {
+            "process.command_line": {"type": "wildcard"},
+            "process.name": {"type": "keyword"},
+        },
+        "logs-c": {"Image": text, "Image.keyword": text["fields"]["keyword"]},
+    }
+    assert scratch_mappings(found) == {
+        "properties": {
+            "Image": text,
+            "process": {
+                "properties": {
+                    "command_line": {"type": "wildcard"},
+                    "name": {"type": "keyword"},
+                }
+            },
+        }
+    }
+    assert scratch_mappings({"logs-a": {}}) is None
