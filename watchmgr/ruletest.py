@@ -6,8 +6,9 @@ the events are the ``evtx_dump -o json`` output beside it (same name, ``.json``:
 one after another), and ``match_count`` says how many of them the rule must match.
 
 The native format (README, "Testing rules"): ``<rule>.tests.yml`` beside ``<rule>.yml``, a list of
-tests, each with a ``name``, its ``events`` (flat field maps, or evtx_dump events) and either
-``fires: true|false`` or ``match_count: N``.
+tests, each with a ``name``, its ``events`` (flat field maps, or evtx_dump events) and/or an
+``events_file`` beside it (``evtx_dump -o json`` output), and either ``fires: true|false`` or
+``match_count: N``.
 
 Windows events are flattened as a pipeline without ECS indexes them: the ``EventData`` (or
 ``UserData``) children at the top level, ``EventID``, ``Channel`` and the provider's name
@@ -99,7 +100,7 @@ def find_tests(
     problems: list[Diagnostic] = []
     native = native_test_file(rule_file)
     if native is not None:
-        found = read_native(native.read_bytes(), _beside(shown, native.name))
+        found = read_native(native.read_bytes(), _beside(shown, native.name), native.parent)
         cases += found.cases
         problems += found.diagnostics
     relative = raw.get("regression_tests_path")
@@ -225,8 +226,9 @@ def read_event_stream(data: bytes, shown: str) -> list[dict[str, Any]]:
     return found
 
 
-def read_native(data: bytes, shown: str) -> RuleTests:
-    """The tests of a native ``<rule>.tests.yml`` (see the module's docstring)."""
+def read_native(data: bytes, shown: str, folder: Path | None = None) -> RuleTests:
+    """The tests of a native ``<rule>.tests.yml`` (see the module's docstring); an
+    ``events_file`` is read from `folder` (the test file's)."""
     try:
         tests, node = _yaml(data, shown)
     except _Bad as err:
@@ -239,25 +241,32 @@ def read_native(data: bytes, shown: str) -> RuleTests:
     for position, item in enumerate(tests):
         where = SourceLocation(shown, _item_line(node, position))
         try:
-            cases.append(_native_case(item, where, position))
+            cases.append(_native_case(item, where, position, folder))
         except _Bad as err:
             problems.append(err.diagnostic)
     return RuleTests(tuple(cases), tuple(problems))
 
 
-_NATIVE_KEYS = frozenset({"name", "events", "fires", "match_count"})
+_NATIVE_KEYS = frozenset({"name", "events", "events_file", "fires", "match_count"})
 
 
-def _native_case(item: Any, where: SourceLocation, position: int) -> TestCase:
+def _native_case(item: Any, where: SourceLocation, position: int, folder: Path | None) -> TestCase:
     if not isinstance(item, dict):
         raise _Bad(where, "a test must be a mapping with name, events and fires or match_count")
     unknown = sorted(str(k) for k in item if k not in _NATIVE_KEYS)
     if unknown:
         raise _Bad(where, f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_NATIVE_KEYS))})")
     name = str(item.get("name") or f"test {position + 1}")
-    events = item.get("events")
-    if not isinstance(events, list) or not events:
-        raise _Bad(where, f"test {name!r} has no events (give a list of them under 'events:')")
+    events = item.get("events", [])
+    if not isinstance(events, list):
+        raise _Bad(where, f"test {name!r}: 'events' must be a list of events")
+    events = events + _events_file(item.get("events_file"), where, name, folder)
+    if not events:
+        raise _Bad(
+            where,
+            f"test {name!r} has no events (give a list of them under 'events:', or an "
+            "evtx_dump JSON file as 'events_file:')",
+        )
     if not all(isinstance(e, dict) for e in events):
         raise _Bad(where, f"test {name!r}: every event must be a mapping of fields to values")
     fires, count = item.get("fires"), item.get("match_count")
@@ -271,6 +280,23 @@ def _native_case(item: Any, where: SourceLocation, position: int) -> TestCase:
         raise _Bad(where, f"test {name!r}: match_count must be a whole number, not {count!r}")
     expect = Expect(bool(fires)) if count is None else Expect(count > 0, count)
     return TestCase(name, where, tuple(flatten_event(e) for e in events), expect)
+
+
+def _events_file(
+    given: Any, where: SourceLocation, name: str, folder: Path | None
+) -> list[dict[str, Any]]:
+    if given is None:
+        return []
+    if not isinstance(given, str) or not given or folder is None:
+        raise _Bad(where, f"test {name!r}: events_file must be a file name beside the test file")
+    path = folder / given
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise _Bad(
+            where, f"test {name!r}: cannot read events_file {given!r}: {err.strerror}"
+        ) from err
+    return read_event_stream(data, _beside(where.path, given))
 
 
 class _Bad(Exception):

@@ -215,13 +215,18 @@ def test_a_bad_test_file_is_one_line_at_its_place_and_exit_1(tmp_path: Path) -> 
     result = _run(tmp_path)
     assert result.exit_code == 1, _show(result)
     assert result.stderr.splitlines() == [
-        "rules/certutil.tests.yml:1: test 'x' has no events (give a list of them under 'events:')"
+        "rules/certutil.tests.yml:1: test 'x' has no events (give a list of them under "
+        "'events:', or an evtx_dump JSON file as 'events_file:')"
     ], _show(result)
 
 
-def test_an_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
+def test_an_unknown_format_or_a_missing_tests_root_is_a_usage_error(tmp_path: Path) -> None:
     result = _run(tmp_path, "--format", "xml")
     assert result.exit_code == 2, _show(result)
+    assert result.stderr == "watchmgr: unknown format 'xml' (use one of: text, json)\n"
+    result = _run(tmp_path, "--tests-root", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2, _show(result)
+    assert result.stderr == f"watchmgr: --tests-root {tmp_path / 'nowhere'}: no such directory\n"
 
 
 def test_with_an_environment_the_events_go_to_a_scratch_index_on_its_cluster_that_is_deleted(

@@ -330,3 +330,21 @@ def test_a_scratch_index_maps_each_field_as_the_first_index_that_has_it() -> Non
         }
     }
     assert scratch_mappings({"logs-a": {}}) is None
+
+
+def test_a_native_test_can_take_its_events_from_an_evtx_dump_file_beside_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "attack.json").write_text(json.dumps(SYSMON_EVENT, indent=2))
+    text = "- {name: a, match_count: 2, events_file: attack.json, events: [{Image: b.exe}]}\n"
+    (case,) = read_native(text.encode(), "rules/x.tests.yml", tmp_path).cases
+    assert [e["Image"] for e in case.events] == ["b.exe", "C:\\Windows\\system32\\cmd.exe"]
+    missing = read_native(b"- {name: a, fires: true, events_file: gone.json}\n", "x.yml", tmp_path)
+    assert [str(d) for d in missing.diagnostics] == [
+        "x.yml:1: test 'a': cannot read events_file 'gone.json': No such file or directory"
+    ]
+    (tmp_path / "bad.json").write_text('{"Event": \n')
+    broken = read_native(b"- {name: a, fires: true, events_file: bad.json}\n", "r/x.yml", tmp_path)
+    assert [str(d) for d in broken.diagnostics] == [
+        "r/bad.json:2: not JSON events: Expecting value"
+    ]

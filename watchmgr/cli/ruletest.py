@@ -70,6 +70,8 @@ def test_command(
 
     if fmt not in output.FORMATS:
         fail(f"unknown format {fmt!r} (use one of: {', '.join(output.FORMATS)})", ExitCode.USAGE)
+    if tests_root is not None and not tests_root.is_dir():
+        fail(f"--tests-root {tests_root}: no such directory", ExitCode.USAGE)
     choices = _choices(dialect, None, None)
     report = Diagnostics()
     with reporting(report):
