@@ -39,13 +39,21 @@ def fields_to_read(watches: Iterable[CheckedWatch]) -> list[str]:
     return sorted({u.field for w in watches for u in w.uses})
 
 
+def no_index(watches: Sequence[CheckedWatch]) -> Diagnostic:
+    """The one warning for watches whose indices (the same for all) match no index."""
+    first, count = watches[0], len(watches)
+    listed = ", ".join(first.indices)
+    text = (
+        f"{listed} match{'es' if len(first.indices) == 1 else ''} no index on the cluster, "
+        f"so {count} watch{'es search' if count != 1 else ' searches'} nothing (the first: "
+        f"{first.id!r}); check the environment's mapping.indices"
+    )
+    return Diagnostic(first.location, text, "warning")
+
+
 def check_watch(watch: CheckedWatch, mappings: Mappings) -> list[Diagnostic]:
-    """The warnings for one watch, given the mappings of the indices it searches."""
+    """The warnings for one watch, given the mappings of the indices it searches (some)."""
     where, name = watch.location, watch.id
-    if not mappings:
-        listed = ", ".join(watch.indices)
-        text = f"watch {name!r}: its indices ({listed}) match no index, so it searches nothing"
-        return [Diagnostic(where, text, "warning")]
     found: list[Diagnostic] = []
     seen: set[tuple[str, str]] = set()
     for use in watch.uses:

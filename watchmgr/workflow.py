@@ -508,6 +508,7 @@ def check_mappings(root: Path, env_name: str, connect: Connect, report: Diagnost
         check_watch,
         fields_to_read,
         ignore_above_summary,
+        no_index,
     )
     from watchmgr.ruletest import query_fields, watch_query
 
@@ -524,10 +525,14 @@ def check_mappings(root: Path, env_name: str, connect: Connect, report: Diagnost
     with connect(env) as cluster:
         for indices, watches in sorted(groups.items()):
             mappings = cluster.field_mappings(indices, fields_to_read(watches))
+            checked += [(item, mappings) for item in watches]
+            if not mappings:
+                report.extend([no_index(watches)])
+                warned += len(watches)
+                continue
             for item in watches:
                 warnings = check_watch(item, mappings)
                 report.extend(warnings)
                 warned += bool(warnings)
-                checked.append((item, mappings))
     report.extend(ignore_above_summary(checked))
     return Checked(len(conversion.watches), warned)

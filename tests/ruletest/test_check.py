@@ -36,11 +36,13 @@ def test_a_field_in_none_of_the_indices_is_named() -> None:
     ]
 
 
-def test_indices_that_match_nothing_are_one_warning() -> None:
-    assert _messages("A:x", {}) == [
-        "rules/r.yml:1: warning: watch 'W': its indices (logs-*) match no index, so it searches "
-        "nothing"
-    ]
+def test_indices_that_match_nothing_are_one_warning_for_all_their_watches() -> None:
+    from watchmgr.fieldcheck import no_index
+
+    assert str(no_index([_watch("A:x"), _watch("B:y", "V")])) == (
+        "rules/r.yml:1: warning: logs-* matches no index on the cluster, so 2 watches search "
+        "nothing (the first: 'W'); check the environment's mapping.indices"
+    )
 
 
 def test_a_wildcard_or_regex_on_a_text_only_field_is_named_once() -> None:
@@ -104,6 +106,8 @@ def test_check_reads_the_mappings_of_each_watchs_indices_from_the_cluster(tmp_pa
         path = tmp_path / "rules" / f"{name}.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(RULE.format(title=name, selection=selection))
+    linux = RULE.format(title="linux", selection="Image: x").replace("windows", "linux")
+    (tmp_path / "rules" / "linux.yml").write_text(linux)
     with Sandbox(SandboxConfig(es_version="8.19.0")) as sandbox:
         client = connect_url(sandbox.url, "t").client
         client.indices.create(
@@ -119,12 +123,17 @@ def test_check_reads_the_mappings_of_each_watchs_indices_from_the_cluster(tmp_pa
         (tmp_path / "environments" / "lab.yaml").write_text(
             f"elasticsearch:\n  hosts: [{sandbox.url}]\nrules:\n  paths: [rules/]\n"
             "mapping:\n  keyword_suffix: ''\n  indices:\n    default: [logs-*]\n"
+            "    by_logsource:\n      - {product: linux, indices: [auditbeat-*]}\n"
         )
         result = CliRunner().invoke(app, ["check", "--env", "lab", "--root", str(tmp_path)])
     shown = f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
     assert result.exit_code == 0, shown
     lines = result.stderr.splitlines()
-    assert lines[-1] == "4 watches checked, 3 with warnings", shown
+    assert lines[-1] == "5 watches checked, 4 with warnings", shown
+    assert lines.pop(0) == (
+        "rules/linux.yml:1: warning: auditbeat-* matches no index on the cluster, so 1 watch "
+        "searches nothing (the first: 'linux'); check the environment's mapping.indices"
+    ), shown
     assert lines[0].startswith(
         "rules/long.yml:1: warning: watch 'long': 'Image' keeps values up to 16"
     )
