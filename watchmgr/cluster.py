@@ -210,14 +210,23 @@ class Cluster:
                 f"first, {doc_id!r}: {reason}"
             )
 
-    def search_ids(self, index: str, body: dict[str, Any]) -> list[str]:
-        """The ids of the documents of `index` that a search request body matches."""
+    def search_many(self, index: str, bodies: Sequence[dict[str, Any]]) -> list[list[str] | str]:
+        """Several searches of `index` in one ``_msearch`` request: per search, the ids of the
+        documents it matches, or why the cluster refused it (each search fails alone)."""
+        searches: list[dict[str, Any]] = []
+        for body in bodies:
+            searches += [{"index": index}, body]
         answer = self._call(
             f"search {index!r}",
             _index_privilege("read", index),
-            lambda: self.client.search(index=index, body=body),
+            lambda: self.client.msearch(searches=searches),
         )
-        return self._checked(f"the search of {index!r}", _hit_ids, answer)
+        found = self._checked(f"the searches of {index!r}", _msearch_ids, answer)
+        if len(found) != len(bodies):
+            raise self._error(
+                f"{self.describe} answered {len(found)} of {len(bodies)} searches of {index!r}"
+            )
+        return found
 
     def delete_index(self, index: str) -> None:
         """Delete `index`; one already gone is fine."""
@@ -581,6 +590,19 @@ def _bulk_failures(answer: Any) -> list[tuple[str, str]]:
             reason = error.get("reason", error) if isinstance(error, dict) else error
             failed.append((str(result.get("_id")), str(reason)))
     return failed
+
+
+def _msearch_ids(answer: Any) -> list[list[str] | str]:
+    found: list[list[str] | str] = []
+    for response in _get(answer, "responses", list):
+        if isinstance(response, dict) and "error" in response:
+            error = response["error"]
+            reason = error.get("reason", error) if isinstance(error, dict) else error
+            kind = error.get("type", "") if isinstance(error, dict) else ""
+            found.append(f"{kind}: {reason}" if kind else str(reason))
+        else:
+            found.append(_hit_ids(response))
+    return found
 
 
 def _hit_ids(answer: Any) -> list[str]:

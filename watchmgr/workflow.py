@@ -312,6 +312,8 @@ def not_applied(report: Report, planfile: Path | None) -> str:
 OpenTestCluster = Callable[["Environment | None"], AbstractContextManager["Cluster"]]
 #: Events per bulk request.
 BULK_SIZE = 1000
+#: Searches per ``_msearch`` request.
+SEARCHES_PER_REQUEST = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,7 +455,8 @@ def _run_tests(
         everything = [doc for t in tested for case in t.docs for doc in case]
         for start in range(0, len(everything), BULK_SIZE):
             cluster.bulk_index(index, everything[start : start + BULK_SIZE])
-        return [_run_rule(cluster, index, t, suffix, report) for t in tested]
+        matched = _search_all(cluster, index, tested, report)
+        return [_result(t, matched, suffix) for t in tested]
     finally:
         try:
             cluster.delete_index(index)
@@ -461,22 +464,42 @@ def _run_tests(
             report.warning(f"the scratch index {index!r} was not deleted ({err}); delete it")
 
 
-def _run_rule(
-    cluster: Cluster, index: str, tested: _Tested, suffix: str, report: Diagnostics
-) -> RuleResult:
-    """Each test of one rule file: the events any of its watches match."""
-    from watchmgr.ruletest import CaseResult, RuleResult, mattered, search_of, watch_query
+def _search_all(
+    cluster: Cluster, index: str, tested: Sequence[_Tested], report: Diagnostics
+) -> dict[tuple[str, int], set[str]]:
+    """(rule file, test number) -> the ids of its events that any of the rule's watches match;
+    the searches go in ``_msearch`` batches, and one the cluster refuses is an error at its
+    watch."""
+    from watchmgr.ruletest import search_of
 
-    cases = []
-    for case, docs in zip(tested.cases, tested.docs, strict=True):
-        ids = [doc_id for doc_id, _ in docs]
-        matched: set[str] = set()
-        for watch in tested.watches:
-            try:
-                matched.update(cluster.search_ids(index, search_of(watch.body, ids)))
-            except WatchmgrError as err:
-                report.extend([Diagnostic(watch.location, f"its search failed: {err}")])
-        cases.append(CaseResult(case.name, case.location, case.expect, len(ids), len(matched)))
+    keys: list[tuple[tuple[str, int], Watch]] = []
+    bodies: list[dict[str, Any]] = []
+    for t in tested:
+        for number, docs in enumerate(t.docs):
+            ids = [doc_id for doc_id, _ in docs]
+            for watch in t.watches:
+                keys.append(((t.source, number), watch))
+                bodies.append(search_of(watch.body, ids))
+    answers: list[list[str] | str] = []
+    for start in range(0, len(bodies), SEARCHES_PER_REQUEST):
+        answers += cluster.search_many(index, bodies[start : start + SEARCHES_PER_REQUEST])
+    matched: dict[tuple[str, int], set[str]] = {key: set() for key, _ in keys}
+    for (key, watch), answer in zip(keys, answers, strict=True):
+        if isinstance(answer, str):
+            report.extend([Diagnostic(watch.location, f"its search failed: {answer}")])
+        else:
+            matched[key].update(answer)
+    return matched
+
+
+def _result(tested: _Tested, matched: dict[tuple[str, int], set[str]], suffix: str) -> RuleResult:
+    """How the tests of one rule file went, from the ids its watches matched."""
+    from watchmgr.ruletest import CaseResult, RuleResult, mattered, watch_query
+
+    cases = tuple(
+        CaseResult(c.name, c.location, c.expect, len(d), len(matched[(tested.source, n)]))
+        for n, (c, d) in enumerate(zip(tested.cases, tested.docs, strict=True))
+    )
     queries = tuple(watch_query(w.body) for w in tested.watches)
     events = [event for docs in tested.docs for _, event in docs]
     return RuleResult(
@@ -485,7 +508,7 @@ def _run_rule(
         queries,
         mattered(queries, events, suffix),
         len(events),
-        tuple(cases),
+        cases,
     )
 
 

@@ -31,8 +31,13 @@ def test_a_scratch_index_round_trip_against_either_major(version: str) -> None:
         cluster = _cluster(sandbox.url)
         cluster.create_index("scratch")
         cluster.bulk_index("scratch", [("a", {"F": "x y"}), ("b", {"F": "z"})])
-        body = {"size": 2, "query": {"query_string": {"query": "F:x"}}}
-        assert cluster.search_ids("scratch", body) == ["a"]
+        good = {"size": 2, "query": {"query_string": {"query": "F:x"}}}
+        bad = {"query": {"no_such_query": {}}}
+        assert cluster.search_many("scratch", [good, bad, good]) == [
+            ["a"],
+            "parsing_exception: unknown query [no_such_query]",
+            ["a"],
+        ]
         assert cluster.field_mappings(["scratch"], ["F.keyword"]) == {
             "scratch": {"F.keyword": {"type": "keyword", "ignore_above": 256}}
         }
@@ -77,11 +82,17 @@ def test_a_missing_index_privilege_is_named(fake: FakeServer) -> None:
     )
 
 
-def test_a_search_answer_without_hits_is_refused(fake: FakeServer) -> None:
-    fake.routes[("POST", "/i/_search")] = json_answer({"took": 1})
+def test_a_search_answer_without_hits_or_with_too_few_answers_is_refused(
+    fake: FakeServer,
+) -> None:
+    fake.routes[("POST", "/_msearch")] = json_answer({"responses": [{"took": 1}]})
     with pytest.raises(ClusterError) as caught:
-        _cluster(fake.url).search_ids("i", {"query": {"match_all": {}}})
-    assert "answered the search of 'i' in a shape Elasticsearch does not use" in str(caught.value)
+        _cluster(fake.url).search_many("i", [{"query": {"match_all": {}}}])
+    assert "answered the searches of 'i' in a shape Elasticsearch does not use" in str(caught.value)
+    fake.routes[("POST", "/_msearch")] = json_answer({"responses": [{"hits": {"hits": []}}]})
+    with pytest.raises(ClusterError) as caught:
+        _cluster(fake.url).search_many("i", [{"size": 0}, {"size": 0}])
+    assert "answered 1 of 2 searches of 'i'" in str(caught.value)
 
 
 def test_many_fields_are_asked_for_in_parts_that_fit_a_request_line(fake: FakeServer) -> None:

@@ -278,7 +278,7 @@ class _Interrupting:
     def bulk_index(self, index: str, docs: Any) -> None:
         self.cluster.bulk_index(index, docs)
 
-    def search_ids(self, index: str, body: Any) -> list[str]:
+    def search_many(self, index: str, bodies: Any) -> list[Any]:
         raise KeyboardInterrupt
 
     def delete_index(self, index: str) -> None:

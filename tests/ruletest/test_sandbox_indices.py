@@ -177,3 +177,23 @@ def test_index_mappings_and_deletes_survive_a_restart_of_a_durable_sandbox(tmp_p
     again = Store(tmp_path / "state.json")
     assert again.index_names() == ["kept"]
     assert again.index_mappings("kept") == {"properties": {"a": {"type": "keyword"}}}
+
+
+def test_msearch_answers_each_search_or_its_error_in_order(es: Any) -> None:
+    es.indices.create(index="scratch-m")
+    _bulk(es, "scratch-m", {"a": {"F": "x"}, "b": {"F": "y"}})
+    answer = es.msearch(
+        searches=[
+            {"index": "scratch-m"},
+            {"query": {"query_string": {"query": "F:x"}}},
+            {"index": "scratch-m"},
+            {"query": {"no_such_query": {}}},
+            {"index": "missing-index"},
+            {"query": {"match_all": {}}},
+        ]
+    )
+    first, second, third = answer["responses"]
+    assert first["status"] == 200 and [h["_id"] for h in first["hits"]["hits"]] == ["a"]
+    assert second["status"] == 400 and second["error"]["type"] == "parsing_exception"
+    assert third["status"] == 404 and third["error"]["type"] == "index_not_found_exception"
+    es.indices.delete(index="scratch-m")

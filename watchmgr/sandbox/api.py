@@ -1546,3 +1546,31 @@ def _field_mapping(api: Api, request: Request, groups: dict[str, str]) -> Respon
         fields = leaf_fields(api.store.index_mappings(name), docs)
         answer[name] = {"mappings": field_mapping_answer(fields, patterns)}
     return Response(200, answer)
+
+
+_MSEARCH_PARAMS = (
+    "max_concurrent_searches,rest_total_hits_as_int,typed_keys,ignore_unavailable,"
+    "allow_no_indices,expand_wildcards"
+)
+
+
+@route("GET,POST", "/_msearch", "indices:data/read/msearch", _MSEARCH_PARAMS)
+@route("GET,POST", "/{index}/_msearch", "indices:data/read/msearch", _MSEARCH_PARAMS)
+def _msearch(api: Api, request: Request, groups: dict[str, str]) -> Response:
+    """``_msearch``: header and body lines in pairs; each search answers or fails alone."""
+    as_int = _bool_param(request, "rest_total_hits_as_int", False)
+    lines = [line for line in request.body.split(b"\n") if line.strip()]
+    if not lines or len(lines) % 2:
+        raise validation_failed("no requests added")
+    responses: list[dict[str, Any]] = []
+    for at in range(0, len(lines), 2):
+        header, body = _bulk_line(lines[at], at + 1), _bulk_line(lines[at + 1], at + 2)
+        target = header.get("index") or groups.get("index") or "_all"
+        patterns = target if isinstance(target, list) else [str(target)]
+        lenient = bool(header.get("ignore_unavailable", False))
+        try:
+            found = api.search_indices(patterns, body, lenient=lenient, total_as_int=as_int)
+            responses.append({**found, "status": 200})
+        except EsError as err:
+            responses.append(err.to_body())
+    return Response(200, {"took": 1, "responses": responses})
