@@ -335,7 +335,7 @@ def test_rules(
     open_cluster: OpenTestCluster,
     *,
     tests_root: Path | None = None,
-    use_cache: bool = True,
+    tuning: Tuning = Tuning(),
 ) -> TestRun:
     """Run the tests of the rules under `paths` against their watches (`watchmgr test`).
 
@@ -347,9 +347,9 @@ def test_rules(
 
     env = environment(root, env_name, report) if env_name is not None else None
     if env is not None:
-        conversion = _convert_environment(env, paths, choices, report, use_cache=use_cache)
+        conversion = _convert_environment(env, paths, choices, report, tuning)
     else:
-        conversion = convert_rules(root, paths, None, choices, report, use_cache=use_cache)
+        conversion = convert_rules(root, paths, None, choices, report, tuning=tuning)
     by_source: dict[str, list[Watch]] = {}
     for watch in conversion.watches:
         by_source.setdefault(watch.source, []).append(watch)
@@ -523,7 +523,9 @@ class Checked:
     warned: int
 
 
-def check_mappings(root: Path, env_name: str, connect: Connect, report: Diagnostics) -> Checked:
+def check_mappings(
+    root: Path, env_name: str, connect: Connect, report: Diagnostics, tuning: Tuning = Tuning()
+) -> Checked:
     """Warn per watch of the environment where its query does not fit the field mappings of
     the indices it searches (`fieldcheck`); the mappings are read once per set of indices."""
     from watchmgr.fieldcheck import (
@@ -536,7 +538,7 @@ def check_mappings(root: Path, env_name: str, connect: Connect, report: Diagnost
     from watchmgr.ruletest import query_fields, watch_query
 
     env = environment(root, env_name, report)
-    conversion = _convert_environment(env, (), Choices(), report)
+    conversion = _convert_environment(env, (), Choices(), report, tuning)
     groups: dict[tuple[str, ...], list[CheckedWatch]] = {}
     for watch in conversion.watches:
         request = watch.body.get("input", {}).get("search", {}).get("request", {})

@@ -301,7 +301,13 @@ def test_the_scratch_index_is_deleted_when_the_run_is_interrupted(tmp_path: Path
 
         with pytest.raises(KeyboardInterrupt):
             workflow.test_rules(
-                tmp_path, [], None, workflow.Choices(), Diagnostics(), opened, use_cache=False
+                tmp_path,
+                [],
+                None,
+                workflow.Choices(),
+                Diagnostics(),
+                opened,
+                tuning=workflow.Tuning(cache=False),
             )
         assert len(wrapped.deleted) == 1 and wrapped.deleted[0].startswith("watchmgr-test-")
         assert sandbox.api.store.index_names() == []
@@ -352,7 +358,13 @@ def test_with_an_environment_the_scratch_index_maps_fields_as_the_watchs_indices
 
         report = Diagnostics()
         run = workflow.test_rules(
-            tmp_path, [], "lab", workflow.Choices(), report, opened, use_cache=False
+            tmp_path,
+            [],
+            "lab",
+            workflow.Choices(),
+            report,
+            opened,
+            tuning=workflow.Tuning(cache=False),
         )
     assert list(report) == []
     # Image as logs-win-1 maps it; CommandLine is in no index, so dynamic mapping decides.

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from watchmgr.cli.errors import fail, reporting
-from watchmgr.cli.options import CacheOpt, DialectOpt, PathsArg, RootOpt
+from watchmgr.cli.options import CacheOpt, DialectOpt, PathsArg, RootOpt, tuning
 from watchmgr.errors import Diagnostics, ExitCode, of_severity
 
 TestEnvOpt = Annotated[
@@ -83,7 +83,7 @@ def test_command(
             report,
             test_cluster,
             tests_root=tests_root,
-            use_cache=cache,
+            tuning=tuning(cache),
         )
         errors = of_severity(report, "error")
         messages.write(report)
@@ -94,7 +94,7 @@ def test_command(
         raise typer.Exit(int(ExitCode.ERROR))
 
 
-def check_command(env: CheckEnvOpt, root: RootOpt = Path(".")) -> None:
+def check_command(env: CheckEnvOpt, root: RootOpt = Path("."), cache: CacheOpt = True) -> None:
     """Check every watch of an environment against the field mappings of the indices it
     searches: a field in none of them, a wildcard or regex on a text field, a value longer
     than a keyword field's ignore_above. Warnings only; exit 1 on an error.
@@ -105,7 +105,7 @@ def check_command(env: CheckEnvOpt, root: RootOpt = Path(".")) -> None:
 
     report = Diagnostics()
     with reporting(report):
-        checked = workflow.check_mappings(root, env, connector(), report)
+        checked = workflow.check_mappings(root, env, connector(), report, tuning(cache))
         errors = of_severity(report, "error")
         messages.write(report)
     messages.note(f"{checked.watches} watches checked, {checked.warned} with warnings")
