@@ -370,3 +370,19 @@ def test_with_an_environment_the_scratch_index_maps_fields_as_the_watchs_indices
     # Image as logs-win-1 maps it; CommandLine is in no index, so dynamic mapping decides.
     assert recording.created == [{"properties": {"Image": {"type": "keyword"}}}]
     assert [r.source for r in run.results] == ["rules/certutil.yml"]
+
+
+def test_a_sandbox_environment_keeps_no_scratch_index_in_its_state(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "rules/certutil.yml": CERTUTIL,
+            "rules/certutil.tests.yml": CERTUTIL_TESTS,
+            "environments/local.yaml": "sandbox:\n  state: .watchmgr/local.json\n",
+        },
+    )
+    result = _run(tmp_path, "--env", "local")
+    assert result.exit_code == 0, _show(result)
+    assert "events searched in the sandbox at http://127.0.0.1:" in result.stdout
+    state = json.loads((tmp_path / ".watchmgr" / "local.json").read_text())
+    assert state["indices"] == {}
