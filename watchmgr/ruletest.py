@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from watchmgr.errors import Diagnostic, SourceLocation
-from watchmgr.rules import TEST_SUFFIXES
+from watchmgr.rules import TEST_SUFFIXES, display_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +154,7 @@ def _locate(rule_file: Path, relative: PurePosixPath, tests_root: Path | None) -
 
 def read_sigmahq(info: Path) -> RuleTests:
     """The tests an ``info.yml`` of SigmaHQ's regression data describes."""
-    shown = str(info)
+    shown = display_path(info)
     try:
         data, node = _yaml(info.read_bytes(), shown)
     except _Bad as err:
@@ -193,7 +193,7 @@ def _sigmahq_case(info: Path, item: Any, where: SourceLocation) -> TestCase:
             f"cannot read the events {events_file.name} beside it ({err.strerror}); convert "
             "the .evtx with 'evtx_dump -o json'",
         ) from err
-    events = read_event_stream(text, str(events_file))
+    events = read_event_stream(text, display_path(events_file))
     name = str(item.get("name") or events_file.name)
     expect = Expect(fires=True) if count is None else Expect(count > 0, count)
     return TestCase(name, where, tuple(flatten_event(e) for e in events), expect)
