@@ -386,3 +386,28 @@ def test_a_sandbox_environment_keeps_no_scratch_index_in_its_state(tmp_path: Pat
     assert "events searched in the sandbox at http://127.0.0.1:" in result.stdout
     state = json.loads((tmp_path / ".watchmgr" / "local.json").read_text())
     assert state["indices"] == {}
+
+
+def test_with_an_environment_the_credentials_come_from_the_variables_it_names(
+    tmp_path: Path,
+) -> None:
+    from watchmgr.sandbox.config import ApiKey, Security
+
+    key = ApiKey("tester", "secretkey", frozenset({"manage_watcher"}))
+    with Sandbox(SandboxConfig(es_version="8.19.0", security=Security(api_keys=(key,)))) as sb:
+        _write(
+            tmp_path,
+            {
+                "rules/certutil.yml": CERTUTIL,
+                "rules/certutil.tests.yml": CERTUTIL_TESTS,
+                "environments/lab.yaml": f"elasticsearch:\n  hosts: [{sb.url}]\n"
+                "  api_key_env: LAB_KEY\nrules:\n  paths: [rules/]\n",
+            },
+        )
+        runner = CliRunner()
+        args = ["test", "--env", "lab", "--root", str(tmp_path), "--no-cache"]
+        refused = runner.invoke(app, args, env={"LAB_KEY": ""})
+        accepted = runner.invoke(app, args, env={"LAB_KEY": key.encoded})
+    assert refused.exit_code == 1, _show(refused)
+    assert "LAB_KEY" in refused.stderr, _show(refused)
+    assert accepted.exit_code == 0, _show(accepted)

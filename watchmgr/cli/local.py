@@ -68,11 +68,11 @@ def connector(parallelism: int = 8) -> Connect:
 def test_cluster(env: Environment | None, parallelism: int = 8) -> Iterator[Cluster]:
     """The cluster `watchmgr test` indexes events in: `env`'s, or an embedded sandbox that
     lives in memory for the run (nothing of it is kept)."""
-    from watchmgr.cluster import connect, connect_url
+    from watchmgr.cluster import connect_url
     from watchmgr.sandbox import Sandbox, SandboxConfig
 
     if env is not None:
-        with connect(env, local=start_sandbox, parallelism=parallelism) as cluster:
+        with connector(parallelism)(env) as cluster:
             yield cluster
         return
     with Sandbox(SandboxConfig(es_version=SANDBOX_ES_VERSION)) as sandbox:
