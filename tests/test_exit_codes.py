@@ -12,6 +12,7 @@ def test_the_numbers_users_see() -> None:
         ("USAGE", 2),
         ("CHANGES_PENDING", 2),
         ("USAGE_DETAILED", 64),
+        ("BROKEN_PIPE", 141),
     ]
 
 

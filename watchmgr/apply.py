@@ -306,6 +306,13 @@ def _moved_since_plan(
     return moved, now
 
 
+def moved_since_plan(cluster: Cluster, plan: Plan) -> dict[str, str]:
+    """The watches `plan` would write that changed on the cluster since it was made, each with
+    what changed (empty: the plan still holds). One batched read; nothing is written."""
+    writes = [c for c in plan.pending() if c.writes]
+    return _moved_since_plan(cluster, writes)[0] if writes else {}
+
+
 def _at_current_seq_no(change: Change, live: LiveWatch | None) -> Change:
     """`change`, conditional on the watch as just read (it may have run since the plan)."""
     if live is None or change.seq_no is None:

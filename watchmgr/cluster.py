@@ -145,6 +145,27 @@ class Cluster:
         query = {"term": {f"{Ownership.ENVIRONMENT_FIELD}.keyword": self.environment}}
         return self._query_all(query)
 
+    def list_all(self) -> list[LiveWatch]:
+        """Every watch on the cluster, whoever owns it, by id (``export --all``)."""
+        return self._query_all({"match_all": {}})
+
+    def statuses(self) -> list[tuple[LiveWatch, dict[str, Any]]]:
+        """Every watch this environment owns with its Watcher status (``status``), by id; the
+        same paged ``query_watches`` as `list_owned`, never one request per watch."""
+        query = {"term": {f"{Ownership.ENVIRONMENT_FIELD}.keyword": self.environment}}
+        found: list[tuple[LiveWatch, dict[str, Any]]] = []
+        after: list[Any] | None = None
+        while True:
+            page = self._call("list watches", PLAN_PRIVILEGE, self._page(query, after))
+            count, items = self._checked("the watch listing", _listing, page)
+            found.extend(
+                (item, dict(raw.get("status") or {}))
+                for item, raw in zip(items, page.get("watches", []), strict=True)
+            )
+            if len(items) < PAGE_SIZE or len(found) >= count:
+                return found
+            after = [items[-1].id]
+
     def find(self, ids: Iterable[str]) -> list[LiveWatch]:
         """The watches at `ids` (any owner), by id; batches of ID_BATCH ids per request."""
         wanted = sorted(set(ids))
@@ -849,6 +870,20 @@ def connect(
             yield Cluster(client, env.name, target.location, describe, sleep=sleep)
         finally:
             client.close()
+
+
+def cloud_endpoint(cloud_id: str, where: SourceLocation | None = None) -> str:
+    """The HTTPS URL of an Elastic Cloud deployment's Elasticsearch, as the client derives it
+    from the Cloud ID (for what runs without the client: ``render -f curl``)."""
+    from elastic_transport.client_utils import parse_cloud_id
+
+    try:
+        address = parse_cloud_id(cloud_id).es_address
+    except ValueError as err:
+        raise ClusterError(f"malformed cloud_id: {err}", where) from err
+    if address is None:
+        raise ClusterError("the cloud_id names no Elasticsearch endpoint", where)
+    return f"https://{address[0]}:{address[1]}"
 
 
 def connect_url(

@@ -38,6 +38,7 @@ class ExitCode(enum.IntEnum):
     USAGE = 2, "usage error: an unknown option, a missing or invalid argument"
     CHANGES_PENDING = 2, "plan --detailed-exitcode: the plan has changes"
     USAGE_DETAILED = 64, "usage error while --detailed-exitcode is in force"
+    BROKEN_PIPE = 141, "stdout was closed by its reader (| head): 128 + SIGPIPE, as a shell says"
 
 
 @dataclass(frozen=True, slots=True)

@@ -429,8 +429,12 @@ def _build_rule(
     for problem in rule.errors:
         name = type(problem).__name__
         key = _METADATA_KEYS.get(name)
-        if key is not None and (name != "SigmaValueError" or "tag" in str(problem).lower()):
-            warnings.append(Diagnostic(at(rf"^{key}:"), _message(problem), "warning"))
+        if name == "SigmaValueError" and "namespace" in str(problem):
+            # pySigma names neither the tag nor the fix: one warning per bad tag, at its line.
+            if not any("has no namespace" in w.message for w in warnings):
+                warnings.extend(_tag_warnings(raw.get("tags"), at) or [_warning(problem, at, key)])
+        elif key is not None and (name != "SigmaValueError" or "tag" in str(problem).lower()):
+            warnings.append(_warning(problem, at, key))
         else:
             raise rule_error(problem, at)
 
@@ -481,6 +485,38 @@ def _split_aggregation(
         threshold=int(match["value"]),
         text=tail.strip(),
     )
+
+
+def _warning(
+    problem: Exception, at: Callable[[str], SourceLocation], key: str | None
+) -> Diagnostic:
+    return Diagnostic(at(rf"^{key}:"), _message(problem), "warning")
+
+
+#: ATT&CK technique ids and tactic names, which rules often tag without the `attack.` namespace.
+_ATTACK = re.compile(
+    r"(t\d{4}(\.\d{3})?|g\d{4}|s\d{4}|reconnaissance|resource[-_]development|initial[-_]access|"
+    r"execution|persistence|privilege[-_]escalation|defense[-_]evasion|credential[-_]access|"
+    r"discovery|lateral[-_]movement|collection|command[-_]and[-_]control|exfiltration|impact)",
+    re.IGNORECASE,
+)
+
+
+def _tag_warnings(tags: Any, at: Callable[[str], SourceLocation]) -> list[Diagnostic]:
+    """A warning for each tag without a namespace, at its own line, saying how to write it."""
+    found = []
+    for tag in tags if isinstance(tags, list) else ():
+        if not isinstance(tag, str) or "." in tag:
+            continue
+        if _ATTACK.fullmatch(tag):
+            fix = f"'attack.{tag.lower()}' (Sigma tags are namespace.name)"
+        else:
+            fix = "namespace.name, e.g. attack.t1059, cve.2021-44228, detection.threat-hunting"
+        item = re.escape(tag)
+        where = at(rf"^\s*(-\s*|tags:.*[\[,]\s*)['\"]?{item}['\"]?\s*(#.*)?[,\]]?")
+        message = f"tag {tag!r} has no namespace; write it as {fix}"
+        found.append(Diagnostic(where, message, "warning"))
+    return found
 
 
 def _message(err: Exception) -> str:

@@ -16,7 +16,9 @@ a `Tuning` the edge gives; nothing here reads the process environment.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -97,7 +99,119 @@ def convert_rules(
     chosen = list(paths) or [root / "rules"]
     result = convert(chosen, lambda _rule: settings, None, jobs=tuning.jobs, base=root, cache=cache)
     report.extend(result.diagnostics)
-    return result
+    schedules = schedule_warnings(None, result.watches)
+    report.extend(schedules)
+    return replace(result, diagnostics=(*result.diagnostics, *schedules))
+
+
+def convert_environment(
+    env: Environment,
+    paths: Sequence[Path],
+    choices: Choices,
+    report: Diagnostics,
+    *,
+    tuning: Tuning = Tuning(),
+) -> Conversion:
+    """The watches of `env`'s rules (or of the rules under `paths`), as `env` says."""
+    return _convert_environment(env, paths, choices, report, tuning)
+
+
+def endpoint(env: Environment) -> str | None:
+    """The URL of `env`'s cluster as a program without the client would use it (the first host,
+    or the Elastic Cloud endpoint of its cloud_id); None for a sandbox environment."""
+    from watchmgr.cluster import cloud_endpoint
+    from watchmgr.config import ElasticsearchTarget
+
+    target = env.target
+    if not isinstance(target, ElasticsearchTarget):
+        return None
+    if target.hosts:
+        return target.hosts[0]
+    return cloud_endpoint(target.cloud_id or "", target.location)
+
+
+_INTERVAL = re.compile(r"(\d+)(ms|s|m|h|d|w)")
+_LOOK_BACK = re.compile(r"now-(\d+)(s|m|h|d|w)(/[smhdw])?")
+_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def schedule_warnings(env: Environment | None, watches: Sequence[Watch]) -> list[Diagnostic]:
+    """A warning for each way `watches` run at an interval their search's range disagrees with:
+    a range shorter than the interval never searches some events; one of twice the interval or
+    more alerts on each event again at every run it covers. (A range a little longer than the
+    interval is the usual allowance for late events and is not warned about.) The range is not
+    derived from the interval: the seed's watches keep sigmac's 30m range beside a rule's
+    timeframe, and watchmgr reproduces them.
+
+    One warning at the environment's setting (`watch.interval` or a level's) for the watches
+    that take both from it; one at the rule for a watch whose interval is its own timeframe.
+    """
+    from watchmgr.errors import SourceLocation
+
+    origins = dict(env.origins) if env is not None else {}
+    configured = {}
+    if env is not None:
+        configured[env.watch.interval, env.watch.range] = "watch"
+        for level, patch in reversed(env.by_level):
+            settings = patch.apply(env.watch)
+            configured.setdefault((settings.interval, settings.range), f"watch.by_level.{level}")
+    found: dict[tuple[str, str], list[Watch]] = {}
+    for watch in watches:
+        schedule = _schedule(watch.body)
+        if schedule is not None and _disagree(*schedule):
+            found.setdefault(schedule, []).append(watch)
+    warnings = []
+    for (interval, look_back), group in sorted(found.items()):
+        key = configured.get((interval, look_back))
+        if key is not None and env is not None:
+            where = origins.get(f"{key}.interval") or origins.get(f"{key}.range") or env.path
+            path, _, line = where.rpartition(":")
+            location = SourceLocation(path, int(line)) if line.isdigit() else SourceLocation(where)
+            what = f"{key}: interval {interval} and range {look_back} disagree"
+            count = f"{len(group)} watch{'es' if len(group) > 1 else ''}"
+            advice = f"set {key}.range: now-{interval}/m, or an interval that matches"
+            message = f"{what} ({count}): {_effect(interval, look_back)}; {advice}"
+            warnings.append(Diagnostic(location, message, "warning"))
+            continue
+        for watch in group:
+            message = (
+                f"the watch runs every {interval} (its rule's timeframe or an override) but "
+                f"searches from {look_back}: {_effect(interval, look_back)}; give this rule "
+                f"range: now-{interval}/m (an environment's override can)"
+            )
+            warnings.append(Diagnostic(watch.location, message, "warning"))
+    return warnings
+
+
+def _schedule(body: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A watch body's (interval, range lower bound), when it has the seed's shape."""
+    try:
+        interval = body["trigger"]["schedule"]["interval"]
+        ranges = body["input"]["search"]["request"]["body"]["query"]["bool"]["filter"]["range"]
+        (bounds,) = ranges.values()
+        look_back = bounds["gte"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (
+        (interval, look_back) if isinstance(interval, str) and isinstance(look_back, str) else None
+    )
+
+
+def _disagree(interval: str, look_back: str) -> bool:
+    every, back = _seconds(interval, _INTERVAL), _seconds(look_back, _LOOK_BACK)
+    return every is not None and back is not None and not every <= back < 2 * every
+
+
+def _effect(interval: str, look_back: str) -> str:
+    every, back = _seconds(interval, _INTERVAL) or 1, _seconds(look_back, _LOOK_BACK) or 0
+    if back < every:
+        return "events in the rest of each interval are never searched"
+    return f"each event is alerted on up to {math.ceil(back / every)} times"
+
+
+def _seconds(text: str, pattern: re.Pattern[str]) -> float | None:
+    match = pattern.fullmatch(text)
+    return int(match.group(1)) * _SECONDS[match.group(2)] if match else None
 
 
 def environment(root: Path, name: str, report: Diagnostics) -> Environment:
@@ -131,7 +245,7 @@ def _convert_environment(
     )
     report.extend(result.diagnostics)
     # An override that matches no rule is most likely a typo in its id or glob.
-    unused = env.unused_overrides(result.refs)
+    unused = (*env.unused_overrides(result.refs), *schedule_warnings(env, result.watches))
     report.extend(unused)
     return replace(result, diagnostics=(*result.diagnostics, *unused))
 
@@ -173,6 +287,51 @@ def plan(
     )
 
 
+class Targets:
+    """``--target``: the rules and watches a plan is limited to (Terraform's -target), each a
+    watch id, a Sigma rule id, or a rule path or glob (relative to the working directory or the
+    root; globs as in an environment's ``rules.exclude``). A change is kept when its watch or
+    its rule is targeted, so deletes reach only targeted watches and a rename keeps both halves.
+    """
+
+    def __init__(self, given: Sequence[str], root: Path) -> None:
+        from watchmgr.rules import root_relative
+        from watchmgr.selection import Glob
+
+        self.given = tuple(dict.fromkeys(given))
+        self._globs = {}
+        for target in self.given:
+            path = root_relative(target, root)
+            if Path(target).is_dir() and not path.endswith("/"):
+                path += "/"
+            self._globs[target] = Glob(path)
+        self.matched: set[str] = set()
+
+    def of(self, planned: Plan) -> Plan:
+        """`planned` with only the targeted changes (and notes which targets matched)."""
+        kept = []
+        for change in planned.changes:
+            hits = {t for t in self.given if self._hits(t, change)}
+            self.matched |= hits
+            if hits:
+                kept.append(change)
+        return replace(planned, changes=tuple(kept))
+
+    def unmatched(self) -> list[str]:
+        return [t for t in self.given if t not in self.matched]
+
+    def _hits(self, target: str, change: Any) -> bool:
+        from watchmgr.watch import Ownership
+
+        if target == change.watch_id:
+            return True
+        for body in (change.after, change.before):
+            owner = Ownership.of(body)
+            if owner is not None and owner.rule_id == target:
+                return True
+        return change.source is not None and self._globs[target].matches(change.source)
+
+
 @dataclass(frozen=True, slots=True)
 class Plans:
     """The plans of several environments; `failed`: how many could not be planned."""
@@ -193,6 +352,8 @@ def plan_environments(
     *,
     with_uuid: bool = False,
     tuning: Tuning = Tuning(),
+    adopt: bool = False,
+    targets: Targets | None = None,
 ) -> Plans:
     """Plan each environment in `names` (default: every one); one that fails does not stop
     the others: its error is reported and counted. A plan that apply would refuse for the
@@ -210,8 +371,9 @@ def plan_environments(
         try:
             env = environment(root, name, report)
             with connect(env) as cluster:
-                watches = desired(env, report, tuning)
-                plans.append(plan(env, cluster, watches, with_uuid=with_uuid))
+                wanted = desired(env, report, tuning)
+                planned = plan(env, cluster, wanted, with_uuid=with_uuid, adopt=adopt)
+                plans.append(targets.of(planned) if targets is not None else planned)
         except WatchmgrError as err:
             report.failure(err)
             failed += 1
@@ -221,6 +383,22 @@ def plan_environments(
         except PlanError as err:
             report.warning(str(err))
     return Plans(tuple(plans), failed)
+
+
+def refusal(planned: Plan) -> str | None:
+    """Why apply would refuse part of `planned` as it stands (watches in conflict), or None.
+
+    A plan that deletes too many watches is a warning (`plan_environments`), not a refusal:
+    apply takes it with ``--allow-mass-delete``, which says that the deletes are meant.
+    """
+    conflicts = planned.summary["conflict"]
+    if not conflicts:
+        return None
+    return (
+        f"apply would refuse the plan for environment {planned.environment!r}: {conflicts} "
+        f"watch{'es' if conflicts > 1 else ''} in conflict (see why above; --adopt takes over "
+        "watches no environment owns)"
+    )
 
 
 # ------------------------------------------------------------------------------ applying
@@ -238,7 +416,33 @@ def saved_plan(path: Path, env: Environment) -> Plan:
         data: Any = json.loads(text)
     except json.JSONDecodeError as err:
         raise PlanError(f"{path}:{err.lineno}: not a JSON plan file: {err.msg}") from err
-    return plan_from_document(data, env.name, str(path))
+    saved = plan_from_document(data, env.name, str(path))
+    # In the order a fresh plan lists them, whatever order the file holds them in.
+    return replace(saved, changes=tuple(sorted(saved.changes, key=lambda c: c.watch_id)))
+
+
+def stale_plan(cluster: Cluster, saved: Plan, where: Path) -> None:
+    """Refuse a saved plan any of whose watches changed on the cluster since it was made, in
+    one line naming every one of them (grouped by what happened to them)."""
+    from watchmgr.apply import moved_since_plan
+    from watchmgr.plan import PlanError
+
+    moved = moved_since_plan(cluster, saved)
+    if not moved:
+        return
+    by_why: dict[str, list[str]] = {}
+    for watch_id in sorted(moved):
+        by_why.setdefault(moved[watch_id], []).append(watch_id)
+    what = "; ".join(f"{_listed(ids)} {why}" for why, ids in sorted(by_why.items()))
+    raise PlanError(f"{where}: the plan is stale, nothing was written: {what}; make the plan again")
+
+
+def _listed(ids: Sequence[str], most: int = 10) -> str:
+    """``'a'``, ``'a' and 'b'``, ``'a', 'b' and 'c'``; past `most`, ``... and N more``."""
+    shown = [repr(i) for i in ids[:most]]
+    if len(ids) > most:
+        return f"{', '.join(shown)} and {len(ids) - most} more"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def plan_to_apply(
@@ -249,6 +453,7 @@ def plan_to_apply(
     *,
     adopt: bool,
     allow_mass_delete: bool,
+    targets: Targets | None = None,
 ) -> Plan:
     """The plan apply executes: `source` if it is a saved plan (from `where`, checked against
     the cluster), else a fresh one of the desired watches. Refused when it deletes too much."""
@@ -260,6 +465,7 @@ def plan_to_apply(
         chosen = with_adoptions(source) if adopt else source
     else:
         chosen = plan(env, cluster, source, adopt=adopt)
+        chosen = targets.of(chosen) if targets is not None else chosen
     check_mass_delete(chosen, allow_mass_delete)
     return chosen
 
@@ -561,3 +767,158 @@ def check_mappings(
                 warned += bool(warnings)
     report.extend(ignore_above_summary(checked))
     return Checked(len(conversion.watches), warned)
+
+
+# ------------------------------------------------------------------------------ the cluster's side
+
+#: Health of a watch, worst first: the order `status` lists them in.
+HEALTH = ("failing", "inactive", "never run", "ok")
+
+
+def watch_statuses(cluster: Cluster) -> list[dict[str, Any]]:
+    """Every watch the environment owns with its health and Watcher status, worst first, then
+    by id: one record per watch (``id``, ``source``, ``active``, ``health``, ``last_checked``,
+    ``last_met_condition``, ``last_throttled``, ``acked``, ``error``), read with the paged
+    ``query_watches`` (never one request per watch)."""
+    records = [_status_record(live, status) for live, status in cluster.statuses()]
+    return sorted(records, key=lambda r: (HEALTH.index(r["health"]), r["id"]))
+
+
+def _status_record(live: Any, status: Mapping[str, Any]) -> dict[str, Any]:
+    from watchmgr.watch import Ownership
+
+    actions = status.get("actions") if isinstance(status.get("actions"), dict) else {}
+    assert isinstance(actions, dict)
+    failures = []
+    throttled: list[str] = []
+    acked = []
+    for name, action in sorted(actions.items()):
+        if not isinstance(action, dict):
+            continue
+        last = action.get("last_execution") or {}
+        if last.get("successful") is False:
+            failures.append(f"{name}: {last.get('reason') or 'failed'}")
+        if (action.get("ack") or {}).get("state") == "acked":
+            acked.append(name)
+        stamp = (action.get("last_throttle") or {}).get("timestamp")
+        if isinstance(stamp, str):
+            throttled.append(stamp)
+    state = status.get("execution_state")
+    if state == "failed" and not failures:
+        failures.append("the last execution failed (its input or condition; see the watch history)")
+    health = (
+        "failing"
+        if failures
+        else "inactive"
+        if not live.active
+        else "never run"
+        if not status.get("last_checked")
+        else "ok"
+    )
+    owner = Ownership.of(live.body)
+    return {
+        "id": live.id,
+        "source": owner.source if owner is not None else None,
+        "active": live.active,
+        "health": health,
+        "last_checked": status.get("last_checked"),
+        "last_met_condition": status.get("last_met_condition"),
+        "last_throttled": max(throttled) if throttled else None,
+        "acked": acked,
+        "error": "; ".join(failures) or None,
+    }
+
+
+def exported(cluster: Cluster, *, everything: bool) -> list[Watch]:
+    """The watches on the cluster as they are stored, by id: the environment's own, or every
+    watch with `everything` (a backup before a first prune). `source` is the rule file of an
+    owned watch, "" for others."""
+    from watchmgr.watch import Ownership, Watch
+
+    found = cluster.list_all() if everything else cluster.list_owned()
+    watches = []
+    for live in found:
+        owner = Ownership.of(live.body)
+        source = owner.source if owner is not None else None
+        watches.append(Watch(live.id, source or "", 0, dict(live.body), live.active))
+    return watches
+
+
+def destroy_plan(env: Environment, cluster: Cluster) -> Plan:
+    """The plan that deletes every watch `env` owns on its cluster and nothing else (Terraform's
+    destroy): the plan of no rules, pruning whatever the environment says about pruning."""
+    from watchmgr.apply import plan_against
+
+    return plan_against(cluster, [], prune=True, respect_remote_active=env.respect_remote_active)
+
+
+def installed_pipelines() -> list[dict[str, Any]]:
+    """The pySigma processing pipelines installed (as sigma-cli lists them), by identifier:
+    each one's ``identifier`` (what ``mapping.pipelines`` takes), ``name``, ``priority`` and
+    ``backends`` (empty: any)."""
+    from sigma.plugins import InstalledSigmaPlugins
+
+    found: list[dict[str, Any]] = []
+    for identifier, factory in sorted(InstalledSigmaPlugins.autodiscover().pipelines.items()):
+        try:
+            pipeline = factory() if callable(factory) else factory
+        except Exception as err:  # a broken plugin is listed, not fatal
+            found.append(
+                {
+                    "identifier": identifier,
+                    "name": f"(fails to load: {err})",
+                    "priority": None,
+                    "backends": [],
+                }
+            )
+            continue
+        found.append(
+            {
+                "identifier": identifier,
+                "name": str(getattr(pipeline, "name", "") or ""),
+                "priority": getattr(pipeline, "priority", None),
+                "backends": sorted(getattr(pipeline, "allowed_backends", None) or ()),
+            }
+        )
+    return found
+
+
+#: ``render --format query --target T``: the query languages besides the watch's own (es-qs),
+#: each through the pySigma backend that PyPI has for it, an optional extra.
+QUERY_BACKENDS = {
+    "splunk": ("sigma.backends.splunk", "SplunkBackend", "pysigma-backend-splunk"),
+    "logpoint": ("sigma.backends.logpoint", "Logpoint", "pysigma-backend-logpoint"),
+}
+QUERY_TARGETS = ("es-qs", *QUERY_BACKENDS)
+
+
+def backend_queries(
+    root: Path, paths: Sequence[Path], target: str, report: Diagnostics
+) -> list[tuple[str, str]]:
+    """(rule path, query) for each rule under `paths` (default ``rules/``) in `target`'s
+    language, by the pySigma backend named in `QUERY_BACKENDS`; a rule the backend cannot
+    convert is an error in `report`. A backend that is not installed is one error naming the
+    package to install."""
+    import importlib
+
+    from watchmgr.rules import load_paths
+
+    module, name, package = QUERY_BACKENDS[target]
+    try:
+        backend = getattr(importlib.import_module(module), name)()
+    except ImportError as err:
+        raise WatchmgrError(
+            f"--target {target} needs the pySigma backend {package}, which is not installed "
+            f"(pip install {package})"
+        ) from err
+    loaded = load_paths(list(paths) or [root / "rules"], root)
+    report.extend(loaded.diagnostics)
+    found: list[tuple[str, str]] = []
+    for rule in sorted(loaded.rules, key=lambda r: (r.path, r.line)):
+        try:
+            queries = backend.convert_rule(rule.sigma)
+        except Exception as err:  # pySigma's errors, and plain ones on odd input
+            report.extend([Diagnostic(rule.location, f"{target}: {err}")])
+            continue
+        found.extend((rule.path, str(q)) for q in queries)
+    return found

@@ -12,6 +12,19 @@ from watchmgr.errors import ConfigError
 from watchmgr.rules import Rule, load_text
 
 REPO = Path(__file__).resolve().parents[2]
+#: The environments this repository ships, and the file they extend.
+SHIPPED = ("dev", "local", "prod", "staging")
+
+
+def shipped_environments(root: Path) -> Path:
+    """A repository at `root` holding only the shipped environment files (and base.yaml), so
+    that a team adding its own environments/*.yaml breaks no test about the shipped ones."""
+    (root / "environments").mkdir(parents=True, exist_ok=True)
+    for name in (*SHIPPED, "base"):
+        source = REPO / "environments" / f"{name}.yaml"
+        (root / "environments" / source.name).write_bytes(source.read_bytes())
+    return root
+
 
 RULE = """\
 title: Suspicious Whoami Execution

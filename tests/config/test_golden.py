@@ -11,15 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.config.support import REPO
+from tests.config.support import REPO, SHIPPED, shipped_environments
 from watchmgr.config import dump_yaml, list_environments, load_environment, resolved_config
 
 GOLDEN = Path(__file__).parent / "golden"
-SHIPPED = ("dev", "local", "prod", "staging")
 
 
-def test_the_shipped_environments_are_the_ones_listed() -> None:
-    infos = list_environments(REPO)
+def test_the_shipped_environments_are_the_ones_listed(tmp_path: Path) -> None:
+    infos = list_environments(shipped_environments(tmp_path))
     assert tuple(i.name for i in infos) == SHIPPED
     assert not [i for i in infos if i.target.startswith("invalid")], infos
 
@@ -35,8 +34,9 @@ def test_resolved_config_matches_golden(name: str) -> None:
     assert text == golden.read_text(encoding="utf-8"), f"config show --env {name} changed:\n{text}"
 
 
-def test_environments_listing() -> None:
-    assert [tuple(i) for i in list_environments(REPO)] == [
+def test_environments_listing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(shipped_environments(tmp_path))
+    assert [tuple(i) for i in list_environments(Path("."))] == [
         (
             "dev",
             "environments/dev.yaml",

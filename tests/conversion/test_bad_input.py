@@ -116,9 +116,13 @@ def test_invalid_metadata_is_a_warning_with_its_line_not_a_failure(tmp_path: Pat
         re.search(r"rule\.yml:4: warning: Rule date '27/10/2019' is invalid", x) for x in lines
     )
     assert any(
-        re.search(r"rule\.yml:5: warning: Sigma tag must start with namespace", x) for x in lines
+        x.endswith(
+            "rule.yml:6: warning: tag 't1059' has no namespace; write it as "
+            "'attack.t1059' (Sigma tags are namespace.name)"
+        )
+        for x in lines
     )
-    assert lines[-1] == "1 rules, 1 watches, 0 errors, 3 warnings"
+    assert lines[-1] == "1 rule, 1 watch, 0 errors, 3 warnings"
 
 
 def test_validate_reports_every_error_and_exits_1(tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def test_out_writes_one_body_per_watch_with_safe_names(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["render", str(_rules(tmp_path)), "--out", str(out)])
     assert result.exit_code == 0
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.glob("*.json"))
     assert names == sorted([file_name("Alpha-/-Rule"), "Zeta-$HOME-Rule.json"])
     assert "/" not in file_name("Alpha-/-Rule") and file_name("a/b") != file_name("a_b")
     body = json.loads((out / "Zeta-$HOME-Rule.json").read_text())
@@ -79,7 +79,7 @@ def test_unknown_format_and_dialect_are_usage_errors(tmp_path: Path) -> None:
     folder = str(_rules(tmp_path))
     bad_format = CliRunner().invoke(app, ["render", folder, "--format", "yaml"])
     assert bad_format.exit_code == 2
-    assert "unknown format 'yaml' (use one of: ndjson, json, curl)" in bad_format.stderr
+    assert "unknown format 'yaml' (use one of: ndjson, json, curl, query)" in bad_format.stderr
     bad_dialect = CliRunner().invoke(app, ["render", folder, "--dialect", "splunk"])
     assert bad_dialect.exit_code == 2
 

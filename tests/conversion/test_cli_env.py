@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.config.support import shipped_environments
 from watchmgr.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,8 +33,9 @@ def test_render_with_an_environment_uses_its_rules_and_settings() -> None:
     assert local[source]["body"]["input"]["search"]["request"]["indices"] == []  # type: ignore[index]
 
 
-def test_an_unknown_environment_lists_the_ones_that_exist() -> None:
-    result = CliRunner().invoke(app, ["render", "--root", str(REPO), "--env", "qa"])
+def test_an_unknown_environment_lists_the_ones_that_exist(tmp_path: Path) -> None:
+    root = shipped_environments(tmp_path)
+    result = CliRunner().invoke(app, ["render", "--root", str(root), "--env", "qa"])
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         "watchmgr: unknown environment 'qa': there is no environments/qa.yaml "

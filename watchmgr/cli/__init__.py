@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from watchmgr import __version__
-from watchmgr.cli import convert, environments, plan, ruletest
+from watchmgr.cli import convert, environments, inspect, plan, ruletest
 from watchmgr.cli.group import DetailedExitCodeGroup
 from watchmgr.sandbox.cli import sandbox_command
 
@@ -28,7 +28,7 @@ app = typer.Typer(
     help="Deploy Sigma rules as Elasticsearch Watcher watches, per environment.",
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -42,20 +42,55 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print only data and errors: no warnings, no notes."),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Also say how long the command took, and show the traceback of an internal error.",
+        ),
+    ] = False,
+    no_color: Annotated[
+        bool,
+        typer.Option(
+            "--no-color", help="No colours, even on a terminal (as NO_COLOR=1 in the environment)."
+        ),
+    ] = False,
 ) -> None:
     """Deploy Sigma rules as Elasticsearch Watcher watches, per environment."""
+    import time
+
+    from watchmgr.output import messages
+
+    if quiet and verbose:
+        raise typer.BadParameter("give -q or -v, not both", param_hint="'-q' / '-v'")
+    messages.configure(verbosity=-1 if quiet else 1 if verbose else 0, color=not no_color)
+    started = time.monotonic()
+    command = ctx.invoked_subcommand or "watchmgr"
+    ctx.call_on_close(
+        lambda: messages.detail(f"watchmgr {command}: {time.monotonic() - started:.2f} s")
+    )
 
 
 app.command("render")(convert.render)
 app.command("validate")(convert.validate)
 app.command("environments")(environments.environments)
+app.command("pipelines")(environments.pipelines)
 app.add_typer(environments.config_app, name="config")
 app.command("plan")(plan.plan_command)
 app.command("apply")(plan.apply_command)
+app.command("destroy")(plan.destroy_command)
+app.command("status")(inspect.status)
+app.command("export")(inspect.export)
 app.command("sandbox")(sandbox_command)
 app.command("test")(ruletest.test_command)
 app.command("check")(ruletest.check_command)
@@ -63,4 +98,17 @@ app.command("check")(ruletest.check_command)
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    import sys
+
+    from watchmgr.cli.errors import silence_stdout
+    from watchmgr.errors import ExitCode
+
+    try:
+        app()
+    except SystemExit:
+        try:  # what is still buffered goes now, while a closed pipe can end quietly
+            sys.stdout.flush()
+        except BrokenPipeError:
+            silence_stdout()
+            sys.exit(int(ExitCode.BROKEN_PIPE))
+        raise

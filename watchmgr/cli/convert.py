@@ -22,6 +22,8 @@ from watchmgr.cli.options import (
 from watchmgr.errors import Diagnostics, ExitCode
 
 if TYPE_CHECKING:
+    from watchmgr.config import Environment
+    from watchmgr.output.watches import CurlTarget
     from watchmgr.workflow import Choices
 
 FormatOpt = Annotated[
@@ -29,13 +31,21 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
+        metavar="FORMAT",
         help="ndjson: one {id, source, body} line per watch, sorted by id; json: the same "
-        "as one array; curl: a shell script that PUTs each watch.",
+        "as one array; curl: a shell script that PUTs each watch; query: each rule's bare "
+        "query, one a line (see --target).",
     ),
 ]
 OutOpt = Annotated[
     Path | None,
-    typer.Option(help="Write one <id>.json body per watch into this directory instead."),
+    typer.Option(
+        metavar="DIR",
+        help="Write one <id>.json body per watch into this folder instead. watchmgr owns the "
+        "folder: the files it wrote before for watches that are gone are removed (others are "
+        "left alone).",
+        show_default=False,
+    ),
 ]
 
 
@@ -54,11 +64,25 @@ def _choices(dialect: str | None, scheme: str | None, prefix: str | None) -> Cho
     return Choices(dialect, scheme, prefix)
 
 
+QueryTargetOpt = Annotated[
+    str,
+    typer.Option(
+        "--target",
+        "-t",
+        metavar="LANGUAGE",
+        help="With --format query: es-qs (the watch's own query_string), or splunk or logpoint "
+        "through the pySigma backends pysigma-backend-splunk and pysigma-backend-logpoint, "
+        "if installed.",
+    ),
+]
+
+
 def render(
     paths: PathsArg = None,
     env: EnvOpt = None,
     fmt: FormatOpt = "ndjson",
     out: OutOpt = None,
+    target: QueryTargetOpt = "es-qs",
     dialect: DialectOpt = None,
     id_scheme: IdSchemeOpt = None,
     id_prefix: IdPrefixOpt = None,
@@ -73,47 +97,145 @@ def render(
     from watchmgr import workflow
     from watchmgr.output import messages, watches
 
-    if fmt not in watches.FORMATS:
-        fail(f"unknown format {fmt!r} (use one of: {', '.join(watches.FORMATS)})", ExitCode.USAGE)
+    if fmt not in (*watches.FORMATS, "query"):
+        known = ", ".join((*watches.FORMATS, "query"))
+        fail(f"unknown format {fmt!r} (use one of: {known})", ExitCode.USAGE)
+    if target not in workflow.QUERY_TARGETS:
+        known = ", ".join(workflow.QUERY_TARGETS)
+        fail(f"unknown --target {target!r} (use one of: {known})", ExitCode.USAGE)
     choices = _choices(dialect, id_scheme, id_prefix)
+    if fmt == "query" and target != "es-qs":
+        _backend_queries(root, paths or [], target)
+        return
+
+    report = Diagnostics()
+    curl_to = watches.LOCAL
+    with reporting(report):
+        if env is None:
+            result = workflow.convert_rules(
+                root, paths or [], None, choices, report, tuning=tuning(cache)
+            )
+        else:
+            environment = workflow.environment(root, env, report)
+            result = workflow.convert_environment(
+                environment, paths or [], choices, report, tuning=tuning(cache)
+            )
+            curl_to = _curl_target(environment) if fmt == "curl" else curl_to
+        messages.write(report)
+        if fmt == "query":
+            for watch in result.watches:
+                sys.stdout.write(f"{watch.body['metadata']['query']}\n")
+        elif out is not None:
+            done = watches.write_watch_files(result.watches, out)
+            gone = f", removed {len(done.removed)} of deleted rules" if done.removed else ""
+            messages.note(f"wrote {messages.plural(done.written, 'watch')} to {out}{gone}")
+        else:
+            watches.write_watches(result.watches, fmt, sys.stdout, curl_to)
+    if result.errors:
+        raise typer.Exit(int(ExitCode.ERROR))
+
+
+def _backend_queries(root: Path, paths: list[Path], target: str) -> None:
+    from watchmgr import workflow
 
     report = Diagnostics()
     with reporting(report):
-        result = workflow.convert_rules(
-            root, paths or [], env, choices, report, tuning=tuning(cache)
-        )
-        messages.write(report)
-        if out is not None:
-            written = watches.write_watch_files(result.watches, out)
-            messages.note(f"wrote {written} watches to {out}")
-        else:
-            watches.write_watches(result.watches, fmt, sys.stdout)
-    if result.errors:
+        found = workflow.backend_queries(root, paths, target, report)
+        failed = any(d.severity == "error" for d in report)
+        for _path, query in found:
+            sys.stdout.write(f"{query}\n")
+    if failed:
         raise typer.Exit(int(ExitCode.ERROR))
+
+
+def _curl_target(env: Environment) -> CurlTarget:
+    """Where `env`'s curl script PUTs: its cluster, with credentials from the variables it names
+    (a sandbox environment: the seed's localhost:9200, where ``watchmgr sandbox`` listens)."""
+    from watchmgr import workflow
+    from watchmgr.config import ElasticsearchTarget
+    from watchmgr.output.watches import LOCAL, CurlTarget
+
+    url = workflow.endpoint(env)
+    target = env.target
+    if url is None or not isinstance(target, ElasticsearchTarget):
+        return LOCAL
+    notes = [f"PUT the watches of environment {env.name!r} ({env.path}) into {url}."]
+    if target.ca_certs is not None:
+        notes.append("Run it from the repository root: the CA file's path is relative to it.")
+    if target.ca_certs_env is not None or target.ssl_assert_fingerprint is not None:
+        notes.append(
+            "curl cannot take ca_certs_env or ssl_assert_fingerprint: give it the CA with "
+            "--cacert, or trust it system-wide."
+        )
+    auth = target.auth
+    return CurlTarget(
+        url=url,
+        auth=auth.method if auth is not None else None,
+        variables=tuple(name for _, name, _ in auth.variables) if auth is not None else (),
+        ca_certs=target.ca_certs,
+        insecure=not target.verify_certs,
+        notes=tuple(notes),
+    )
+
+
+ValidateFormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="text: the counts on stderr; json: a versioned document on stdout with the counts "
+        "and every error and warning as {path, line, message}.",
+    ),
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="Fail (exit 1) on warnings too, as on errors."),
+]
 
 
 def validate(
     paths: PathsArg = None,
     env: EnvOpt = None,
+    fmt: ValidateFormatOpt = "text",
+    strict: StrictOpt = False,
     dialect: DialectOpt = None,
     id_scheme: IdSchemeOpt = None,
     id_prefix: IdPrefixOpt = None,
     root: RootOpt = Path("."),
     cache: CacheOpt = True,
 ) -> None:
-    """Check Sigma rules: print every error and warning, exit 1 if there is any error."""
+    """Check Sigma rules: print every error and warning, exit 1 if there is any error.
+
+    With --strict, a warning fails the check as an error does.
+    """
+    if fmt not in ("text", "json"):
+        fail(f"unknown format {fmt!r} (use one of: text, json)", ExitCode.USAGE)
     choices = _choices(dialect, id_scheme, id_prefix)
     from watchmgr import workflow
-    from watchmgr.output import messages
+    from watchmgr.output import documents, messages
 
     report = Diagnostics()
     with reporting(report):
         result = workflow.convert_rules(
             root, paths or [], env, choices, report, tuning=tuning(cache)
         )
-    messages.note(
-        f"{result.rules} rules, {len(result.watches)} watches, "
-        f"{len(result.errors)} errors, {len(result.warnings)} warnings"
+    counts = (
+        (result.rules, "rule"),
+        (len(result.watches), "watch"),
+        (len(result.errors), "error"),
+        (len(result.warnings), "warning"),
     )
-    if result.errors:
+    messages.note(", ".join(messages.plural(n, noun) for n, noun in counts))
+    if fmt == "json":
+        found = documents.validation(
+            result.rules, len(result.watches), result.errors, result.warnings
+        )
+        documents.write({**found, "strict": strict})
+    if result.errors or (strict and result.warnings):
+        if not result.errors:
+            messages.error(
+                f"{messages.plural(len(result.warnings), 'warning')} and --strict: "
+                "fix them, or validate without --strict"
+            )
         raise typer.Exit(int(ExitCode.ERROR))

@@ -11,17 +11,35 @@ import typer
 
 from watchmgr.cli.errors import fail, reporting
 from watchmgr.cli.options import RootOpt
-from watchmgr.errors import Diagnostics
+from watchmgr.errors import Diagnostics, ExitCode
 
 config_app = typer.Typer(help="Inspect environment configuration.", no_args_is_help=True)
 
 
-def environments(root: RootOpt = Path(".")) -> None:
+def environments(
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="text: a line per environment; json: a versioned document with each one's "
+            "name, file and target.",
+        ),
+    ] = "text",
+    root: RootOpt = Path("."),
+) -> None:
     """List the environments (environments/*.yaml) and where each one deploys."""
+    if fmt not in ("text", "json"):
+        fail(f"unknown format {fmt!r} (use one of: text, json)", ExitCode.USAGE)
     from watchmgr.config import list_environments
+    from watchmgr.output import documents
 
     with reporting():
         found = list_environments(root)
+    if fmt == "json":
+        documents.write(documents.environments(found))
+        return
     if not found:
         fail(f"no environments in {root / 'environments'} (add a <name>.yaml there)")
     width = max(len(info.name) for info in found)
@@ -31,20 +49,77 @@ def environments(root: RootOpt = Path(".")) -> None:
 
 @config_app.command("show")
 def config_show(
-    env: Annotated[str, typer.Option("--env", "-e", help="The environment to show.")],
+    env: Annotated[
+        str, typer.Option("--env", "-e", metavar="ENV", help="The environment to show.")
+    ],
     debug: Annotated[
         bool, typer.Option(help="Also show the file and line each setting comes from.")
     ] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="yaml: as the environment files are written; json: a versioned document "
+            "with the same settings under 'environment'.",
+        ),
+    ] = "yaml",
     root: RootOpt = Path("."),
 ) -> None:
     """Print an environment as watchmgr resolves it: extends merged, defaults filled in.
 
     Secrets are never printed: each shows as the variable that holds it and ***.
     """
+    if fmt not in ("yaml", "json"):
+        fail(f"unknown format {fmt!r} (use one of: yaml, json)", ExitCode.USAGE)
     from watchmgr import workflow
     from watchmgr.config import dump_yaml, resolved_config
+    from watchmgr.output import documents
 
     report = Diagnostics()
     with reporting(report):
         environment = workflow.environment(root, env, report)
-        sys.stdout.write(dump_yaml(resolved_config(environment, os.environ, debug=debug)))
+        resolved = resolved_config(environment, os.environ, debug=debug)
+        if fmt == "json":
+            documents.write({"environment": resolved})
+        else:
+            sys.stdout.write(dump_yaml(resolved))
+
+
+def pipelines(
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="text: a line per pipeline; json: a versioned document.",
+        ),
+    ] = "text",
+) -> None:
+    """List the installed pySigma processing pipelines an environment's mapping.pipelines can
+    name (as sigma-cli's 'list pipelines' does): identifier, priority, backends, description."""
+    if fmt not in ("text", "json"):
+        fail(f"unknown format {fmt!r} (use one of: text, json)", ExitCode.USAGE)
+    from watchmgr import workflow
+    from watchmgr.output import documents
+    from watchmgr.output.plan import console, print_rows
+
+    with reporting():
+        found = workflow.installed_pipelines()
+    if fmt == "json":
+        documents.write({"pipelines": found})
+        return
+    from rich.text import Text
+
+    rows = [
+        (
+            Text(p["identifier"]),
+            Text("" if p["priority"] is None else str(p["priority"])),
+            Text(", ".join(p["backends"]) or "any"),
+            Text(p["name"]),
+        )
+        for p in found
+    ]
+    print_rows(console(), ("identifier", "priority", "backends", "description"), rows, below=3)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -31,18 +33,41 @@ def reporting(report: Diagnostics | None = None) -> Iterator[None]:
     except KeyboardInterrupt:
         _flush(report)
         fail("interrupted")
+    except BrokenPipeError:
+        _flush(report)
+        closed_stdout()
     except (typer.Exit, typer.Abort, SystemExit):
         raise
     except Exception as err:  # a bug: say so in one line, the traceback only on request
         _flush(report)
-        if os.environ.get("WATCHMGR_DEBUG"):
+        if os.environ.get("WATCHMGR_DEBUG") or messages.Settings.verbosity > 0:
             raise
         fail(
             f"internal error: {type(err).__name__}: {err} "
-            "(please report it; WATCHMGR_DEBUG=1 shows the traceback)"
+            "(please report it; -v or WATCHMGR_DEBUG=1 shows the traceback)"
         )
     finally:
         _flush(report)
+
+
+def closed_stdout() -> NoReturn:
+    """End quietly because the reader of stdout went away (``watchmgr render | head -1``), as
+    Unix tools do: no message, exit 141 (128 + SIGPIPE, what a shell shows for such a tool).
+
+    stdout is pointed at /dev/null first, so that Python's flush at exit finds no broken pipe.
+    """
+    silence_stdout()
+    raise typer.Exit(int(ExitCode.BROKEN_PIPE))
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null: nothing more can reach a reader that went away."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (a test runner's buffer): nothing will flush into a pipe
 
 
 def _flush(report: Diagnostics | None) -> None:

@@ -34,6 +34,7 @@ def tuning(cache: bool = True, environ: Mapping[str, str] = os.environ) -> Tunin
 PathsArg = Annotated[
     list[Path] | None,
     typer.Argument(
+        metavar="PATH",
         help="Rule files or directories (searched for *.yml and *.yaml). Default: rules/.",
         show_default=False,
     ),
@@ -41,6 +42,7 @@ PathsArg = Annotated[
 DialectOpt = Annotated[
     str | None,
     typer.Option(
+        metavar="DIALECT",
         show_default="sigmac",
         help="Query dialect: 'sigmac' (sigmac 2020's text with its mistakes put right) or "
         "'sigmac-2020' (byte for byte, mistakes included, to adopt watches sigmac deployed).",
@@ -50,13 +52,16 @@ IdSchemeOpt = Annotated[
     str | None,
     typer.Option(
         "--id-scheme",
+        metavar="SCHEME",
         show_default="title",
         help="Watch ids from the rule 'title' (sigmac's scheme) or its Sigma 'sigma-id'.",
     ),
 ]
 IdPrefixOpt = Annotated[
     str | None,
-    typer.Option("--id-prefix", help="Text put before every watch id.", show_default=False),
+    typer.Option(
+        "--id-prefix", metavar="PREFIX", help="Text put before every watch id.", show_default=False
+    ),
 ]
 CacheOpt = Annotated[
     bool,
@@ -68,7 +73,9 @@ CacheOpt = Annotated[
 RootOpt = Annotated[
     Path,
     typer.Option(
-        help="The repository root, which holds rules/ and environments/.", show_default="."
+        metavar="DIR",
+        help="The repository root, which holds rules/ and environments/.",
+        show_default=".",
     ),
 ]
 EnvOpt = Annotated[
@@ -76,6 +83,7 @@ EnvOpt = Annotated[
     typer.Option(
         "--env",
         "-e",
+        metavar="ENV",
         help="Render as the environment environments/<ENV>.yaml says (its rules, mappings and "
         "watch settings). Without it: the seed's defaults.",
         show_default=False,

@@ -15,11 +15,12 @@ import typer
 
 from watchmgr.cli.errors import fail, reporting
 from watchmgr.cli.options import tuning
-from watchmgr.errors import Diagnostics, ExitCode
+from watchmgr.errors import Diagnostics, ExitCode, of_severity
 
 if TYPE_CHECKING:
-    from watchmgr.apply import Result
+    from watchmgr.apply import Report, Result
     from watchmgr.plan import Plan
+    from watchmgr.workflow import Targets
 
 #: Writes at once, at most: `.watches` is a single-shard index (watcher-api.md §5).
 MAX_PARALLELISM = 64
@@ -29,6 +30,7 @@ EnvsOpt = Annotated[
     typer.Option(
         "--env",
         "-e",
+        metavar="ENV",
         help="Environment to plan (a file in environments/). Repeat it for several; "
         "without it every environment is planned.",
         show_default=False,
@@ -38,7 +40,9 @@ RootOpt = Annotated[
     Path,
     typer.Option(
         "--root",
+        metavar="DIR",
         help="The repository root, which holds environments/ and the rule paths.",
+        show_default=".",
     ),
 ]
 
@@ -48,6 +52,7 @@ PlanFormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
+        metavar="FORMAT",
         help="text: tables and field diffs for people; json: the versioned plan document; "
         "markdown: for a pull-request comment, diffs folded away.",
     ),
@@ -64,7 +69,38 @@ PlanOutOpt = Annotated[
     Path | None,
     typer.Option(
         "--out",
+        metavar="FILE",
         help="Also save the plan as JSON to this file, for 'watchmgr apply --env E FILE'.",
+    ),
+]
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target",
+        "-t",
+        metavar="TARGET",
+        help="Limit the plan to some rules and their watches: a rule file, folder or glob, a "
+        "watch id or a Sigma rule id. Repeat it for several. Deletes then reach only the "
+        "targeted watches.",
+        show_default=False,
+    ),
+]
+ApplyFormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="text: the plan, then a table of results; json: the results as a versioned "
+        "document on stdout (the plan goes to stderr for people).",
+    ),
+]
+PlanAdoptOpt = Annotated[
+    bool,
+    typer.Option(
+        "--adopt",
+        help="Show watches at the rules' ids that watchmgr does not own as adoptions (what "
+        "'apply --adopt' does) instead of conflicts.",
     ),
 ]
 ApplyEnvOpt = Annotated[
@@ -72,6 +108,7 @@ ApplyEnvOpt = Annotated[
     typer.Option(
         "--env",
         "-e",
+        metavar="ENV",
         help="The environment to apply (a file in environments/).",
         show_default=False,
     ),
@@ -79,6 +116,7 @@ ApplyEnvOpt = Annotated[
 PlanFileArg = Annotated[
     Path | None,
     typer.Argument(
+        metavar="PLANFILE",
         help="A plan saved by 'watchmgr plan --out'. Applied exactly as saved, and refused "
         "if any watch it touches changed since. Without it a fresh plan is made.",
         show_default=False,
@@ -94,7 +132,9 @@ YesOpt = Annotated[
 ]
 ParallelismOpt = Annotated[
     int,
-    typer.Option("--parallelism", help="How many watches to write at the same time (1 to 64)."),
+    typer.Option(
+        "--parallelism", metavar="N", help="How many watches to write at the same time (1 to 64)."
+    ),
 ]
 MassDeleteOpt = Annotated[
     bool,
@@ -119,13 +159,16 @@ def plan_command(
     fmt: PlanFormatOpt = "text",
     detailed_exitcode: DetailedOpt = False,
     out: PlanOutOpt = None,
+    adopt: PlanAdoptOpt = False,
+    target: TargetOpt = None,
     root: RootOpt = Path("."),
 ) -> None:
     """Show what apply would change on each environment's cluster, changing nothing.
 
     Lists '+ create', '~ update', '- delete', '< adopt' and '! conflict' per watch, with the
-    field differences of each. Exit codes: 0 success; 1 an environment, rule or cluster problem;
-    with --detailed-exitcode 0 no changes, 2 changes pending, 1 errors, 64 usage errors.
+    field differences of each. Exit codes: 0 success; 1 an environment, rule or cluster problem,
+    or a plan apply would refuse (watches in conflict); with --detailed-exitcode 0 no
+    changes, 2 changes pending, 1 errors, 64 usage errors.
     """
     from watchmgr import workflow
     from watchmgr.cli.local import connector
@@ -138,18 +181,42 @@ def plan_command(
         problem = "is a directory" if out.is_dir() else "is in a directory that does not exist"
         fail(f"--out {out} {problem}; give the path of a file to write", usage)
     report = Diagnostics()
+    targets = workflow.Targets(target, root) if target else None
     with reporting(report):
         planned = workflow.plan_environments(
-            root, envs or [], connector(), report, with_uuid=out is not None, tuning=tuning()
+            root,
+            envs or [],
+            connector(),
+            report,
+            with_uuid=out is not None,
+            tuning=tuning(),
+            adopt=adopt,
+            targets=targets,
         )
+        _check_targets(targets, planned.failed)
+        warnings = of_severity(report, "warning")
         messages.write(report)
-        plan.render(planned.plans, fmt)
+        plan.render(planned.plans, fmt, warnings)
         if out is not None:
-            _save(plan.render_json(planned.plans), out)
-    if planned.failed:
+            _save(plan.render_json(planned.plans, warnings), out)
+    refused = [r for r in map(workflow.refusal, planned.plans) if r is not None]
+    for line in refused:
+        messages.error(line)
+    if planned.failed or refused:
         raise typer.Exit(int(ExitCode.ERROR))
     if detailed_exitcode and planned.has_changes:
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+
+
+def _check_targets(targets: Targets | None, failed: int = 0) -> None:
+    """Refuse a --target that matched nothing: most likely a typo, and the plan would be empty."""
+    missed = targets.unmatched() if targets is not None and not failed else []
+    if missed:
+        shown = ", ".join(repr(t) for t in missed)
+        fail(
+            f"--target {shown} matches no rule or watch (give a rule file, folder or glob, a "
+            "watch id or a Sigma rule id)"
+        )
 
 
 def _save(document: str, out: Path) -> None:
@@ -169,6 +236,8 @@ def apply_command(
     parallelism: ParallelismOpt = 8,
     allow_mass_delete: MassDeleteOpt = False,
     adopt: AdoptOpt = False,
+    target: TargetOpt = None,
+    fmt: ApplyFormatOpt = "text",
     root: RootOpt = Path("."),
 ) -> None:
     """Make an environment's cluster hold exactly its rules' watches.
@@ -178,26 +247,42 @@ def apply_command(
     conflict, not overwritten. Exit codes: 0 everything applied; 1 anything not applied or an
     environment, rule or cluster problem; 2 usage error.
     """
-    _check_apply_options(parallelism, yes)
+    _check_apply_options(parallelism, yes, fmt)
+    if target and planfile is not None:
+        fail(
+            "--target cannot narrow a saved plan: make the plan with --target and apply that",
+            ExitCode.USAGE,
+        )
     from watchmgr import workflow
     from watchmgr.cli.local import connector
-    from watchmgr.output import messages, plan
+    from watchmgr.output import messages
 
     report = Diagnostics()
+    targets = workflow.Targets(target, root) if target else None
     with reporting(report):
         env = workflow.environment(root, env_name, report)
         saved = workflow.saved_plan(planfile, env) if planfile is not None else None
         source = saved if saved is not None else workflow.desired(env, report, tuning())
         with connector(parallelism)(env) as cluster:
             chosen = workflow.plan_to_apply(
-                env, cluster, source, planfile, adopt=adopt, allow_mass_delete=allow_mass_delete
+                env,
+                cluster,
+                source,
+                planfile,
+                adopt=adopt,
+                allow_mass_delete=allow_mass_delete,
+                targets=targets,
             )
+            _check_targets(targets)
+            if saved is not None and planfile is not None:
+                workflow.stale_plan(cluster, chosen, planfile)
             messages.write(report)
-            plan.render_text([chosen], plan.console())
+            _show_plan(chosen, fmt)
             if not chosen.has_changes:
+                _show_report(None, env.name, fmt)
                 return
             _confirm(yes, env.name)
-            with _progress(chosen) as progress:
+            with _progress(chosen, fmt) as progress:
                 done = workflow.apply(
                     chosen,
                     cluster,
@@ -205,12 +290,71 @@ def apply_command(
                     saved=saved is not None,
                     progress=progress,
                 )
-        plan.render_report(done, plan.console())
+        _show_report(done, env.name, fmt)
     if not done.ok:
         fail(workflow.not_applied(done, planfile))
 
 
-def _check_apply_options(parallelism: int, yes: bool) -> None:
+def destroy_command(
+    env_name: ApplyEnvOpt,
+    yes: YesOpt = False,
+    parallelism: ParallelismOpt = 8,
+    fmt: ApplyFormatOpt = "text",
+    root: RootOpt = Path("."),
+) -> None:
+    """Delete every watch the environment owns on its cluster, and nothing else.
+
+    Terraform's destroy: the plan of no rules is shown, asked about (unless --yes) and applied
+    as apply does (under the environment's lock, each watch checked again first). Watches
+    other environments or people own are never touched. Exit codes as apply.
+    """
+    _check_apply_options(parallelism, yes, fmt)
+    from watchmgr import workflow
+    from watchmgr.cli.local import connector
+    from watchmgr.output import messages
+
+    report = Diagnostics()
+    with reporting(report):
+        env = workflow.environment(root, env_name, report)
+        with connector(parallelism)(env) as cluster:
+            chosen = workflow.destroy_plan(env, cluster)
+            messages.write(report)
+            _show_plan(chosen, fmt)
+            if not chosen.has_changes:
+                _show_report(None, env.name, fmt)
+                return
+            deletes = len(chosen.pending())
+            _confirm(yes, env.name, f"Delete all {deletes} watches of environment {env.name!r}?")
+            with _progress(chosen, fmt) as progress:
+                done = workflow.apply(
+                    chosen, cluster, parallelism=parallelism, saved=False, progress=progress
+                )
+        _show_report(done, env.name, fmt)
+    if not done.ok:
+        fail(workflow.not_applied(done, None))
+
+
+def _show_plan(chosen: Plan, fmt: str) -> None:
+    """The plan for people: on stdout, or on stderr when stdout carries the JSON results."""
+    from watchmgr.output import plan
+
+    plan.render_text([chosen], plan.console(stderr=fmt == "json"))
+
+
+def _show_report(done: Report | None, environment: str, fmt: str) -> None:
+    """The results (None: nothing to do) as a table, or as the versioned JSON document."""
+    from watchmgr.apply import Report
+    from watchmgr.output import documents, plan
+
+    if fmt == "json":
+        documents.write(documents.report(done or Report(environment, ())))
+    elif done is not None:
+        plan.render_report(done, plan.console())
+
+
+def _check_apply_options(parallelism: int, yes: bool, fmt: str = "text") -> None:
+    if fmt not in ("text", "json"):
+        fail(f"unknown format {fmt!r} (use one of: text, json)", ExitCode.USAGE)
     if not 1 <= parallelism <= MAX_PARALLELISM:
         fail(
             f"--parallelism must be between 1 and {MAX_PARALLELISM}, not {parallelism} (every "
@@ -225,15 +369,21 @@ def _check_apply_options(parallelism: int, yes: bool) -> None:
         )
 
 
-def _confirm(yes: bool, env_name: str) -> None:
-    if not yes and not typer.confirm(f"Apply these changes to environment {env_name!r}?", err=True):
-        fail("apply cancelled; nothing was changed")
+def _confirm(yes: bool, env_name: str, question: str | None = None) -> None:
+    question = question or f"Apply these changes to environment {env_name!r}?"
+    if not yes and not typer.confirm(question, err=True):
+        fail("cancelled; nothing was changed")
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 @contextmanager
-def _progress(chosen: Plan) -> Iterator[Callable[[Result], None] | None]:
-    """A progress bar on stderr when it is a terminal: yields what to call per watch."""
-    if not sys.stderr.isatty():
+def _progress(chosen: Plan, fmt: str = "text") -> Iterator[Callable[[Result], None] | None]:
+    """A progress bar on stderr when it is a terminal and the output is for people (never in
+    a pipe, a log or with --format json): yields what to call per watch."""
+    if fmt == "json" or not stderr_is_terminal():
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn

@@ -16,6 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from watchmgr.apply import Outcome, Report
+from watchmgr.errors import Diagnostic
+from watchmgr.output import documents, messages
 from watchmgr.plan import SYMBOLS, Change, ChangeAction, FieldChange, Plan, document
 from watchmgr.watch import Ownership
 
@@ -27,13 +29,20 @@ def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     tty = stream.isatty()
     # Not a terminal (CI logs, files): wide enough that a table keeps ids and paths on one line.
-    return Console(file=stream, width=None if tty else 200, highlight=False, soft_wrap=not tty)
+    width = None if tty else 200
+    if not messages.Settings.color:  # --no-color: plain text, bold included
+        return Console(
+            file=stream, width=width, highlight=False, soft_wrap=not tty, color_system=None
+        )
+    # Rich's own checks: a terminal, FORCE_COLOR, and NO_COLOR (which drops colours only).
+    return Console(file=stream, width=width, highlight=False, soft_wrap=not tty)
 
 
-def render(plans: Sequence[Plan], fmt: str) -> None:
-    """Write `plans` to stdout in `fmt` (one of FORMATS)."""
+def render(plans: Sequence[Plan], fmt: str, warnings: Sequence[Diagnostic] = ()) -> None:
+    """Write `plans` to stdout in `fmt` (one of FORMATS); JSON carries the inputs' `warnings`
+    (text and Markdown leave them to stderr, where every command prints them)."""
     if fmt == "json":
-        sys.stdout.write(render_json(plans))
+        sys.stdout.write(render_json(plans, warnings))
     elif fmt == "markdown":
         sys.stdout.write(render_markdown(plans))
     else:
@@ -71,9 +80,9 @@ def summary_line(plan: Plan) -> str:
     return line if not extra else f"{line[:-1]}, {', '.join(extra)}."
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, *, whole: bool = False) -> str:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, str) or len(text) <= VALUE_LIMIT:
+    if whole or isinstance(value, str) or len(text) <= VALUE_LIMIT:
         return text
     return text[: VALUE_LIMIT - 1] + "…"
 
@@ -90,7 +99,8 @@ def _leaves(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 def _created(body: Mapping[str, Any]) -> list[str]:
     """A new watch as ``+ path: value`` lines, in body order; watchmgr's own key left out."""
     shown = Ownership.unmarked(body)
-    return [f"+ {path}: {_value(value)}" for path, value in _leaves(shown)]
+    # Whole values: a query inside the `must` array is as much the watch as a top-level string.
+    return [f"+ {path}: {_value(value, whole=True)}" for path, value in _leaves(shown)]
 
 
 def diff_lines(change: Change) -> list[str]:
@@ -129,22 +139,17 @@ def render_text(plans: Sequence[Plan], console: Console, *, show_noop: bool = Fa
         if not shown:
             console.print("No changes. The cluster matches the rules.")
         else:
-            table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-            table.add_column("", no_wrap=True)
-            table.add_column("action", no_wrap=True)
-            table.add_column("watch", overflow="fold")
-            table.add_column("source", overflow="fold")
-            table.add_column("why", overflow="fold")
-            for change in shown:
-                style = _STYLES[change.action]
-                table.add_row(
-                    Text(SYMBOLS[change.action], style=style),
-                    Text(_label(change), style=style),
-                    change.watch_id,
-                    change.source or "",
-                    change.reason,
+            rows = [
+                (
+                    Text(SYMBOLS[c.action], style=_STYLES[c.action]),
+                    Text(_label(c), style=_STYLES[c.action]),
+                    Text(c.watch_id),
+                    Text(c.source or ""),
+                    Text(c.reason),
                 )
-            console.print(table)
+                for c in shown
+            ]
+            print_rows(console, ("", "action", "watch", "source", "why"), rows, below=3)
             for change in shown:
                 lines = diff_lines(change)
                 if not lines:
@@ -162,6 +167,40 @@ def render_text(plans: Sequence[Plan], console: Console, *, show_noop: bool = Fa
         console.print()
 
 
+#: Columns of a table are two cells apart (Rich's padding of one on each side, no box).
+_GAP = 2
+
+
+def print_rows(
+    console: Console, header: Sequence[str], rows: Sequence[Sequence[Text]], *, below: int
+) -> None:
+    """`rows` as a table whose cells are never broken (ids, paths, actions), except the last,
+    which wraps between words; when that does not fit the console, each row is one line of its
+    first `below` cells with the others under it, indented, so an id or a path is still whole
+    (and can be copied) on any terminal width."""
+    if not rows:
+        return
+    columns = zip(*rows, strict=True)
+    widths = [
+        max([len(h), *(c.cell_len for c in col)]) for h, col in zip(header, columns, strict=True)
+    ]
+    words = max([len(header[-1]), *(len(w) for r in rows for w in r[-1].plain.split())])
+    if sum(widths[:-1]) + words + _GAP * (len(header) - 1) <= console.width:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for n, title in enumerate(header):
+            last = n == len(header) - 1
+            table.add_column(title, no_wrap=not last, min_width=None if last else widths[n])
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    for row in rows:
+        console.print(Text("  ").join(c for c in row[:below] if c.plain), soft_wrap=True)
+        for cell in row[below:]:
+            if cell.plain:
+                console.print(Text("    ") + cell, soft_wrap=True)
+
+
 def _line_style(line: str) -> str:
     return {"+": "green", "-": "red", "~": "yellow"}.get(line[:1], "")
 
@@ -169,9 +208,17 @@ def _line_style(line: str) -> str:
 # ------------------------------------------------------------------------------ json
 
 
-def render_json(plans: Sequence[Plan]) -> str:
-    """The plan document (``format_version`` 1), sorted keys, as ``--out`` saves it."""
-    return json.dumps(document(plans), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def render_json(plans: Sequence[Plan], warnings: Sequence[Diagnostic] = ()) -> str:
+    """The plan document (``format_version`` 1), sorted keys, as ``--out`` saves it, with the
+    warnings its inputs gave as ``warnings: [{path, line, message}]`` in the order found."""
+    data = {**document(plans), "warnings": [warning_record(w) for w in warnings]}
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def warning_record(diagnostic: Diagnostic) -> dict[str, Any]:
+    """A diagnostic as JSON: where (``line`` null for a whole file or the command) and what."""
+    (record,) = documents.diagnostics([diagnostic])
+    return record
 
 
 # ------------------------------------------------------------------------------ markdown
@@ -233,22 +280,20 @@ def _truncate(text: str, limit: int) -> str:
 def render_report(report: Report, console: Console) -> None:
     """The per-watch result table of an apply, then one summary line."""
     if report.results:
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("watch", overflow="fold")
-        table.add_column("action", no_wrap=True)
-        table.add_column("result", no_wrap=True)
-        table.add_column("detail", overflow="fold")
+        rows = []
         for result in report.results:
             style = (
                 "green" if result.ok else ("yellow" if result.outcome is Outcome.SKIPPED else "red")
             )
-            table.add_row(
-                result.watch_id,
-                result.action.value,
-                Text(result.outcome, style=style),
-                result.message,
+            rows.append(
+                (
+                    Text(result.watch_id),
+                    Text(result.action.value),
+                    Text(result.outcome, style=style),
+                    Text(result.message),
+                )
             )
-        console.print(table)
+        print_rows(console, ("watch", "action", "result", "detail"), rows, below=3)
     done = report.count(Outcome.DONE)
     failed = len(report.results) - done
     console.print(
