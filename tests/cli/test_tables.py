@@ -8,9 +8,9 @@ import io
 from rich.console import Console
 
 from tests.plan.support import Repo, rule_yaml, show
-from watchmgr.apply import Report, Result
+from watchmgr.apply import Outcome, Report, Result
 from watchmgr.output.plan import render_report, render_text
-from watchmgr.plan import Action, Change, Plan
+from watchmgr.plan import Change, ChangeAction, Plan
 
 LONG_ID = "Suspicious-PowerShell-Download-and-Execute-Pattern-Via-Invoke-Expression-WebClient"
 LONG_PATH = "rules/windows/powershell/powershell_script/posh_ps_susp_download_and_execute.yml"
@@ -34,7 +34,9 @@ def test_a_new_watch_is_never_shortened_even_inside_arrays(repo: Repo) -> None:
 
 
 def test_on_80_columns_ids_and_paths_stay_whole() -> None:
-    change = Change(LONG_ID, Action.CREATE, source=LONG_PATH, reason="no such watch on the cluster")
+    change = Change(
+        LONG_ID, ChangeAction.CREATE, source=LONG_PATH, reason="no such watch on the cluster"
+    )
     text = text_of(Plan("dev", (change,)), 80)
     lines = text.splitlines()
     assert f"+  create  {LONG_ID}" in lines, text
@@ -43,7 +45,7 @@ def test_on_80_columns_ids_and_paths_stay_whole() -> None:
 
 
 def test_a_table_that_fits_keeps_one_row_per_change() -> None:
-    change = Change("Short", Action.CREATE, source="rules/a.yml", reason="no such watch")
+    change = Change("Short", ChangeAction.CREATE, source="rules/a.yml", reason="no such watch")
     lines = text_of(Plan("dev", (change,)), 80).splitlines()
     assert any(
         line.split() == ["+", "create", "Short", "rules/a.yml", "no", "such", "watch"]
@@ -53,7 +55,7 @@ def test_a_table_that_fits_keeps_one_row_per_change() -> None:
 
 def test_a_long_reason_wraps_between_words_and_the_id_stays_on_its_row() -> None:
     reason = "edited on the cluster since the plan was made " * 3
-    change = Change("W-1", Action.CONFLICT, source="rules/w.yml", reason=reason.strip())
+    change = Change("W-1", ChangeAction.CONFLICT, source="rules/w.yml", reason=reason.strip())
     lines = text_of(Plan("dev", (change,)), 80).splitlines()
     row = next(line for line in lines if "W-1" in line)
     assert "rules/w.yml" in row
@@ -62,7 +64,9 @@ def test_a_long_reason_wraps_between_words_and_the_id_stays_on_its_row() -> None
 
 
 def test_the_apply_report_keeps_ids_whole_on_a_narrow_terminal() -> None:
-    report = Report("dev", (Result(LONG_ID, Action.UPDATE, "conflict", "edited meanwhile"),), 0)
+    report = Report(
+        "dev", (Result(LONG_ID, ChangeAction.UPDATE, Outcome.CONFLICT, "edited meanwhile"),), 0
+    )
     out = io.StringIO()
     render_report(report, Console(file=out, width=60, color_system=None, soft_wrap=True))
     lines = out.getvalue().splitlines()
