@@ -18,8 +18,9 @@ from watchmgr.sandbox.cli import sandbox_command
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 a rule, file, environment or cluster problem (one line each on "
-    "stderr, path:line first); 2 usage error, or with plan --detailed-exitcode: changes "
-    "pending (usage errors are 64 there)."
+    "stderr, path:line first), or a plan apply would refuse; 2 usage error, or with plan "
+    "--detailed-exitcode: changes pending (usage errors are 64 there); 141 stdout closed by "
+    "its reader (| head)."
 )
 
 app = typer.Typer(
