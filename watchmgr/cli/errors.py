@@ -40,7 +40,7 @@ def reporting(report: Diagnostics | None = None) -> Iterator[None]:
         raise
     except Exception as err:  # a bug: say so in one line, the traceback only on request
         _flush(report)
-        if os.environ.get("WATCHMGR_DEBUG") or messages.Settings.verbosity > 0:
+        if os.environ.get("WATCHMGR_DEBUG") or messages.settings().verbosity > 0:
             raise
         fail(
             f"internal error: {type(err).__name__}: {err} "

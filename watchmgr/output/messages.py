@@ -9,23 +9,37 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TextIO
 
 from watchmgr.errors import COMMAND, Diagnostic, Diagnostics
 
 
+@dataclass(frozen=True, slots=True)
 class Settings:
-    """How much the sink says and whether output is coloured: set once, by the global options
-    (``-q``, ``-v``, ``--no-color``), before a command runs."""
+    """How much the sink says and whether output is coloured, as the global options (``-q``,
+    ``-v``, ``--no-color``) of the command being run say."""
 
     #: -1 quiet (errors only), 0 normal, 1 verbose (details and tracebacks of internal errors).
-    verbosity = 0
-    color = True
+    verbosity: int = 0
+    color: bool = True
+
+
+#: The running command's settings: a context variable, so each invocation (and each thread or
+#: task that starts one) has its own, and nothing is kept in a module's global.
+_CURRENT: ContextVar[Settings | None] = ContextVar("watchmgr_output_settings", default=None)
+_DEFAULT = Settings()
 
 
 def configure(*, verbosity: int = 0, color: bool = True) -> None:
-    Settings.verbosity = verbosity
-    Settings.color = color
+    """Set the running command's settings (the CLI does, before the command runs)."""
+    _CURRENT.set(Settings(verbosity, color))
+
+
+def settings() -> Settings:
+    """The running command's settings."""
+    return _CURRENT.get() or _DEFAULT
 
 
 def write(diagnostics: Iterable[Diagnostic], stream: TextIO | None = None) -> None:
@@ -34,7 +48,7 @@ def write(diagnostics: Iterable[Diagnostic], stream: TextIO | None = None) -> No
     items = diagnostics.take() if isinstance(diagnostics, Diagnostics) else diagnostics
     out = stream if stream is not None else sys.stderr
     for diagnostic in items:
-        if diagnostic.severity == "warning" and Settings.verbosity < 0:
+        if diagnostic.severity == "warning" and settings().verbosity < 0:
             continue
         out.write(f"{diagnostic}\n")
 
@@ -47,13 +61,13 @@ def error(message: str) -> None:
 def note(text: str) -> None:
     """A line for people that is neither data nor a problem (``wrote 3 watches to out``); not
     when quiet."""
-    if Settings.verbosity >= 0:
+    if settings().verbosity >= 0:
         sys.stderr.write(f"{text}\n")
 
 
 def detail(text: str) -> None:
     """A line only ``-v`` shows (how long a command took, say)."""
-    if Settings.verbosity > 0:
+    if settings().verbosity > 0:
         sys.stderr.write(f"{text}\n")
 
 

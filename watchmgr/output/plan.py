@@ -30,7 +30,7 @@ def console(stderr: bool = False) -> Console:
     tty = stream.isatty()
     # Not a terminal (CI logs, files): wide enough that a table keeps ids and paths on one line.
     width = None if tty else 200
-    if not messages.Settings.color:  # --no-color: plain text, bold included
+    if not messages.settings().color:  # --no-color: plain text, bold included
         return Console(
             file=stream, width=width, highlight=False, soft_wrap=not tty, color_system=None
         )
