@@ -103,3 +103,23 @@ def test_an_elastic_cloud_environment_targets_the_deployments_endpoint(tmp_path:
     result = repo.run("render", "--env", "prod", "--format", "curl")
     assert result.exit_code == 0, show(result)
     assert "https://abcdef.eu-west-1.aws.found.io:443/_watcher/watch/A " in result.stdout
+
+
+def test_certificates_are_handed_to_curl_as_the_environment_says(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.rule(
+        "a", "title: A\nlogsource: {product: windows}\ndetection: {s: {x: 1}, condition: s}\n"
+    )
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_text("not parsed by render")
+    hosts = "elasticsearch:\n  hosts: [https://es.example.com:9200]\n"
+    cases = {
+        "ca_certs: certs/ca.pem": "--cacert certs/ca.pem ",
+        "verify_certs: false": "--insecure ",
+        "ssl_assert_fingerprint: '" + "ab" * 32 + "'": "# curl cannot take ca_certs_env",
+    }
+    for setting, expected in cases.items():
+        repo.environment("prod", f"{hosts}  {setting}\n")
+        result = repo.run("render", "--env", "prod", "--format", "curl")
+        assert result.exit_code == 0, show(result)
+        assert expected in result.stdout, (setting, result.stdout[:600])
