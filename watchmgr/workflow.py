@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from watchmgr.cluster import Cluster
     from watchmgr.config import Environment
     from watchmgr.convert import Conversion
-    from watchmgr.plan import Plan
+    from watchmgr.plan import Change, LiveWatch, Plan
     from watchmgr.rules import Rule
     from watchmgr.ruletest import RuleResult, TestCase, TestRun
     from watchmgr.settings import WatchSettings
@@ -320,7 +320,7 @@ class Targets:
     def unmatched(self) -> list[str]:
         return [t for t in self.given if t not in self.matched]
 
-    def _hits(self, target: str, change: Any) -> bool:
+    def _hits(self, target: str, change: Change) -> bool:
         from watchmgr.watch import Ownership
 
         if target == change.watch_id:
@@ -784,15 +784,15 @@ def watch_statuses(cluster: Cluster) -> list[dict[str, Any]]:
     return sorted(records, key=lambda r: (HEALTH.index(r["health"]), r["id"]))
 
 
-def _status_record(live: Any, status: Mapping[str, Any]) -> dict[str, Any]:
+def _status_record(live: LiveWatch, status: Mapping[str, Any]) -> dict[str, Any]:
+    """One watch's `watch_statuses` record from its Watcher status (watcher-api.md §1.6)."""
     from watchmgr.watch import Ownership
 
-    actions = status.get("actions") if isinstance(status.get("actions"), dict) else {}
-    assert isinstance(actions, dict)
+    actions = status.get("actions")
     failures = []
     throttled: list[str] = []
     acked = []
-    for name, action in sorted(actions.items()):
+    for name, action in sorted(actions.items() if isinstance(actions, dict) else ()):
         if not isinstance(action, dict):
             continue
         last = action.get("last_execution") or {}
@@ -806,15 +806,12 @@ def _status_record(live: Any, status: Mapping[str, Any]) -> dict[str, Any]:
     state = status.get("execution_state")
     if state == "failed" and not failures:
         failures.append("the last execution failed (its input or condition; see the watch history)")
-    health = (
-        "failing"
-        if failures
-        else "inactive"
-        if not live.active
-        else "never run"
-        if not status.get("last_checked")
-        else "ok"
-    )
+    if failures:
+        health = "failing"
+    elif not live.active:
+        health = "inactive"
+    else:
+        health = "ok" if status.get("last_checked") else "never run"
     owner = Ownership.of(live.body)
     return {
         "id": live.id,
