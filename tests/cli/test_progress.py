@@ -19,7 +19,7 @@ def progress_given(repo: Repo, monkeypatch: pytest.MonkeyPatch, terminal: bool, 
         return real(*a, **kw)
 
     monkeypatch.setattr(workflow, "apply", spy)
-    monkeypatch.setattr("watchmgr.cli.plan.stderr_is_terminal", lambda: terminal)
+    monkeypatch.setattr("watchmgr.output.messages.stderr_is_terminal", lambda: terminal)
     result = repo.run("apply", "--env", "dev", "--yes", *args)
     assert result.exit_code == 0, show(result)
     (given,) = seen
@@ -38,3 +38,55 @@ def test_json_output_gets_none_even_on_a_terminal(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert progress_given(repo, monkeypatch, True, "--format", "json") is None
+
+
+class Screen:
+    """Stands in for a terminal's stderr: a console that records what a spinner draws."""
+
+    def __init__(self) -> None:
+        import io
+
+        from rich.console import Console
+
+        self.buffer = io.StringIO()
+        self.console = Console(file=self.buffer, force_terminal=True, width=80)
+
+    def text(self) -> str:
+        return self.buffer.getvalue()
+
+
+def watched(monkeypatch: pytest.MonkeyPatch, terminal: bool) -> Screen:
+    from watchmgr.output import plan
+
+    screen = Screen()
+    real = plan.console
+    monkeypatch.setattr("watchmgr.output.messages.stderr_is_terminal", lambda: terminal)
+    monkeypatch.setattr(plan, "console", lambda stderr=False: screen.console if stderr else real())
+    return screen
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["render"], "converting the rules"),
+        (["validate"], "converting the rules"),
+        (["status", "--env", "dev"], "reading the watches of dev"),
+        (["export", "--env", "dev"], "reading the watches of dev"),
+    ],
+)
+def test_long_steps_show_a_spinner_on_a_terminal_only(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, args: list[str], says: str
+) -> None:
+    screen = watched(monkeypatch, True)
+    assert repo.run(*args).exit_code == 0
+    assert says in screen.text()
+    quiet = watched(monkeypatch, False)
+    assert repo.run(*args).exit_code == 0
+    assert quiet.text() == ""
+
+
+def test_json_output_never_gets_a_spinner(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = watched(monkeypatch, True)
+    for args in (["render", "--format", "json"], ["status", "--env", "dev", "--format", "json"]):
+        assert repo.run(*args).exit_code == 0
+    assert screen.text() == ""

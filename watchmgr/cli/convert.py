@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from watchmgr.cli.errors import fail, reporting
+from watchmgr.cli.errors import busy, fail, reporting
 from watchmgr.cli.options import (
     CacheOpt,
     DialectOpt,
@@ -112,14 +112,16 @@ def render(
     curl_to = watches.LOCAL
     with reporting(report):
         if env is None:
-            result = workflow.convert_rules(
-                root, paths or [], None, choices, report, tuning=tuning(cache)
-            )
+            with busy("converting the rules", fmt):
+                result = workflow.convert_rules(
+                    root, paths or [], None, choices, report, tuning=tuning(cache)
+                )
         else:
             environment = workflow.environment(root, env, report)
-            result = workflow.convert_environment(
-                environment, paths or [], choices, report, tuning=tuning(cache)
-            )
+            with busy("converting the rules", fmt):
+                result = workflow.convert_environment(
+                    environment, paths or [], choices, report, tuning=tuning(cache)
+                )
             curl_to = _curl_target(environment) if fmt == "curl" else curl_to
         messages.write(report)
         if fmt == "query":
@@ -216,7 +218,7 @@ def validate(
     from watchmgr.output import documents, messages
 
     report = Diagnostics()
-    with reporting(report):
+    with reporting(report), busy("converting the rules", fmt):
         result = workflow.convert_rules(
             root, paths or [], env, choices, report, tuning=tuning(cache)
         )

@@ -73,3 +73,17 @@ def silence_stdout() -> None:
 def _flush(report: Diagnostics | None) -> None:
     if report is not None:
         messages.write(report)
+
+
+@contextmanager
+def busy(text: str, fmt: str = "text") -> Iterator[None]:
+    """A spinner saying `text` on stderr while a long step runs (thousands of rules to convert,
+    of watches to read), when stderr is a terminal and the output is not JSON: never in a pipe,
+    a CI log or a program's input. It leaves nothing behind."""
+    if fmt == "json" or not messages.stderr_is_terminal():
+        yield
+        return
+    from watchmgr.output.plan import console
+
+    with console(stderr=True).status(text):
+        yield

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from watchmgr.cli.errors import fail, reporting
+from watchmgr.cli.errors import busy, fail, reporting
 from watchmgr.cli.options import RootOpt
 from watchmgr.errors import Diagnostics, ExitCode
 
@@ -81,7 +81,8 @@ def status(
     report = Diagnostics()
     with reporting(report):
         environment = workflow.environment(root, env, report)
-        with connector()(environment) as cluster:
+        reading = busy(f"reading the watches of {environment.name}", fmt)
+        with connector()(environment) as cluster, reading:
             records = workflow.watch_statuses(cluster)
         if fmt == "json":
             output.render_status_json(environment.name, records)
@@ -110,7 +111,8 @@ def export(
     report = Diagnostics()
     with reporting(report):
         environment = workflow.environment(root, env, report)
-        with connector()(environment) as cluster:
+        reading = busy(f"reading the watches of {environment.name}")
+        with connector()(environment) as cluster, reading:
             found = workflow.exported(cluster, everything=everything)
         messages.write(report)
         if out is None:

@@ -375,15 +375,13 @@ def _confirm(yes: bool, env_name: str, question: str | None = None) -> None:
         fail("cancelled; nothing was changed")
 
 
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
-
-
 @contextmanager
 def _progress(chosen: Plan, fmt: str = "text") -> Iterator[Callable[[Result], None] | None]:
     """A progress bar on stderr when it is a terminal and the output is for people (never in
     a pipe, a log or with --format json): yields what to call per watch."""
-    if fmt == "json" or not stderr_is_terminal():
+    from watchmgr.output import messages
+
+    if fmt == "json" or not messages.stderr_is_terminal():
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn

@@ -76,3 +76,8 @@ def plural(count: int, noun: str) -> str:
     if count == 1:
         return f"{count} {noun}"
     return f"{count} {noun}{'es' if noun.endswith(('ch', 'sh', 's', 'x')) else 's'}"
+
+
+def stderr_is_terminal() -> bool:
+    """Whether people watch stderr (progress is shown only then)."""
+    return sys.stderr.isatty()
