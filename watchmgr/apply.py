@@ -4,12 +4,15 @@ Executing: nothing is written for a plan without writes. Otherwise the environme
 taken, the watches the plan touches are read again in one batch and, if any changed since the
 plan was made, nothing is written (the plan is stale: each changed watch is reported as a
 conflict). "Changed" means its canonical body or active state, not its seq_no: every run of a
-watch moves that. Then creates, updates and adoptions run with bounded concurrency, deletes
-last. Updates and adoptions are conditional on the seq_no/primary_term just read; a 409 re-reads
-the watch: if it already is as desired it counts as done, if it only ran meanwhile the write is
-tried again, otherwise it is a conflict. Deletes cannot be conditional (the Watcher API's delete
+watch moves that. Whatever the plan says, every watch it updates or deletes must be this
+environment's on the cluster, as just read, or the whole plan is refused. Then creates,
+updates and adoptions run with bounded concurrency, deletes last. Updates and adoptions are
+conditional on the seq_no/primary_term just read; a 409 re-reads the watch: if it already is
+as desired it counts as done, if it only ran meanwhile the write is tried again, otherwise it
+is a conflict. Deletes cannot be conditional (the Watcher API's delete
 takes no if_seq_no); the check under the lock just before them is what guards them. A failing
-watch does not stop the others; every change gets a `Result`.
+watch does not stop the others; every change gets a `Result`. SIGINT and SIGTERM stop apply
+after the writes in flight; the lock is released and the changes not made are `skipped`.
 """
 
 from __future__ import annotations
@@ -18,15 +21,16 @@ import dataclasses
 import enum
 import signal
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from watchmgr import normalize
 from watchmgr.cluster import Cluster, holder_name
 from watchmgr.errors import ClusterError, ConflictError
-from watchmgr.plan import Change, ChangeAction, LiveWatch, Plan, as_planned, build_plan
-from watchmgr.watch import Watch
+from watchmgr.plan import Change, ChangeAction, LiveWatch, Plan, PlanError, as_planned, build_plan
+from watchmgr.watch import Ownership, Watch
 
 DEFAULT_PARALLELISM = 8
 #: Conditional writes tried again when the watch only ran (its status moved) in between.
@@ -125,6 +129,16 @@ def check_cluster(cluster: Cluster, plan: Plan, where: str) -> None:
         )
 
 
+def check_adoptions(plan: Plan, where: str, adopt: bool) -> None:
+    """Refuse a saved plan that adopts watches unless apply was given ``--adopt``."""
+    adopting = [c.watch_id for c in plan.changes if c.action is ChangeAction.ADOPT]
+    if adopting and not adopt:
+        raise PlanError(
+            f"{where}: the plan adopts watch {adopting[0]!r}, which watchmgr does not own; "
+            "apply it with --adopt to take the watch over, or make the plan again"
+        )
+
+
 # ------------------------------------------------------------------------------ applying
 
 
@@ -156,38 +170,97 @@ def apply_plan(
     if not writes:
         return _report(plan, results, cluster)
     if check_first:
-        moved, _ = _moved_since_plan(cluster, writes)
+        now = _now(cluster, writes)
+        moved = _moved_since_plan(writes, now)
         if moved:
             _mark_stale(writes, moved, record)
             return _report(plan, results, cluster, tuple(moved))
+        _check_ownership(cluster.environment, writes, now)
+    with _stop_requests() as stopping:
+        return _locked(cluster, plan, writes, parallelism, stopping, record, results)
+
+
+def _locked(
+    cluster: Cluster,
+    plan: Plan,
+    writes: Sequence[Change],
+    parallelism: int,
+    stopping: threading.Event,
+    record: Callable[[Result], None],
+    results: Mapping[str, Result],
+) -> Report:
+    """Take the lock, check the plan again under it, write, give the lock back.
+
+    SIGINT and SIGTERM only set `stopping` (see `_stop_requests`): apply stops at the next
+    step, after the writes in flight, and the lock is released on the way out.
+    """
+
+    def interrupted() -> Report:
+        for change in writes:
+            if change.watch_id not in results:
+                record(Result(change.watch_id, change.action, Outcome.SKIPPED, INTERRUPTED))
+        return _report(plan, results, cluster, interrupted=True)
+
+    if stopping.is_set():
+        return interrupted()
     holder = holder_name()
     cluster.acquire(holder)
     try:
-        moved, now = _moved_since_plan(cluster, writes)
+        now = _now(cluster, writes)
+        moved = _moved_since_plan(writes, now)
         if moved:
             _mark_stale(writes, moved, record)
             return _report(plan, results, cluster, tuple(moved))
+        _check_ownership(cluster.environment, writes, now)
         writes = [_at_current_seq_no(c, now.get(c.watch_id)) for c in writes]
         replace_after = {c.watch_id for c in writes if _needs_replace(c)}
         first = [c for c in writes if c.action is not ChangeAction.DELETE]
         last = [c for c in writes if c.action is ChangeAction.DELETE]
-        try:
-            for batch in (first, last):
-                _in_parallel(
-                    batch,
-                    lambda c: _execute(cluster, c, c.watch_id in replace_after),
-                    max(1, parallelism),
-                    record,
-                )
-        except KeyboardInterrupt:
-            for change in writes:
-                if change.watch_id not in results:
-                    why = "not applied: interrupted"
-                    record(Result(change.watch_id, change.action, Outcome.SKIPPED, why))
-            return _report(plan, results, cluster, interrupted=True)
+        for batch in (first, last):
+            if stopping.is_set():
+                return interrupted()
+            _in_parallel(
+                batch,
+                lambda c: _execute(cluster, c, c.watch_id in replace_after),
+                max(1, parallelism),
+                record,
+                stopping,
+            )
     finally:
         cluster.release(holder)
-    return _report(plan, results, cluster)
+    return interrupted() if stopping.is_set() else _report(plan, results, cluster)
+
+
+#: Why a change was not applied when SIGINT or SIGTERM stopped apply.
+INTERRUPTED = "not applied: interrupted"
+
+
+@contextmanager
+def _stop_requests() -> Iterator[threading.Event]:
+    """While the block runs, SIGINT (Ctrl-C) and SIGTERM (a cancelled CI job, `kill`) only set
+    the event it yields; the previous handlers come back after it.
+
+    Raising at an arbitrary point instead could leave the lock taken (an interrupt between
+    the lock's write and the `try` that releases it) or mark a running write's thread
+    finished, and the lock would then be released under its write. Off the main thread
+    (where Python cannot install handlers) the event is never set.
+    """
+    stopping = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stopping
+        return
+
+    def on_signal(signum: int, frame: object) -> None:
+        stopping.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stopping
+    finally:
+        for signum, handler in previous.items():
+            if handler is None:  # installed outside Python: put Python's default back
+                handler = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+            signal.signal(signum, handler)
 
 
 def _in_parallel(
@@ -195,25 +268,25 @@ def _in_parallel(
     run: Callable[[Change], Result],
     workers: int,
     record: Callable[[Result], None],
+    stopping: threading.Event,
 ) -> None:
     """`run` every change, at most `workers` at once; each worker records its own results.
 
     The workers pull from one shared iterator: no future per change and no hand-off of every
     result to the calling thread, which at thousands of short writes cost about 4 % of apply's
     wall time (benchmarks/README.md). An exception in a worker stops every worker from taking
-    more and is raised here once the writes in flight have finished. So is Ctrl-C: while the
-    workers run, SIGINT only asks them to stop (a KeyboardInterrupt raised inside a join can
-    mark a running thread finished, and the lock would then be released under its write).
+    more and is raised here once the writes in flight have finished. `stopping` (set by
+    SIGINT or SIGTERM) also stops them taking more; this returns when the writes in flight
+    have finished.
     """
     todo = iter(changes)
     lock = threading.Lock()
-    stop = threading.Event()
-    interrupted = threading.Event()
+    failed = threading.Event()
     failure: list[BaseException] = []
 
     def work() -> None:
         try:
-            while not stop.is_set():
+            while not (stopping.is_set() or failed.is_set()):
                 with lock:
                     change = next(todo, None)
                 if change is None:
@@ -223,33 +296,19 @@ def _in_parallel(
                     record(result)
         except BaseException as err:  # raised in the caller's thread below
             failure.append(err)
-            stop.set()
+            failed.set()
 
-    def on_sigint(signum: int, frame: object) -> None:
-        interrupted.set()
-        stop.set()
-
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, on_sigint) if main else None
-    try:
-        threads = [
-            threading.Thread(target=work, name=f"watchmgr-apply-{n}", daemon=True)
-            for n in range(min(workers, len(changes)))
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            while thread.is_alive():  # a timed wait, so the handler runs on every platform
-                thread.join(0.25)
-    finally:
-        if main:
-            signal.signal(
-                signal.SIGINT, signal.default_int_handler if previous is None else previous
-            )
+    threads = [
+        threading.Thread(target=work, name=f"watchmgr-apply-{n}", daemon=True)
+        for n in range(min(workers, len(changes)))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():  # a timed wait, so signal handlers run on every platform
+            thread.join(0.25)
     if failure:
         raise failure[0]
-    if interrupted.is_set():
-        raise KeyboardInterrupt
 
 
 def _mark_stale(
@@ -281,15 +340,15 @@ def _report(
     )
 
 
-def _moved_since_plan(
-    cluster: Cluster, writes: Iterable[Change]
-) -> tuple[dict[str, str], dict[str, LiveWatch]]:
-    """The watches of `writes` that changed since the plan was read (with what changed), and
-    every one of them as it is now."""
-    changes = list(writes)
-    now = {w.id: w for w in cluster.find(c.watch_id for c in changes)}
+def _now(cluster: Cluster, writes: Iterable[Change]) -> dict[str, LiveWatch]:
+    """Every watch `writes` touch as it is on the cluster now, by id (one batch)."""
+    return {w.id: w for w in cluster.find(c.watch_id for c in writes)}
+
+
+def _moved_since_plan(writes: Iterable[Change], now: Mapping[str, LiveWatch]) -> dict[str, str]:
+    """The watches of `writes` that changed since the plan was read, with what changed."""
     moved: dict[str, str] = {}
-    for change in changes:
+    for change in writes:
         live = now.get(change.watch_id)
         if change.action is ChangeAction.CREATE:
             if live is not None:
@@ -303,7 +362,52 @@ def _moved_since_plan(
             if live.active != change.before_active:
                 what = "activated" if live.active else "deactivated"
             moved[change.watch_id] = f"{what} on the cluster since the plan was made"
-    return moved, now
+    return moved
+
+
+def _check_ownership(
+    environment: str, writes: Iterable[Change], now: Mapping[str, LiveWatch]
+) -> None:
+    """Refuse the whole plan if any write would touch a watch `environment` does not own.
+
+    Whatever a plan says (a saved one travels through CI artifacts and pull requests): an
+    update or a delete needs the watch on the cluster to be this environment's
+    (``metadata.watchmgr.environment``), an adoption needs it to be nobody's, and every body
+    written must carry this environment's ownership, so that the next plan sees it as its own.
+    """
+    refused: list[str] = []
+    for change in writes:
+        live = now.get(change.watch_id)
+        owner = None if live is None else live.environment
+        verb = "delete" if change.action is ChangeAction.DELETE else "update"
+        if live is not None and change.action in (ChangeAction.UPDATE, ChangeAction.DELETE):
+            if owner != environment:
+                refused.append(f"{verb} watch {change.watch_id!r}, {_owned_by(owner)}")
+        elif change.action is ChangeAction.ADOPT and owner not in (None, environment):
+            refused.append(f"adopt watch {change.watch_id!r}, {_owned_by(owner)}")
+        elif change.after is not None and _body_owner(change.after) != environment:
+            refused.append(
+                f"write watch {change.watch_id!r} without marking it as environment "
+                f"{environment!r}'s (its metadata.watchmgr.environment)"
+            )
+    if refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        raise PlanError(
+            f"refusing the plan, nothing was written: it would {refused[0]}{more}; watchmgr "
+            f"only changes the watches of environment {environment!r}: make the plan again "
+            f"with 'watchmgr plan --env {environment}'"
+        )
+
+
+def _owned_by(owner: str | None) -> str:
+    if owner is None:
+        return "which watchmgr does not own (adopt it with --adopt)"
+    return f"which environment {owner!r} owns"
+
+
+def _body_owner(body: Mapping[str, Any]) -> str | None:
+    mark = Ownership.of(body)
+    return None if mark is None else mark.environment
 
 
 def moved_since_plan(cluster: Cluster, plan: Plan) -> dict[str, str]:
