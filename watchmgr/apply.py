@@ -414,7 +414,7 @@ def moved_since_plan(cluster: Cluster, plan: Plan) -> dict[str, str]:
     """The watches `plan` would write that changed on the cluster since it was made, each with
     what changed (empty: the plan still holds). One batched read; nothing is written."""
     writes = [c for c in plan.pending() if c.writes]
-    return _moved_since_plan(cluster, writes)[0] if writes else {}
+    return _moved_since_plan(writes, _now(cluster, writes)) if writes else {}
 
 
 def _at_current_seq_no(change: Change, live: LiveWatch | None) -> Change:

@@ -382,17 +382,36 @@ class Cluster:
             },
         }
 
-    def unlock(self) -> LockState | None:
-        """Free the environment's lock whoever holds it; the state it had, or None if free.
+    def lock_state(self) -> LockState | None:
+        """Who holds the environment's lock and until when; None when nobody does."""
+        current = self.get(self.lock_id)
+        state = None if current is None else _lock_state(current)
+        return state if state is not None and state.holder else None
 
-        The write is conditional on the lock as read, so a lock taken over in between is left
-        alone (ConflictError). For a holder that died: a live apply loses its lock this way.
+    def unlock(self, holder: str | None = None) -> LockState | None:
+        """Free the environment's lock; the state it had, or None if it was free.
+
+        With `holder`, only that holder's lock is freed (the one a person was shown and agreed
+        to break): another holder's is a ConflictError. The write is conditional on the lock
+        as read, so a lock taken over in between is left alone (ConflictError). For a holder
+        that died: a live apply loses its lock this way.
         """
         current = self.get(self.lock_id)
         state = None if current is None else _lock_state(current)
         if current is None or state is None or not state.holder:
             return None
-        self.put(self.lock_id, self._lock_body("", 0), False, current.seq_no, current.primary_term)
+        changed = ConflictError(
+            f"the lock of environment {self.environment!r} changed hands meanwhile; nothing "
+            "was released: run unlock again to see who holds it now",
+            self.where,
+        )
+        if holder is not None and state.holder != holder:
+            raise changed
+        body = self._lock_body("", 0)
+        try:
+            self.put(self.lock_id, body, False, current.seq_no, current.primary_term)
+        except ConflictError as err:
+            raise changed from err
         return state
 
     def _busy(self, current: LiveWatch | None) -> str:
@@ -402,7 +421,7 @@ class Cluster:
                 f"another watchmgr apply of environment {self.environment!r} took the lock "
                 "just now; wait for it to finish and run plan again"
             )
-        until = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(state.expires))
+        until = state.until
         unlock = f"watchmgr unlock --env {self.environment}"
         if state.holder_is_gone():
             return (
@@ -682,6 +701,11 @@ class LockState:
     holder: str
     #: seconds since the epoch.
     expires: float
+
+    @property
+    def until(self) -> str:
+        """When the lock expires, for people (UTC)."""
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.expires))
 
     def holder_is_gone(self) -> bool:
         """True when the holder was a process of this host that no longer runs."""

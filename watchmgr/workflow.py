@@ -28,7 +28,7 @@ from watchmgr.errors import Diagnostic, Diagnostics, WatchmgrError
 
 if TYPE_CHECKING:
     from watchmgr.apply import Progress, Report
-    from watchmgr.cluster import Cluster
+    from watchmgr.cluster import Cluster, LockState
     from watchmgr.config import Environment
     from watchmgr.convert import Conversion
     from watchmgr.plan import Change, LiveWatch, Plan
@@ -920,3 +920,16 @@ def backend_queries(
             continue
         found.extend((rule.path, str(q)) for q in queries)
     return found
+
+
+# ------------------------------------------------------------------------------ the lock
+
+
+def lock_state(cluster: Cluster) -> LockState | None:
+    """Who holds the environment's apply lock and until when; None when nobody does."""
+    return cluster.lock_state()
+
+
+def unlock(cluster: Cluster, holder: str) -> LockState | None:
+    """Break `holder`'s lock (refused if another holder has it by now); what was broken."""
+    return cluster.unlock(holder)

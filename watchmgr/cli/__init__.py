@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from watchmgr import __version__
-from watchmgr.cli import convert, environments, inspect, plan, ruletest
+from watchmgr.cli import convert, environments, inspect, lock, plan, ruletest
 from watchmgr.cli.group import DetailedExitCodeGroup
 from watchmgr.sandbox.cli import sandbox_command
 
@@ -92,6 +92,7 @@ app.command("apply")(plan.apply_command)
 app.command("destroy")(plan.destroy_command)
 app.command("status")(inspect.status)
 app.command("export")(inspect.export)
+app.command("unlock")(lock.unlock_command)
 app.command("sandbox")(sandbox_command)
 app.command("test")(ruletest.test_command)
 app.command("check")(ruletest.check_command)
