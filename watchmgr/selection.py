@@ -3,13 +3,14 @@
 Paths are compared as POSIX text relative to the repository root. Globs:
 
 * ``*`` and ``?`` stay within one directory, ``[...]`` is a character class;
-* ``**`` crosses directories (``rules/**/deprecated/*.yml``);
+* ``**`` as a whole segment crosses directories (``rules/**/deprecated/*.yml``);
 * a glob without ``/`` matches the file name in any directory (``*_test.yml``);
 * a glob ending in ``/`` matches everything below that directory (``rules/windows/legacy/``).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,52 +32,71 @@ class Glob:
     pattern: str
 
     def matches(self, path: str) -> bool:
-        return _compile(self.pattern).fullmatch(path) is not None
+        return _compile(self.pattern).matches(path)
 
 
-_CACHE: dict[str, re.Pattern[str]] = {}
+#: A whole path segment ``**``: zero or more directories (one or more at the end of a glob).
+_ANY_DEPTH = None
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A glob as a list of per-segment matchers, matched segment by segment.
+
+    One regular expression for the whole path would need an optional group per ``**/``, and
+    a glob with many of them backtracks exponentially on a deep path that almost matches.
+    Matched per segment instead, the work is at most (segments of the glob) × (segments of the
+    path). Each segment's own pattern comes from the standard library's `fnmatch`, whose
+    translation of ``*`` does not backtrack catastrophically either.
+    """
+
+    parts: tuple[re.Pattern[str] | None, ...]
+
+    def matches(self, path: str) -> bool:
+        names = path.split("/")
+        reachable = {0}  # how many path segments the glob parts so far can consume
+        for index, part in enumerate(self.parts):
+            if part is _ANY_DEPTH:
+                fewest = min(reachable) + (1 if index == len(self.parts) - 1 else 0)
+                reachable = set(range(fewest, len(names) + 1))
+            else:
+                reachable = {
+                    n + 1 for n in reachable if n < len(names) and part.fullmatch(names[n])
+                }
+            if not reachable:
+                return False
+        return len(names) in reachable
+
+
+_CACHE: dict[str, _Compiled] = {}
+
+
+def _compile(pattern: str) -> _Compiled:
     compiled = _CACHE.get(pattern)
     if compiled is None:
-        compiled = _CACHE[pattern] = re.compile(glob_to_regex(pattern))
+        compiled = _CACHE[pattern] = compile_glob(pattern)
     return compiled
 
 
-def glob_to_regex(pattern: str) -> str:
-    """The regular expression (for `re.fullmatch`) of a path glob, as described above."""
+def compile_glob(pattern: str) -> _Compiled:
+    """The matcher of a path glob, as described at the top of this module.
+
+    ``**`` as a whole segment crosses directories; elsewhere in a segment (``a**b``) it is a
+    ``*``, as in gitignore. Consecutive ``**`` segments are one.
+    """
     text = pattern.removeprefix("./")
     if text.endswith("/"):
         text += "**"
     if "/" not in text:
         text = "**/" + text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if text.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif text.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[" and (end := text.find("]", i + 2)) != -1:
-            body = text[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = end + 1
+    parts: list[re.Pattern[str] | None] = []
+    for segment in text.split("/"):
+        if segment == "**":
+            if not parts or parts[-1] is not _ANY_DEPTH:
+                parts.append(_ANY_DEPTH)
         else:
-            out.append(re.escape(c))
-            i += 1
-    return "".join(out)
+            parts.append(re.compile(fnmatch.translate(segment)))
+    return _Compiled(tuple(parts))
 
 
 def is_valid_glob(pattern: str) -> bool:
