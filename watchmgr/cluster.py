@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from watchmgr.errors import ClusterError, ConflictError, SourceLocation
 from watchmgr.plan import LiveWatch
+from watchmgr.rules import RESERVED_ID_PREFIX
 from watchmgr.watch import Ownership
 
 if TYPE_CHECKING:
@@ -329,7 +330,7 @@ class Cluster:
 
     @property
     def lock_id(self) -> str:
-        return f"watchmgr-lock-{self.environment}"
+        return f"{RESERVED_ID_PREFIX}{self.environment}"
 
     def acquire(self, holder: str) -> None:
         """Take the environment's apply lock, a watch that is never active and never runs.

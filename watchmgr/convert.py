@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from watchmgr.cache import ConversionCache, FileResult
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation, of_severity
-from watchmgr.rules import Rule, discover, load_file, root_relative
+from watchmgr.rules import Rule, discover, load_file, reserved_watch_id, root_relative
 from watchmgr.settings import DEFAULT_SETTINGS, WatchSettings
 from watchmgr.watch import Watch, keep_first, render_rules
 
@@ -212,6 +212,7 @@ def _convert_file(path: Path, job: _Job) -> FileResult:
         except RuleError as err:
             diagnostics.append(Diagnostic(err.location or rule.location, err.message))
     rendered = render_rules(rules, settings_for)
+    watches, reserved = _without_reserved_ids(rules, rendered.watches)
     rule_ids = tuple(
         (r.sigma_id, r.line, r.locate(r"^id:").line or r.line)
         for r in loaded
@@ -219,8 +220,25 @@ def _convert_file(path: Path, job: _Job) -> FileResult:
     )
     refs = tuple((r.path, r.sigma_id) for r in loaded)
     return FileResult(
-        shown, refs, rule_ids, rendered.watches, (*diagnostics, *rendered.diagnostics)
+        shown, refs, rule_ids, watches, (*diagnostics, *rendered.diagnostics, *reserved)
     )
+
+
+def _without_reserved_ids(
+    rules: Sequence[Rule], watches: Sequence[Watch]
+) -> tuple[tuple[Watch, ...], list[Diagnostic]]:
+    """`watches` less those whose id is watchmgr's own (the lock's), each an error."""
+    by_line = {rule.line: rule for rule in rules}
+    kept: list[Watch] = []
+    errors: list[Diagnostic] = []
+    for watch in watches:
+        rule = by_line.get(watch.line)
+        error = None if rule is None else reserved_watch_id(rule, watch.id)
+        if error is None:
+            kept.append(watch)
+        else:
+            errors.append(error)
+    return tuple(kept), errors
 
 
 def _across_files(results: Sequence[FileResult], diagnostics: list[Diagnostic]) -> list[Watch]:

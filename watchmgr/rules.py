@@ -31,6 +31,10 @@ RULE_SUFFIXES = (".yml", ".yaml")
 #: Native rule test files (`watchmgr.ruletest`), skipped when searching folders for rules.
 TEST_SUFFIXES = (".tests.yml", ".tests.yaml")
 
+#: Watch ids that start with this are watchmgr's own: the apply lock of each environment
+#: (``watchmgr-lock-<env>``, see `cluster.py`). No rule may make one.
+RESERVED_ID_PREFIX = "watchmgr-lock-"
+
 #: The metadata key each pySigma metadata error is about, to find its line. These errors are
 #: reported as warnings; a SigmaValueError only when it is about tags (it has other causes).
 _METADATA_KEYS = {
@@ -182,25 +186,73 @@ def display_path(path: Path, root: Path = Path(".")) -> str:
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """Rule files under `paths` (files as given, directories searched), sorted, without repeats."""
+    """Rule files under `paths` (files as given, directories searched), sorted, without repeats.
+
+    Symbolic links to directories are followed; one that leads back into a directory it is
+    in (a loop), a rule file whose link is broken or loops, and a directory that cannot be
+    read are each an error: skipping them silently would plan their watches for deletion.
+    """
     found: dict[Path, None] = {}
     problems: list[Diagnostic] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                # `<rule>.tests.yml` beside a rule holds its tests (watchmgr test), no rule.
-                if candidate.name.endswith(TEST_SUFFIXES):
-                    continue
-                if candidate.suffix in RULE_SUFFIXES and candidate.is_file():
-                    found.setdefault(candidate, None)
+            for candidate in _walk(path, problems):
+                found.setdefault(candidate, None)
         elif path.is_file():
             found.setdefault(path, None)
         else:
-            problems.append(
-                Diagnostic(SourceLocation(str(path)), "no such file or directory (check the path)")
-            )
+            problems.append(Diagnostic(SourceLocation(str(path)), _missing(path)))
     return list(found), problems
+
+
+def _walk(top: Path, problems: list[Diagnostic]) -> list[Path]:
+    """The rule files below `top`, sorted, following directory links that do not loop."""
+    files: list[Path] = []
+
+    def unreadable(err: OSError) -> None:
+        where = SourceLocation(str(err.filename or top))
+        problems.append(Diagnostic(where, f"cannot read the directory: {err.strerror}"))
+
+    for directory, subdirs, names in os.walk(top, onerror=unreadable, followlinks=True):
+        here = Path(directory)
+        subdirs.sort()  # problems are reported in a stable order
+        above = {os.path.realpath(p) for p in (here, *here.parents)}
+        for sub in list(subdirs):
+            link = here / sub
+            if link.is_symlink() and os.path.realpath(link) in above:
+                subdirs.remove(sub)
+                problems.append(
+                    Diagnostic(
+                        SourceLocation(str(link)),
+                        "symbolic link loop: it leads back to a directory it is in "
+                        "(remove the link)",
+                    )
+                )
+        for name in sorted(names):
+            candidate = here / name
+            # `<rule>.tests.yml` beside a rule holds its tests (watchmgr test), no rule.
+            if candidate.suffix not in RULE_SUFFIXES or name.endswith(TEST_SUFFIXES):
+                continue
+            if candidate.is_file():
+                files.append(candidate)
+            elif candidate.is_symlink():
+                problems.append(Diagnostic(SourceLocation(str(candidate)), _missing(candidate)))
+    return sorted(files)
+
+
+def _missing(path: Path) -> str:
+    if not path.is_symlink():
+        return "no such file or directory (check the path)"
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports a loop this way
+        return "symbolic link loop: the link leads back to itself (remove or fix it)"
+    except OSError as err:
+        if "loop" in (err.strerror or "").lower():
+            return "symbolic link loop: the link leads back to itself (remove or fix it)"
+        return "broken symbolic link: what it points to does not exist (remove or fix it)"
+    return "not a file (check the path)"
 
 
 def load_paths(paths: Iterable[str | Path], root: Path = Path(".")) -> LoadResult:
@@ -410,6 +462,14 @@ def _build_rule(
         searches.append(search)
         conditions.append(RuleCondition(index, search, aggregation))
 
+    for text_key, what in (("id", "a UUID"), ("title", "text")):
+        value = raw.get(text_key)
+        if value is not None and not isinstance(value, str):
+            raise RuleError(
+                f"{text_key!r} must be {what}, not {_yaml_kind(value)} ({str(value)[:40]}); "
+                "quote it if it is meant as text",
+                at(rf"^{text_key}:"),
+            )
     pysigma_detection = {k: v for k, v in detection.items() if k not in ("condition", "timeframe")}
     pysigma_detection["condition"] = searches
     pysigma_raw = {**raw, "detection": pysigma_detection}
@@ -448,6 +508,24 @@ def _build_rule(
         warnings=tuple(warnings),
         list_valued=_list_valued(rule, pysigma_detection),
         lines=lines,
+    )
+
+
+def _yaml_kind(value: Any) -> str:
+    kinds = {bool: "true or false", int: "a number", float: "a number", list: "a list"}
+    return "a mapping" if isinstance(value, dict) else kinds.get(type(value), type(value).__name__)
+
+
+def reserved_watch_id(rule: Rule, watch_id: str) -> Diagnostic | None:
+    """The error for a rule whose watch id would take watchmgr's own (`RESERVED_ID_PREFIX`)."""
+    if not watch_id.startswith(RESERVED_ID_PREFIX):
+        return None
+    by_id = rule.sigma_id is not None and rule.sigma_id in watch_id
+    return Diagnostic(
+        rule.locate(r"^id:" if by_id else r"^title:"),
+        f"watch id {watch_id!r} starts with {RESERVED_ID_PREFIX!r}, which watchmgr reserves "
+        f"for the apply lock of each environment; change the rule's {'id' if by_id else 'title'} "
+        "or the id prefix",
     )
 
 
