@@ -30,6 +30,7 @@ from watchmgr import normalize
 from watchmgr.cluster import Cluster, holder_name
 from watchmgr.errors import ClusterError, ConflictError
 from watchmgr.plan import Change, ChangeAction, LiveWatch, Plan, PlanError, as_planned, build_plan
+from watchmgr.rules import RESERVED_ID_PREFIX
 from watchmgr.watch import Ownership, Watch
 
 DEFAULT_PARALLELISM = 8
@@ -129,8 +130,15 @@ def check_cluster(cluster: Cluster, plan: Plan, where: str) -> None:
         )
 
 
-def check_adoptions(plan: Plan, where: str, adopt: bool) -> None:
-    """Refuse a saved plan that adopts watches unless apply was given ``--adopt``."""
+def check_saved_plan(plan: Plan, where: str, adopt: bool) -> None:
+    """Refuse a saved plan that writes a watch at watchmgr's own ids (the lock's), or that
+    adopts watches unless apply was given ``--adopt``."""
+    reserved = [c.watch_id for c in plan.changes if c.watch_id.startswith(RESERVED_ID_PREFIX)]
+    if reserved:
+        raise PlanError(
+            f"{where}: the plan changes watch {reserved[0]!r}, but ids starting with "
+            f"{RESERVED_ID_PREFIX!r} are watchmgr's own (the apply locks); make the plan again"
+        )
     adopting = [c.watch_id for c in plan.changes if c.action is ChangeAction.ADOPT]
     if adopting and not adopt:
         raise PlanError(

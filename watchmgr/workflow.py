@@ -489,12 +489,12 @@ def plan_to_apply(
 ) -> Plan:
     """The plan apply executes: `source` if it is a saved plan (from `where`, checked against
     the cluster), else a fresh one of the desired watches. Refused when it deletes too much."""
-    from watchmgr.apply import check_adoptions, check_cluster
+    from watchmgr.apply import check_cluster, check_saved_plan
     from watchmgr.plan import Plan, check_mass_delete, with_adoptions
 
     if isinstance(source, Plan):
         check_cluster(cluster, source, str(where))
-        check_adoptions(source, str(where), adopt)
+        check_saved_plan(source, str(where), adopt)
         chosen = with_adoptions(source) if adopt else source
     else:
         chosen = plan(env, cluster, source, adopt=adopt)
