@@ -470,6 +470,7 @@ def _build_rule(
                 "quote it if it is meant as text",
                 at(rf"^{text_key}:"),
             )
+    _check_regex_values(detection, at)
     pysigma_detection = {k: v for k, v in detection.items() if k not in ("condition", "timeframe")}
     pysigma_detection["condition"] = searches
     pysigma_raw = {**raw, "detection": pysigma_detection}
@@ -511,8 +512,30 @@ def _build_rule(
     )
 
 
+def _check_regex_values(detection: dict[str, Any], at: Callable[[str], SourceLocation]) -> None:
+    """A `re` value must be text: pySigma keeps a number as a number, which no regex is."""
+    for name, search in detection.items():
+        if name in ("condition", "timeframe"):
+            continue
+        maps = search if isinstance(search, list) else [search]
+        for item in (m for m in maps if isinstance(m, dict)):
+            for key, value in item.items():
+                if "re" not in str(key).split("|")[1:]:
+                    continue
+                values = value if isinstance(value, list) else [value]
+                bad = [v for v in values if not isinstance(v, str)]
+                if bad or not values:
+                    shown = f"{_yaml_kind(bad[0])} ({bad[0]}); quote it" if bad else "an empty list"
+                    raise RuleError(
+                        f"{key!r}: a regular expression must be text, not {shown}",
+                        at(rf"^[\s-]*{re.escape(str(key))}\s*:"),
+                    )
+
+
 def _yaml_kind(value: Any) -> str:
     kinds = {bool: "true or false", int: "a number", float: "a number", list: "a list"}
+    if value is None:
+        return "null"
     return "a mapping" if isinstance(value, dict) else kinds.get(type(value), type(value).__name__)
 
 

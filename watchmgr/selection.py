@@ -95,8 +95,22 @@ def compile_glob(pattern: str) -> _Compiled:
             if not parts or parts[-1] is not _ANY_DEPTH:
                 parts.append(_ANY_DEPTH)
         else:
+            _check_classes(segment)
             parts.append(re.compile(fnmatch.translate(segment)))
     return _Compiled(tuple(parts))
+
+
+def _check_classes(segment: str) -> None:
+    """Raise `re.error` for a ``[...]`` class that cannot match anything as written (a range
+    like ``[z-a]``): fnmatch would quietly make it match nothing, hiding the typo."""
+    start = segment.find("[")
+    while start != -1:
+        end = segment.find("]", start + 2)
+        if end == -1:
+            return  # an unclosed `[` is a literal, as in fnmatch
+        body = segment[start + 1 : end].removeprefix("!")
+        re.compile("[" + body.replace("\\", "\\\\") + "]")
+        start = segment.find("[", end + 1)
 
 
 def is_valid_glob(pattern: str) -> bool:

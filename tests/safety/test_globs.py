@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from watchmgr.selection import Glob
+from watchmgr.selection import Glob, is_valid_glob
 
 DEEP = "rules/" + "a/" * 60 + "y.yml"
 
@@ -42,8 +42,13 @@ SEMANTICS = [
     ("rules/a**.yml", "rules/a/b.yml", False),
     ("rules/*.yml", "rules/.hidden.yml", True),  # no dot-file special case
     ("rules/[a-c]?.yml", "rules/bz.yml", True),
-    ("rules/[z-a].yml", "rules/a.yml", False),  # an empty range matches nothing, not an error
+    ("rules/[!a-c]?.yml", "rules/bz.yml", False),
 ]
+
+
+def test_a_reversed_range_is_an_invalid_glob_not_one_that_matches_nothing() -> None:
+    assert not is_valid_glob("rules/[z-a]/*.yml")
+    assert is_valid_glob("rules/[a-z]/*.yml")
 
 
 @pytest.mark.parametrize(("pattern", "path", "expected"), SEMANTICS)

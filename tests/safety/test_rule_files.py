@@ -104,3 +104,22 @@ def test_a_rule_file_link_that_loops_or_dangles_is_an_error_not_skipped(
     assert [str(d) for d in result.errors] == [
         f"rules/{name}: {message} (remove or fix it)" for name in sorted(links)
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "not a number (0); quote it"),
+        ("[a, null]", "not null (None); quote it"),
+        ("[]", "not an empty list"),
+    ],
+)
+def test_a_regular_expression_that_is_not_text_is_an_error_at_its_line(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    """Found by the fuzzer: pySigma keeps `Image|re: 0` a number, which rendering then
+    crashed on (an internal error instead of a located one)."""
+    text = rule_yaml("A").replace("Image|endswith: '\\x.exe'", f"Image|re: {value}")
+    write(tmp_path / "rules" / "a.yml", text)
+    (error,) = messages(tmp_path)
+    assert error == f"rules/a.yml:10: 'Image|re': a regular expression must be text, {message}"
