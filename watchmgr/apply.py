@@ -9,10 +9,10 @@ environment's on the cluster, as just read, or the whole plan is refused. Then c
 updates and adoptions run with bounded concurrency, deletes last. Updates and adoptions are
 conditional on the seq_no/primary_term just read; a 409 re-reads the watch: if it already is
 as desired it counts as done, if it only ran meanwhile the write is tried again, otherwise it
-is a conflict. Deletes cannot be conditional (the Watcher API's delete
-takes no if_seq_no); the check under the lock just before them is what guards them. A failing
-watch does not stop the others; every change gets a `Result`. SIGINT and SIGTERM stop apply
-after the writes in flight; the lock is released and the changes not made are `skipped`.
+is a conflict. Deletes cannot be conditional (the Watcher API's delete takes no if_seq_no);
+the check under the lock just before them is what guards them. A failing watch does not stop
+the others; every change gets a `Result`. SIGINT and SIGTERM stop apply after the writes in
+flight; the lock is released and the changes not made are `skipped`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from watchmgr.rules import RESERVED_ID_PREFIX
 from watchmgr.watch import Ownership, Watch
 
 DEFAULT_PARALLELISM = 8
+#: Why a change was not applied when SIGINT or SIGTERM stopped apply.
+INTERRUPTED = "not applied: interrupted"
 #: Conditional writes tried again when the watch only ran (its status moved) in between.
 RERUNS = 5
 
@@ -239,10 +241,6 @@ def _locked(
     return interrupted() if stopping.is_set() else _report(plan, results, cluster)
 
 
-#: Why a change was not applied when SIGINT or SIGTERM stopped apply.
-INTERRUPTED = "not applied: interrupted"
-
-
 @contextmanager
 def _stop_requests() -> Iterator[threading.Event]:
     """While the block runs, SIGINT (Ctrl-C) and SIGTERM (a cancelled CI job, `kill`) only set
@@ -387,10 +385,10 @@ def _check_ownership(
     for change in writes:
         live = now.get(change.watch_id)
         owner = None if live is None else live.environment
-        verb = "delete" if change.action is ChangeAction.DELETE else "update"
-        if live is not None and change.action in (ChangeAction.UPDATE, ChangeAction.DELETE):
-            if owner != environment:
-                refused.append(f"{verb} watch {change.watch_id!r}, {_owned_by(owner)}")
+        existing = live is not None and change.action in (ChangeAction.UPDATE, ChangeAction.DELETE)
+        if existing and owner != environment:
+            verb = "delete" if change.action is ChangeAction.DELETE else "update"
+            refused.append(f"{verb} watch {change.watch_id!r}, {_owned_by(owner)}")
         elif change.action is ChangeAction.ADOPT and owner not in (None, environment):
             refused.append(f"adopt watch {change.watch_id!r}, {_owned_by(owner)}")
         elif change.after is not None and _body_owner(change.after) != environment:

@@ -66,7 +66,9 @@ def saved_with(repo: Repo, *entries: dict[str, Any]) -> Path:
     made = repo.run("plan", "--env", "dev", "--out", str(path))
     assert made.exit_code == 0, show(made)
     data = json.loads(path.read_text())
-    data["environments"][0]["changes"].extend(entries)
+    forged = {e["id"] for e in entries}
+    changes = [c for c in data["environments"][0]["changes"] if c["id"] not in forged]
+    data["environments"][0]["changes"] = [*changes, *entries]
     path.write_text(json.dumps(data))
     return path
 
@@ -139,6 +141,23 @@ def test_a_saved_plan_cannot_write_a_body_another_environment_would_own(
         result.stderr
     ), show(result)
     assert sandbox.writes() == []
+
+
+def test_a_saved_plan_cannot_hand_an_owned_watch_to_another_environment(
+    repo: Repo, sandbox: Sandbox
+) -> None:
+    entry = hostile_entry(sandbox, "Rule-0000", "update")
+    entry["after"]["metadata"]["watchmgr"]["environment"] = "prod"
+    path = saved_with(repo, entry)
+    before = version(sandbox, "Rule-0000")
+    sandbox.clear_log()
+    result = repo.run("apply", "--env", "dev", str(path), "--yes")
+    assert result.exit_code == 1, show(result)
+    assert "it would write watch 'Rule-0000' without marking it as environment 'dev'" in (
+        result.stderr
+    ), show(result)
+    assert sandbox.writes() == []
+    assert version(sandbox, "Rule-0000") == before
 
 
 def test_ownership_is_checked_under_the_lock_for_every_plan(repo: Repo, sandbox: Sandbox) -> None:
