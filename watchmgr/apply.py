@@ -72,7 +72,8 @@ class Report:
     retries: int = 0
     #: the watches that changed since the plan was made, when that stopped every write.
     stale: tuple[str, ...] = ()
-    #: Ctrl-C stopped the run: the writes in flight finished, the rest are `skipped`.
+    #: SIGINT (Ctrl-C) or SIGTERM stopped the run: the writes in flight finished, the rest are
+    #: `skipped`.
     interrupted: bool = False
 
     @property
