@@ -217,14 +217,13 @@ def _walk(top: Path, problems: list[Diagnostic]) -> list[Path]:
     for directory, subdirs, names in os.walk(top, onerror=unreadable, followlinks=True):
         here = Path(directory)
         subdirs.sort()  # problems are reported in a stable order
-        above = {os.path.realpath(p) for p in (here, *here.parents)}
-        for sub in list(subdirs):
-            link = here / sub
-            if link.is_symlink() and os.path.realpath(link) in above:
+        for sub in [s for s in subdirs if (here / s).is_symlink()]:
+            above = {os.path.realpath(p) for p in (here, *here.parents)}
+            if os.path.realpath(here / sub) in above:
                 subdirs.remove(sub)
                 problems.append(
                     Diagnostic(
-                        SourceLocation(str(link)),
+                        SourceLocation(str(here / sub)),
                         "symbolic link loop: it leads back to a directory it is in "
                         "(remove the link)",
                     )
