@@ -1,11 +1,11 @@
 """The bad-input catalogue: every case in this folder's YAML files, run through the CLI.
 
-Each case is data: the files it writes into an otherwise good repository (or the answer a fake
-server gives), the command line, the place the one error line must name (`where`), a fragment
-of that line (`expect`) and the exit code (default 1). Every case must end with exactly one
-line naming its place and containing the fragment, that exit code, no traceback and no
-internal error, and nothing written: checked in the sandbox's request log, or the fake
-server's for cluster answers (there every case runs both `plan` and `apply`).
+Each case is data: the files (and symbolic links) it writes into an otherwise good repository,
+or the answer a fake server gives; the command line; the place the one error line must name
+(`where`), a fragment of that line (`expect`) and the exit code (default 1). Every case must
+end with exactly one line naming its place and containing the fragment, that exit code, no
+traceback and no internal error, and nothing written: checked in the sandbox's request log,
+or the fake server's for cluster answers (there every case runs both `plan` and `apply`).
 """
 
 from __future__ import annotations
@@ -83,6 +83,9 @@ def test_bad_input(
         write(tmp_path / name, text.replace("{sandbox}", sandbox.url))
     for name, data in case.get("files_hex", {}).items():
         write(tmp_path / name, bytes.fromhex(data))
+    for name, target in case.get("links", {}).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).symlink_to(target)
     if "nested" in case:
         depth = case["nested"]
         write(tmp_path / "plan.json", "[" * depth + "]" * depth)
