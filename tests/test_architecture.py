@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "watchmgr"
 CORE = (
     "watchmgr.errors",
     "watchmgr.merge",
+    "watchmgr.yamlbound",
     "watchmgr.settings",
     "watchmgr.selection",
     "watchmgr.rules",

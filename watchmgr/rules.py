@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from watchmgr import yamlbound
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation, of_severity
 from watchmgr.merge import deep_merge
 
@@ -292,10 +293,11 @@ def load_text(data: bytes, path: str) -> tuple[list[Rule], list[Diagnostic]]:
     if not text.strip():
         return [], [Diagnostic(here, "empty file: no Sigma rule in it")]
     try:
-        # libyaml reads bytes much faster than str (which PyYAML encodes again first).
-        documents = list(yaml.load_all(data, Loader=_Loader))
+        documents = _load_documents(data)
     except yaml.YAMLError as err:
         return [], [_yaml_diagnostic(err, path)]
+    except yamlbound.AliasBomb as bomb:
+        return [], [Diagnostic(SourceLocation(path, bomb.line), bomb.message)]
     lines = text.splitlines()
     starts = _document_starts(lines, len(documents))
     rules: list[Rule] = []
@@ -308,6 +310,21 @@ def load_text(data: bytes, path: str) -> tuple[list[Rule], list[Diagnostic]]:
     for rule in rules:
         diagnostics.extend(rule.warnings)
     return rules, diagnostics
+
+
+def _load_documents(data: bytes) -> list[Any]:
+    """The documents of a rule file, each refused before construction if its aliases explode."""
+    # libyaml reads bytes much faster than str (which PyYAML encodes again first).
+    loader = _Loader(data)
+    try:
+        documents = []
+        while loader.check_node():
+            node = loader.get_node()
+            yamlbound.check(node)
+            documents.append(loader.construct_document(node))
+        return documents
+    finally:
+        loader.dispose()
 
 
 class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]

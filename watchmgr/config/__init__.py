@@ -44,7 +44,7 @@ from watchmgr.config.secrets import (
     sandbox_state_path,
 )
 from watchmgr.config.show import NOT_SET, dump_yaml, resolved_config
-from watchmgr.config.sources import MAX_EXPANDED_VALUES, list_environments, load_environment
+from watchmgr.config.sources import list_environments, load_environment
 from watchmgr.config.table import (
     SETTINGS,
     Setting,
@@ -64,6 +64,7 @@ from watchmgr.config.validation import (
     MissingTarget,
     override_keys,
 )
+from watchmgr.yamlbound import MAX_EXPANDED_VALUES
 
 
 def __getattr__(name: str) -> tuple[str, ...]:

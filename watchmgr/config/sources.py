@@ -3,7 +3,7 @@
 The module that reads environment files (pipeline files are read by `pipelines`).
 Every problem is a `ConfigError` at ``path:line``. Environment files are plain YAML: tags are
 refused, keys are text, a key appears once per mapping, and aliases may not expand the file
-beyond `MAX_EXPANDED_VALUES` values (an alias bomb would otherwise hang every command).
+beyond `yamlbound.MAX_EXPANDED_VALUES` values (an alias bomb would otherwise hang every command).
 """
 
 from __future__ import annotations
@@ -15,16 +15,13 @@ from typing import Any
 
 import yaml
 
+from watchmgr import yamlbound
 from watchmgr.config.checks import Key, Locations, kind
 from watchmgr.config.model import ENVIRONMENTS_DIR, SUFFIX, Environment, EnvironmentInfo
 from watchmgr.config.validation import MissingTarget, build
 from watchmgr.errors import ConfigError, SourceLocation
 from watchmgr.merge import deep_merge
 from watchmgr.rules import display_path
-
-#: How many values (mappings, lists, scalars) a file may hold once its aliases are expanded.
-#: The largest real environment file holds a few hundred; a billion-laughs file holds 10^9.
-MAX_EXPANDED_VALUES = 100_000
 
 
 class _Loader(yaml.SafeLoader):
@@ -44,10 +41,12 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, Locations]:
     try:
         node = loader.get_single_node()
         if node is not None:
-            _refuse_alias_bomb(node, shown)
+            yamlbound.check(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as err:
         raise _yaml_error(err, shown) from err
+    except yamlbound.AliasBomb as bomb:
+        raise ConfigError(bomb.message, SourceLocation(shown, bomb.line)) from bomb
     except RecursionError as err:  # PyYAML composes nested values recursively
         line = loader.get_mark().line + 1
         raise ConfigError(
@@ -74,64 +73,6 @@ def _yaml_error(err: yaml.YAMLError, shown: str) -> ConfigError:
             SourceLocation(shown, line),
         )
     return ConfigError(f"malformed YAML: {problem}", SourceLocation(shown, line))
-
-
-def _expanded_sizes(root: yaml.Node, shown: str) -> dict[int, int]:
-    """How many values each node stands for once aliases are expanded, by node id.
-
-    An alias is the node it names again, so a shared node is counted once per use; each node
-    is visited once (a file of n nodes costs O(n), whatever it expands to) and without
-    recursion (nesting depth is the file's to choose). A value that holds itself is refused.
-    """
-    sizes: dict[int, int] = {}
-    entered: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            sizes[id(node)] = 1 + sum(sizes.get(id(c), 0) for c in _children(node))
-        elif id(node) in entered and id(node) not in sizes:
-            # Met again while its own values are counted: it holds itself, and expanding it
-            # (as the locations' walk and every check would) never ends.
-            raise ConfigError(
-                "a YAML alias here refers to a value that holds it: write the values out",
-                SourceLocation(shown, node.start_mark.line + 1),
-            )
-        elif id(node) not in entered:
-            entered.add(id(node))
-            stack.append((node, True))
-            stack.extend((c, False) for c in _children(node))
-    return sizes
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
-def _refuse_alias_bomb(root: yaml.Node, shown: str) -> None:
-    """A `ConfigError` at the value whose aliases expand beyond `MAX_EXPANDED_VALUES`.
-
-    The line is that of the smallest value that is too big by itself: where the aliases that
-    multiply it are written.
-    """
-    sizes = _expanded_sizes(root, shown)
-    if sizes[id(root)] <= MAX_EXPANDED_VALUES:
-        return
-    node = root
-    while True:
-        too_big = [c for c in _children(node) if sizes.get(id(c), 0) > MAX_EXPANDED_VALUES]
-        if not too_big:
-            break
-        node = too_big[0]
-    raise ConfigError(
-        f"YAML aliases expand this value to more than {MAX_EXPANDED_VALUES:,} values "
-        "(an alias bomb?): write the values out or use fewer aliases",
-        SourceLocation(shown, node.start_mark.line + 1),
-    )
 
 
 def _walk(node: yaml.Node, key: Key, shown: str, out: Locations) -> None:
