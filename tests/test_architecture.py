@@ -27,6 +27,7 @@ CORE = (
     "watchmgr.watch",
     "watchmgr.normalize",
     "watchmgr.plan",
+    "watchmgr.fingerprint",
 )
 EDGES = ("watchmgr.cli", "watchmgr.output", "watchmgr.workflow", "watchmgr.sandbox")
 
