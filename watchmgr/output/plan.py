@@ -49,8 +49,8 @@ def render(plans: Sequence[Plan], fmt: str, warnings: Sequence[Diagnostic] = ())
         render_text(plans, console())
 
 
-#: Markdown past this many characters is cut, with a note (GitHub comments stop at 65,536).
-MARKDOWN_LIMIT = 60_000
+#: Markdown is shortened past this many characters, with a note: GitHub comments stop there.
+MARKDOWN_LIMIT = 65_536
 #: Objects and arrays longer than this (as JSON) are shortened in field diffs; strings (a
 #: query, say) never are.
 VALUE_LIMIT = 300
@@ -210,8 +210,14 @@ def _line_style(line: str) -> str:
 
 def render_json(plans: Sequence[Plan], warnings: Sequence[Diagnostic] = ()) -> str:
     """The plan document (``format_version`` 1), sorted keys, as ``--out`` saves it, with the
-    warnings its inputs gave as ``warnings: [{path, line, message}]`` in the order found."""
+    warnings its inputs gave as ``warnings: [{path, line, message}]`` in the order found, and
+    each environment with its plan's fingerprint (`watchmgr.fingerprint`)."""
+    from watchmgr.fingerprint import fingerprint
+
     data = {**document(plans), "warnings": [warning_record(w) for w in warnings]}
+    ordered = sorted(plans, key=lambda p: p.environment)  # as `document` orders them
+    for entry, plan in zip(data["environments"], ordered, strict=True):
+        entry["fingerprint"] = fingerprint(plan)
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -224,54 +230,12 @@ def warning_record(diagnostic: Diagnostic) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ markdown
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(plans: Sequence[Plan], limit: int = MARKDOWN_LIMIT) -> str:
-    """Markdown for a pull-request comment: a table per environment, diffs folded away."""
-    parts: list[str] = []
-    for plan in sorted(plans, key=lambda p: p.environment):
-        parts.append(f"### watchmgr plan: `{plan.environment}`\n")
-        pending = plan.pending()
-        if not pending:
-            parts.append("No changes. The cluster matches the rules.\n")
-        else:
-            parts.append("| | action | watch | source | why |\n|---|---|---|---|---|\n")
-            for change in pending:
-                parts.append(
-                    f"| `{SYMBOLS[change.action]}` | {_label(change)} | "
-                    f"`{_md_cell(change.watch_id)}` | {_md_cell(change.source or '')} | "
-                    f"{_md_cell(change.reason)} |\n"
-                )
-            parts.append("\n")
-            for change in pending:
-                lines = diff_lines(change)
-                if not lines:
-                    continue
-                body = "\n".join(lines).replace("```", "` ` `")
-                parts.append(
-                    f"<details><summary>{SYMBOLS[change.action]} {_md_cell(change.watch_id)}"
-                    f"</summary>\n\n```diff\n{body}\n```\n\n</details>\n\n"
-                )
-        parts.append(f"**{summary_line(plan)}**\n\n")
-    return _truncate("".join(parts), limit)
+    """Markdown for a pull-request comment: a table per environment, diffs folded away, at
+    most `limit` characters (`watchmgr.output.markdown`)."""
+    from watchmgr.output import markdown
 
-
-def _truncate(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    note = (
-        f"\n\n> **Truncated**: this plan is longer than {limit:,} characters. Run "
-        "`watchmgr plan` locally (or `--format json`) for all of it.\n"
-    )
-    closers = "\n```\n</details>"  # room to close what the cut leaves open
-    cut = text[: limit - len(note) - len(closers)]
-    if cut.count("```") % 2:  # do not leave a code block open
-        cut += "\n```"
-    if cut.count("<details>") > cut.count("</details>"):
-        cut += "\n</details>"
-    return cut + note
+    return markdown.render(plans, limit)
 
 
 # ------------------------------------------------------------------------------ results
