@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from watchmgr import __version__
-from watchmgr.cli import convert, environments, github, inspect, lock, plan, ruletest
+from watchmgr.cli import convert, environments, github, init, inspect, lock, plan, ruletest
 from watchmgr.cli.group import DetailedExitCodeGroup
 from watchmgr.sandbox.cli import sandbox_command
 
@@ -97,6 +97,7 @@ app.command("sandbox")(sandbox_command)
 app.command("test")(ruletest.test_command)
 app.command("check")(ruletest.check_command)
 app.add_typer(github.app, name="github")
+app.command("init")(init.init)
 
 
 def main() -> None:
