@@ -57,12 +57,17 @@ def change_hash(change: Change) -> str:
     return _digest(_entry(change))[:12]
 
 
+def _pending(plan: Plan) -> list[tuple[Change, dict[str, Any]]]:
+    return [(c, _entry(c)) for c in sorted(plan.pending(), key=lambda c: c.watch_id)]
+
+
+def _fingerprint(environment: str, entries: list[dict[str, Any]]) -> str:
+    return PREFIX + _digest({"environment": environment, "changes": entries})
+
+
 def fingerprint(plan: Plan) -> str:
     """``sha256:<hex>`` of `plan`'s environment and its pending changes in id order."""
-    pending = sorted(plan.pending(), key=lambda c: c.watch_id)
-    return PREFIX + _digest(
-        {"environment": plan.environment, "changes": [_entry(c) for c in pending]}
-    )
+    return _fingerprint(plan.environment, [entry for _, entry in _pending(plan)])
 
 
 # ------------------------------------------------------------------------------ the marker
@@ -84,13 +89,15 @@ class Marker:
 
 def marker_of(plan: Plan) -> Marker:
     """The marker of `plan`; its per-change list is left out when it would be too long."""
+    pending = _pending(plan)
     changes: dict[str, str] | None = {
-        c.watch_id: f"{c.action.value}:{change_hash(c)}" for c in plan.pending()
+        c.watch_id: f"{c.action.value}:{_digest(entry)[:12]}" for c, entry in pending
     }
     if len(json.dumps(changes)) > MARKER_CHANGES_BUDGET:
         changes = None
     counts = {k: v for k, v in plan.summary.items() if k != "no-op"}
-    return Marker(plan.environment, fingerprint(plan), counts, changes)
+    value = _fingerprint(plan.environment, [entry for _, entry in pending])
+    return Marker(plan.environment, value, counts, changes)
 
 
 def render_marker(marker: Marker) -> str:

@@ -111,10 +111,10 @@ def test_past_the_limit_it_degrades_in_steps_and_says_so() -> None:
 
 
 def test_a_4000_watch_plan_fits_a_comment() -> None:
-    plan = thousands(4000)
+    plan = build_plan(ENV, [desired(f"rules-windows-{i:05}") for i in range(4000)], [])
     text = render([plan])
     assert length(text) <= COMMENT_LIMIT == 65_536
-    assert "Truncated" in text and "Plan: 0 to add, 4000 to change" in text
+    assert "Truncated" in text and "Plan: 4000 to add, 0 to change" in text
     assert parse_markers(text)[0].fingerprint == fingerprint(plan)
 
 

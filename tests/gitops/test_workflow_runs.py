@@ -164,6 +164,21 @@ def test_a_pull_request_gets_one_sticky_comment_per_environment(world: World) ->
     assert len(world.sandbox.writes()) == writes  # planning writes nothing
 
 
+def test_a_plan_that_fails_fails_the_check_and_the_others_are_still_posted(
+    world: World,
+) -> None:
+    reviewed_pull_request(world)
+    broken = {"secrets.WATCHMGR_PROD_PLAN_API_KEY": "bm8tc3VjaC1rZXk="}
+    planned = world.run(PLAN, **broken)
+    assert planned.code == 1, planned.show()
+    assert "::error::watchmgr plan failed for environment prod (exit 1)" in planned.stdout
+    assert not (world.repo.root / "plans" / "prod.md").exists()
+    posted = world.run(COMMENT)
+    assert posted.code == 0, posted.show()
+    envs = sorted(parse_markers(c["body"])[0].environment for c in world.github.comments_on(7))
+    assert envs == ["dev", "staging"]
+
+
 def test_the_merge_applies_what_was_reviewed_and_nothing_that_changed_since(
     world: World,
 ) -> None:

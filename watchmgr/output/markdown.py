@@ -53,8 +53,9 @@ def length(text: str) -> int:
 def render(plans: Sequence[Plan], limit: int = COMMENT_LIMIT) -> str:
     """The plans as Markdown of at most `limit` characters, at the most detail that fits."""
     ordered = sorted(plans, key=lambda p: p.environment)
+    markers = [render_marker(marker_of(plan)) for plan in ordered]  # once: hashing is costly
     for detail in Detail:
-        text = "".join(_section(plan, detail, limit) for plan in ordered)
+        text = "".join(_section(p, m, detail, limit) for p, m in zip(ordered, markers, strict=True))
         if length(text) <= limit:
             return text
     return _cut(text, limit)
@@ -73,8 +74,8 @@ def _cut(text: str, limit: int) -> str:
     return "".join(kept) + note
 
 
-def _section(plan: Plan, detail: Detail, limit: int) -> str:
-    parts = [f"### watchmgr plan: {code(plan.environment)}\n\n", render_marker(marker_of(plan))]
+def _section(plan: Plan, marker: str, detail: Detail, limit: int) -> str:
+    parts = [f"### watchmgr plan: {code(plan.environment)}\n\n", marker]
     parts.append("\n\n")
     pending = plan.pending()
     if not pending:
