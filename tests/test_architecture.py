@@ -82,6 +82,10 @@ def test_only_the_cluster_adapter_imports_elasticsearch() -> None:
     assert _importers(("elasticsearch", "elastic_transport")) == {"watchmgr.cluster"}
 
 
+def test_only_the_github_adapter_talks_to_github() -> None:
+    assert _importers(("urllib3", "requests", "http.client")) == {"watchmgr.github"}
+
+
 def test_only_the_cli_edge_imports_the_sandbox() -> None:
     outside = _importers(("watchmgr.sandbox",)) - {m for m in MODULES if _within(m, EDGES[3:])}
     assert outside == {"watchmgr.cli", "watchmgr.cli.local"}
