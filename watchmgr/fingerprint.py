@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from watchmgr.plan import Change, Plan, comparable
+from watchmgr import normalize
+from watchmgr.plan import Change, Plan
 
 #: The prefix of every fingerprint (the algorithm, as Docker digests name theirs).
 PREFIX = "sha256:"
@@ -40,7 +41,7 @@ def _entry(change: Change) -> dict[str, Any]:
     return {
         "id": change.watch_id,
         "action": change.action.value,
-        "desired": None if change.after is None else comparable(change.after),
+        "desired": normalize.compare(change.after, None).desired,
         "desired_active": change.after_active,
         "live": change.before,  # canonical (and reconciled) as the planner made it
         "live_active": change.before_active,

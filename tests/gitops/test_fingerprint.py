@@ -19,8 +19,8 @@ from watchmgr.fingerprint import (
     render_marker,
 )
 from watchmgr.output.plan import render_json
-from watchmgr.plan import Plan, build_plan, plan_from_document, with_owner
-from watchmgr.watch import Watch
+from watchmgr.plan import Plan, build_plan, plan_from_document
+from watchmgr.watch import Watch, with_owner
 
 
 def reviewed() -> Plan:
