@@ -33,7 +33,7 @@ MARKER_TAG = "watchmgr:plan"
 #: A marker lists its changes one by one only up to this many characters of JSON.
 MARKER_CHANGES_BUDGET = 12_000
 
-_MARKER = re.compile(r"<!-- watchmgr:plan (\{.*?\}) -->", re.S)
+_MARKER = re.compile(rf"<!-- {re.escape(MARKER_TAG)} (\{{.*?\}}) -->", re.S)
 
 
 def _entry(change: Change) -> dict[str, Any]:
@@ -51,11 +51,6 @@ def _entry(change: Change) -> dict[str, Any]:
 def _digest(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def change_hash(change: Change) -> str:
-    """A short hash of one change's entry (12 hex digits: enough to tell changes apart)."""
-    return _digest(_entry(change))[:12]
 
 
 def _pending(plan: Plan) -> list[tuple[Change, dict[str, Any]]]:
@@ -91,6 +86,7 @@ class Marker:
 def marker_of(plan: Plan) -> Marker:
     """The marker of `plan`; its per-change list is left out when it would be too long."""
     pending = _pending(plan)
+    # 12 hex digits per change: enough to tell two versions of one change apart.
     changes: dict[str, str] | None = {
         c.watch_id: f"{c.action.value}:{_digest(entry)[:12]}" for c, entry in pending
     }
