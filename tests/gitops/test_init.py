@@ -142,4 +142,4 @@ def test_its_ci_validates_the_rules(made: Path, tmp_path: Path) -> None:
     (validate,) = [s for s in watchmgr_steps(workflows) if s.workflow == "ci.yml"]
     done = run_step(step(validate.key, workflows), made, {}, {}, tmp_path)
     assert done.code == 0, done.show()
-    assert "1 rules, 1 watches, 0 errors, 0 warnings" in done.stderr
+    assert "1 rule, 1 watch, 0 errors, 0 warnings" in done.stderr
