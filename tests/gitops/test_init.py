@@ -143,3 +143,16 @@ def test_its_ci_validates_the_rules(made: Path, tmp_path: Path) -> None:
     done = run_step(step(validate.key, workflows), made, {}, {}, tmp_path)
     assert done.code == 0, done.show()
     assert "1 rule, 1 watch, 0 errors, 0 warnings" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["init"], ["github", "comment"], ["github", "check-reviewed"], ["github", "drift"]],
+    ids=" ".join,
+)
+def test_help_names_what_to_give_not_python_types(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert not re.search(r"<(str|int|float|bool|path|list\[\w+\]|int range)>", result.stdout), (
+        result.stdout
+    )

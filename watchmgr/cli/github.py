@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from watchmgr.cli.errors import fail, reporting
+from watchmgr.cli.group import DetailedExitCodeGroup
 from watchmgr.cli.options import RootOpt
 from watchmgr.errors import Diagnostics, ExitCode
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from watchmgr.github import GitHub
 
 app = typer.Typer(
+    cls=DetailedExitCodeGroup,  # the CLI's own group: one way to show arguments and usage errors
     help="Post plans on pull requests, check what was reviewed, keep drift issues (for CI).",
     no_args_is_help=True,
 )
@@ -29,6 +31,7 @@ MarkdownArg = Annotated[
     Path,
     typer.Argument(
         help="The Markdown of one environment's plan ('watchmgr plan --env E --format markdown').",
+        metavar="MARKDOWN",
         show_default=False,
     ),
 ]
@@ -36,6 +39,7 @@ RepoOpt = Annotated[
     str | None,
     typer.Option(
         "--repo",
+        metavar="OWNER/NAME",
         help="The repository as owner/name. Default: $GITHUB_REPOSITORY, as Actions sets it.",
         show_default=False,
     ),
@@ -44,12 +48,15 @@ AuthorOpt = Annotated[
     str,
     typer.Option(
         "--author",
+        metavar="LOGIN",
         help="Whose comments and issues are watchmgr's: the account GITHUB_TOKEN belongs to.",
     ),
 ]
 PrOpt = Annotated[
     int | None,
-    typer.Option("--pr", help="The pull request's number.", show_default=False, min=1),
+    typer.Option(
+        "--pr", metavar="NUMBER", help="The pull request's number.", show_default=False, min=1
+    ),
 ]
 
 
@@ -69,7 +76,9 @@ def _connect(repo: str | None) -> GitHub:
 @app.command("comment")
 def comment(
     markdown: MarkdownArg,
-    pr: Annotated[int, typer.Option("--pr", help="The pull request's number.", min=1)],
+    pr: Annotated[
+        int, typer.Option("--pr", metavar="NUMBER", help="The pull request's number.", min=1)
+    ],
     repo: RepoOpt = None,
     author: AuthorOpt = "github-actions[bot]",
 ) -> None:
@@ -93,17 +102,20 @@ def check_reviewed(
         Path,
         typer.Argument(
             help="The fresh plan, saved by 'watchmgr plan --env E --out PLANFILE'.",
+            metavar="PLANFILE",
             show_default=False,
         ),
     ],
     env_name: Annotated[
-        str, typer.Option("--env", "-e", help="The environment.", show_default=False)
+        str,
+        typer.Option("--env", "-e", metavar="ENV", help="The environment.", show_default=False),
     ],
     pr: PrOpt = None,
     commit: Annotated[
         str | None,
         typer.Option(
             "--commit",
+            metavar="SHA",
             help="A commit on the main branch: the pull request that merged it is checked.",
             show_default=False,
         ),
@@ -153,6 +165,7 @@ def drift(
         int,
         typer.Option(
             "--plan-exit-code",
+            metavar="CODE",
             help="The exit code of 'watchmgr plan --detailed-exitcode': 2 (drift) opens or "
             "updates the environment's drift issue, 0 (none) closes it.",
             show_default=False,

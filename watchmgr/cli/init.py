@@ -13,7 +13,7 @@ from watchmgr.cli.errors import reporting
 def init(
     directory: Annotated[
         Path,
-        typer.Argument(help="Where to make the repository (made if missing)."),
+        typer.Argument(metavar="DIR", help="Where to make the repository (made if missing)."),
     ] = Path("."),
     force: Annotated[
         bool,
