@@ -27,3 +27,13 @@ def test_every_member_says_what_it_means_and_no_two_say_the_same() -> None:
     assert all(meanings) and len(set(meanings)) == len(meanings)
     assert "changes" in ExitCode.CHANGES_PENDING.meaning
     assert "usage" in ExitCode.USAGE.meaning
+
+
+def test_the_help_lists_every_code_with_its_meaning() -> None:
+    from typer.testing import CliRunner
+
+    from watchmgr.cli import app
+
+    shown = " ".join(CliRunner().invoke(app, ["--help"]).output.split())
+    for code in ExitCode:
+        assert f"{int(code)} {code.meaning}" in shown

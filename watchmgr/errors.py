@@ -34,7 +34,13 @@ class ExitCode(enum.IntEnum):
         return f"<{type(self).__name__}.{self.name}: {int(self)}>"
 
     OK = 0, "success (with --detailed-exitcode: and no changes pending)"
-    ERROR = 1, "the command ran and found problems (a rule failed to convert, a write failed...)"
+    ERROR = (
+        1,
+        (
+            "a rule, file, environment or cluster problem (one line each on stderr, path:line "
+            "first), a failed write, or a plan that apply would refuse"
+        ),
+    )
     USAGE = 2, "usage error: an unknown option, a missing or invalid argument"
     CHANGES_PENDING = 2, "plan --detailed-exitcode: the plan has changes"
     USAGE_DETAILED = 64, "usage error while --detailed-exitcode is in force"

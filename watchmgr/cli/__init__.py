@@ -14,14 +14,12 @@ import typer
 from watchmgr import __version__
 from watchmgr.cli import convert, environments, github, init, inspect, lock, plan, ruletest
 from watchmgr.cli.group import DetailedExitCodeGroup
+from watchmgr.errors import ExitCode
 from watchmgr.sandbox.cli import sandbox_command
 
-EXIT_CODES_HELP = (
-    "Exit codes: 0 success; 1 a rule, file, environment or cluster problem (one line each on "
-    "stderr, path:line first), or a plan apply would refuse; 2 usage error, or with plan "
-    "--detailed-exitcode: changes pending (usage errors are 64 there); 141 stdout closed by "
-    "its reader (| head)."
-)
+#: Written from `ExitCode`'s meanings, so that the help and the codes cannot drift apart.
+EXIT_CODES_HELP = "Exit codes: " + "; ".join(f"{int(c)} {c.meaning}" for c in ExitCode) + "."
+
 
 app = typer.Typer(
     name="watchmgr",
