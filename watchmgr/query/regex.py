@@ -1,0 +1,234 @@
+"""Sigma's (PCRE-style, unanchored) regular expressions in Lucene's regex syntax."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+_PCRE_CLASSES = {"d": "0-9", "w": "a-zA-Z0-9_", "s": " \\t\\n\\r\\f"}
+_PCRE_NEGATED = {"D": "d", "W": "w", "S": "s"}
+#: Characters that are operators in Lucene's regex syntax but literals in PCRE.
+_LUCENE_ONLY_OPERATORS = '@&<>~#"'
+
+
+class UnsupportedRegex(ValueError):
+    """A regular expression construct that Lucene's regex syntax cannot express."""
+
+
+def to_lucene_regex(pattern: str, ignore_case: bool = False, notes: list[str] | None = None) -> str:
+    """Translate a Sigma (PCRE-style, unanchored) regex to a Lucene regex for a keyword field.
+
+    Lucene regexes match the whole value, so an unanchored pattern gets ``.*`` at its ends;
+    ``^``/``$`` anchors (also at the start of a leading group's alternatives) and ``\\b`` at
+    either end become the matching prefix/suffix; leading inline flags (``(?i)``) are applied.
+    Raises UnsupportedRegex for what Lucene cannot express; what it can only approximate
+    (by matching more, never less) is described in `notes`.
+    """
+    flags = re.match(r"\(\?([imsx]+)\)", pattern)
+    if flags:
+        if "x" in flags.group(1):
+            raise UnsupportedRegex("the verbose flag (?x)")
+        ignore_case = ignore_case or "i" in flags.group(1)
+        pattern = pattern[flags.end() :]
+    return _whole(pattern, ignore_case, [] if notes is None else notes)
+
+
+def _whole(pattern: str, ignore_case: bool, notes: list[str]) -> str:
+    """`pattern` with search semantics as a whole-value Lucene regex."""
+    alternatives = _split_alternatives(pattern)
+    if len(alternatives) > 1:
+        return "|".join(f"({_whole(alt, ignore_case, notes)})" for alt in alternatives)
+    inner = _sole_group(pattern)
+    if inner is not None and (_split_alternatives(inner)[0] != inner or inner[:1] in ("^", "\\")):
+        return _whole(inner, ignore_case, notes)
+    prefix, pattern = _start_of(pattern)
+    suffix, pattern = _end_of(pattern)
+    leading = _leading_anchored_group(pattern)
+    if leading is not None and prefix == ".*":
+        group, rest = leading
+        inner_alts = "|".join(
+            (_translate(alt[1:], ignore_case, notes) or "()")
+            if alt.startswith("^")
+            else ".*" + _translate(alt, ignore_case, notes)
+            for alt in group
+        )
+        return f"({inner_alts}){_translate(rest, ignore_case, notes)}{suffix}"
+    return f"{prefix}({_translate(pattern, ignore_case, notes)}){suffix}"
+
+
+def _scan(pattern: str) -> list[tuple[int, str, int]]:
+    """(index, character, depth before it) of each `(`, `)` and `|` outside classes/escapes."""
+    marks: list[tuple[int, str, int]] = []
+    depth, i = 0, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            close = pattern.find("]", i + (3 if pattern[i + 1 : i + 2] == "^" else 2))
+            if close < 0:
+                raise UnsupportedRegex("unterminated character class")
+            i = close + 1
+            continue
+        if c in "()|":
+            marks.append((i, c, depth))
+            depth += 1 if c == "(" else -1 if c == ")" else 0
+        i += 1
+    return marks
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    cuts = [i for i, c, depth in _scan(pattern) if c == "|" and depth == 0]
+    bounds = [-1, *cuts, len(pattern)]
+    return [pattern[a + 1 : b] for a, b in itertools.pairwise(bounds)]
+
+
+def _leading_group(pattern: str) -> tuple[str, int] | None:
+    """The inside (``?:`` dropped) of the group `pattern` starts with, and where its ``)`` is."""
+    if not pattern.startswith("("):
+        return None
+    closing = [i for i, c, depth in _scan(pattern) if c == ")" and depth == 1]
+    if not closing:
+        return None
+    return pattern[1 : closing[0]].removeprefix("?:"), closing[0]
+
+
+def _sole_group(pattern: str) -> str | None:
+    """The inside of `pattern` when it is one (unquantified) group, else None."""
+    group = _leading_group(pattern) if pattern.endswith(")") else None
+    if group is None or group[1] != len(pattern) - 1:
+        return None
+    return group[0]
+
+
+_WORD = "[a-zA-Z0-9_]"
+_NOT_WORD = "[^a-zA-Z0-9_]"
+
+
+def _start_of(pattern: str) -> tuple[str, str]:
+    if pattern.startswith("^"):
+        return "", pattern[1:]
+    if pattern.startswith("\\b"):
+        return f"(.*{_NOT_WORD})?", pattern[2:]
+    return ".*", pattern
+
+
+def _end_of(pattern: str) -> tuple[str, str]:
+    escaped_tail = len(pattern) - len(pattern.rstrip("\\"))
+    if pattern.endswith("$") and (len(pattern) - 1 - len(pattern[:-1].rstrip("\\"))) % 2 == 0:
+        return "", pattern[:-1]
+    if pattern.endswith("\\b") and escaped_tail == 0 and not pattern.endswith("\\\\b"):
+        return f"({_NOT_WORD}.*)?", pattern[:-2]
+    return ".*", pattern
+
+
+def _leading_anchored_group(pattern: str) -> tuple[list[str], str] | None:
+    """``(^a|b)rest`` as (["^a", "b"], "rest") when a leading group has an anchored alternative."""
+    group = _leading_group(pattern)
+    if group is None:
+        return None
+    inner, close = group
+    alternatives = _split_alternatives(inner)
+    if not any(alt.startswith("^") for alt in alternatives):
+        return None
+    return alternatives, pattern[close + 1 :]
+
+
+def _translate(body: str, ignore_case: bool, notes: list[str]) -> str:
+    """A PCRE fragment in Lucene regex syntax (no anchors left to handle)."""
+    out: list[str] = []
+    i = 0
+    in_class = False
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            if i + 1 >= len(body):
+                raise UnsupportedRegex("pattern ends with a lone backslash")
+            n = body[i + 1]
+            i += 2
+            if n in _PCRE_CLASSES:
+                out.append(_PCRE_CLASSES[n] if in_class else f"[{_PCRE_CLASSES[n]}]")
+            elif n in _PCRE_NEGATED:
+                if in_class:
+                    raise UnsupportedRegex(f"'\\{n}' inside a character class")
+                out.append(f"[^{_PCRE_CLASSES[_PCRE_NEGATED[n]]}]")
+            elif n in "bB":
+                # Lucene has no word boundary; dropping it can only widen the match.
+                notes.append(f"'\\{n}' inside the pattern is dropped (the watch may match more)")
+            elif n in "AzZG" or (n.isdigit() and n != "0"):
+                raise UnsupportedRegex(f"'\\{n}' (anchors, word boundaries and back-references)")
+            elif n == "t":
+                out.append("\\t")
+            elif n in "nrf":
+                out.append({"n": "\n", "r": "\r", "f": "\f"}[n])
+            elif n == "x" and re.match(r"[0-9a-fA-F]{2}", body[i : i + 2]):
+                out.append(_literal(chr(int(body[i : i + 2], 16))))
+                i += 2
+            else:
+                out.append(_literal(n))
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+                out.append(c)
+            elif (
+                ignore_case
+                and c.isalpha()
+                and body[i + 1 : i + 2] == "-"
+                and body[i + 2 : i + 3].isalpha()
+            ):
+                low, high = c, body[i + 2]
+                out.append(f"{low.lower()}-{high.lower()}{low.upper()}-{high.upper()}")
+                i += 3
+                continue
+            elif ignore_case and c.isalpha():
+                out.append(c.lower() + c.upper() if c.lower() != c.upper() else c)
+            elif c in _LUCENE_ONLY_OPERATORS or c in "[/":
+                out.append("\\" + c)
+            else:
+                out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            out.append(c)
+            if body[i + 1 : i + 2] == "^":
+                out.append("^")
+                i += 1
+            if body[i + 1 : i + 2] == "]":
+                out.append("\\]")
+                i += 1
+            i += 1
+            continue
+        if c == "(" and body[i + 1 : i + 2] == "?":
+            if body[i + 2 : i + 3] == ":":
+                out.append("(")
+                i += 3
+                continue
+            raise UnsupportedRegex("look-around, named or inline-flag groups")
+        if c in "*+?}" and body[i + 1 : i + 2] in ("?", "+"):
+            # Lazy and possessive quantifiers match the same values as greedy ones.
+            out.append(c)
+            i += 2
+            continue
+        if c in "^$":
+            raise UnsupportedRegex(f"'{c}' in the middle of the pattern")
+        if c == ".":
+            out.append(".")
+        elif ignore_case and c.isalpha() and c.lower() != c.upper():
+            out.append(f"[{c.lower()}{c.upper()}]")
+        elif c in _LUCENE_ONLY_OPERATORS or c == "/":
+            out.append("\\" + c)
+        else:
+            out.append(c)
+        i += 1
+    if in_class:
+        raise UnsupportedRegex("unterminated character class")
+    return "".join(out)
+
+
+def _literal(c: str) -> str:
+    if c.isalnum() or c in " _-,:;'=!%":
+        return c
+    return "\\" + c
