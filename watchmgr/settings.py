@@ -81,7 +81,7 @@ class WatchSettings:
     #: whether the watch is active once stored (the plan compares it; not part of the body).
     active: bool = True
     #: the query dialect (`query.DIALECTS`).
-    dialect: str = "sigmac"
+    dialect: str = "sigma"
     #: the exact-value sub-field wildcard, regex and terms searches use (".keyword" with ES's
     #: default dynamic mapping; "" when the fields are keyword-typed, as in ECS).
     keyword_suffix: str = ".keyword"

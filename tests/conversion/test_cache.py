@@ -58,7 +58,7 @@ def test_a_changed_file_or_setting_converts_again(tmp_path: Path) -> None:
     _convert(rules, cache)
     (rules / "r1.yml").write_text(RULE.format(n=1).replace("x1.exe", "y1.exe"))
     changed = {w.id: w.body["metadata"]["query"] for w in _convert(rules, cache).watches}
-    assert changed["Cached-1"] == "Image.keyword:*\\\\y1.exe"
+    assert changed["Cached-1"] == "Image.keyword:/.*\\\\[yY]1\\.[eE][xX][eE]/"
     other = ConversionCache(tmp_path / "cache", "other settings")
     prefixed = _convert(rules, other, id_prefix="p-")
     assert {w.id for w in prefixed.watches} == {"p-Cached-0", "p-Cached-1", "p-Cached-2"}

@@ -1,6 +1,6 @@
 """sigmac-2020 conformance: 390 rules and the 410 watches legacy sigmac made of them (Jan 2020).
 
-The `sigmac-2020` dialect reproduces them byte for byte. The default `sigmac` dialect differs
+The `sigmac-2020` dialect reproduces them byte for byte. The `sigmac` dialect differs
 exactly where the 2020 watch was wrong; every such watch is listed below with the reason
 (the README has the same table).
 """
@@ -19,7 +19,7 @@ from watchmgr.rules import load_paths
 from watchmgr.settings import DEFAULT_SETTINGS
 from watchmgr.watch import render_rules
 
-#: rule directory → why the default dialect's watch differs from 2020's.
+#: rule directory → why the `sigmac` dialect's watch differs from 2020's.
 DEVIATIONS = {
     # `|contains: '\SYSTEM\'` became `*\\SYSTEM\*`: an escaped, literal `*`.
     **dict.fromkeys(

@@ -1,4 +1,4 @@
-"""The sigmac query dialect, corner by corner: rule detection in, query_string text out."""
+"""The sigmac query dialects, corner by corner: rule detection in, query_string text out."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ CORNERS = [
 
 @pytest.mark.parametrize(("name", "detection", "query"), CORNERS, ids=[c[0] for c in CORNERS])
 def test_query_corner(name: str, detection: str, query: str) -> None:
-    assert query_of(rule(detection)) == query, name
+    assert query_of(rule(detection), dialect="sigmac") == query, name
 
 
 LEGACY = [

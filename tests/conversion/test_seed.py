@@ -30,7 +30,7 @@ def _seed(shared: Path) -> tuple[str, str, str, dict[str, object]]:
 
 def test_the_seed_rule_renders_to_the_seed_watch_id_and_body_in_key_order(shared: Path) -> None:
     rule, query, watch_id, body = _seed(shared)
-    result, problems = render_yaml(rule)
+    result, problems = render_yaml(rule, dialect="sigmac-2020")
     assert problems == []
     [watch] = result.watches
     assert watch.id == watch_id

@@ -97,7 +97,7 @@ def test_a_condition_list_gives_one_watch_per_condition() -> None:
     )
     result, _ = render_yaml(text)
     assert [(w.id, w.body["metadata"]["query"]) for w in result.watches] == [
-        ("Two", 'Image:"x.exe"'),
+        ("Two", "Image.keyword:/[xX]\\.[eE][xX][eE]/"),
         ("Two-2", 'B:"1"'),
     ]
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from watchmgr.errors import RuleError
 from watchmgr.query.build import Builder
 from watchmgr.query.regex import UnsupportedRegex, to_lucene_regex
+from watchmgr.query.sigma import SigmaDialect
 from watchmgr.query.sigmac import SigmacDialect
 from watchmgr.query.tree import optimize
 from watchmgr.rules import Rule, RuleCondition
@@ -28,14 +29,18 @@ class Query:
 
 
 def render(
-    rule: Rule, condition: RuleCondition, dialect: str = "sigmac", keyword_suffix: str = ".keyword"
+    rule: Rule, condition: RuleCondition, dialect: str = "sigma", keyword_suffix: str = ".keyword"
 ) -> Query:
     """The query_string text of one condition of `rule` in the named dialect (`DIALECTS`)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown query dialect {dialect!r}")
     legacy = dialect == "sigmac-2020"
     tree = optimize(Builder(rule, legacy).condition(condition))
-    printer = SigmacDialect(legacy=legacy, keyword_suffix=keyword_suffix)
+    printer = (
+        SigmaDialect(keyword_suffix)
+        if dialect == "sigma"
+        else SigmacDialect(legacy=legacy, keyword_suffix=keyword_suffix)
+    )
     try:
         text = printer.render(tree)
     except UnsupportedRegex as err:
@@ -50,6 +55,7 @@ def render(
     return Query(text, tuple(dict.fromkeys(printer.notes)))
 
 
-#: The dialects: `sigmac` is sigmac 2020's text with its mistakes put right; `sigmac-2020`
-#: keeps the mistakes, byte for byte, to adopt watches that sigmac deployed.
-DIALECTS = ("sigmac", "sigmac-2020")
+#: The dialects: `sigma` (the default) means what the rule says; `sigmac` is sigmac 2020's
+#: text with its mistakes put right (and sigmac's semantics: case-sensitive, equality as a
+#: phrase); `sigmac-2020` keeps the mistakes, byte for byte, to adopt watches sigmac deployed.
+DIALECTS = ("sigma", "sigmac", "sigmac-2020")

@@ -189,7 +189,9 @@ class Builder:
         if isinstance(value, st.SigmaString):
             return [self.text(value)]
         if isinstance(value, st.SigmaBool):
-            return [Text(("true" if value.boolean else "false",))]
+            # Printed as sigmac printed it; as a Number the dialects keep it off `.keyword`
+            # (a boolean field has none).
+            return [Number("true" if value.boolean else "false")]
         if isinstance(value, st.SigmaNumber):
             return [Number(str(value.number))]
         if isinstance(value, st.SigmaNull):

@@ -1,0 +1,234 @@
+"""The ``sigma`` dialect (the default): query_string text that matches what the Sigma rule says.
+
+It prints the same condition tree as the sigmac dialects, in the same watch shape, but each
+value means in Lucene what it means in Sigma:
+
+- **Case.** Sigma compares strings case-insensitively unless ``|cased``; ``.keyword`` terms,
+  wildcards and regexes are case-sensitive. A value with letters is therefore a regex on the
+  exact field with a class per letter (``Image.keyword:/.*\\\\[cC][mM][dD]\\.[eE][xX][eE]/``); one
+  without letters (``4688``, ``\\\\*``) stays a term or wildcard. A ``|cased`` value is a plain
+  term or wildcard on the exact field. (Why regexes and not the query DSL's
+  ``case_insensitive``: README, "Does it fire?".)
+- **Equality is the whole value**: a term or an unwildcarded regex on the exact field, never a
+  phrase on the analyzed one (which matches any value containing those words).
+- **Empty values** are the exact term ``F.keyword:""`` (a phrase of no words is dropped from the
+  query); ``null`` and ``exists: false`` are ``(NOT _exists_:F)``, parenthesized so that ES
+  gives the purely negative group its match-all (``A OR NOT B`` alone means ``A AND NOT B``).
+- **CIDR** on the text field of a dynamic mapping is expanded to a regex over the address
+  text, beside the network as a term for ``ip``-typed fields; with keyword-typed fields
+  (``keyword_suffix: ""``, ECS) only the term, since ECS types addresses as ``ip``.
+- **Keywords** (values without a field) are searched in every exact field, case-insensitively.
+
+A value whose case-insensitive regex would exceed Elasticsearch's ``index.max_regex_length``
+(1,000 characters) is searched as written, with a note (a warning): case-sensitively.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from watchmgr.query.regex import to_lucene_regex
+from watchmgr.query.sigmac import SigmacDialect, _escape_field, _surround
+from watchmgr.query.tree import (
+    WILD_MULTI,
+    WILD_SINGLE,
+    And,
+    Cased,
+    Cidr,
+    Compare,
+    Exists,
+    Node,
+    Null,
+    Number,
+    Or,
+    Regex,
+    Term,
+    Text,
+    Value,
+    ValueList,
+)
+
+#: Elasticsearch's default ``index.max_regex_length``: a longer regex fails the search.
+MAX_REGEX_LENGTH = 1000
+#: characters that stand for themselves in a Lucene regex (everything else is escaped).
+_REGEX_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_,;:=!%'")
+
+Clause = tuple[str, str]  # (field as printed, query token)
+
+
+class SigmaDialect(SigmacDialect):
+    """Print the condition tree with Sigma's semantics (see the module's docstring)."""
+
+    null_format = "(NOT _exists_:{})"
+
+    def __init__(self, keyword_suffix: str = ".keyword") -> None:
+        super().__init__(legacy=False, keyword_suffix=keyword_suffix)
+
+    def node(self, node: Node) -> str | None:
+        if isinstance(node, (Text, Number)):
+            return self.keyword_group(Or([node]))  # a lone keyword, as a keyword list
+        return super().node(node)
+
+    def keyword_group(self, node: And) -> str:
+        token = self.or_token if isinstance(node, Or) else self.and_token
+        field = "\\*" + self.keyword_suffix
+        values = [self.keyword_token(_surround(item)) for item in node.items]
+        return field + ":" + self.group_format.format(token.join(values))
+
+    def keyword_token(self, value: Value) -> str:
+        if isinstance(value, Number):
+            return f"*{self.escape(value.text)}*"
+        assert isinstance(value, Text)
+        return self.text_token(value.parts)
+
+    def term(self, term: Term) -> str:
+        value = term.value
+        field = _escape_field(term.field)
+        exact = field + self.keyword_suffix
+        if isinstance(value, (Null, Exists)):
+            exists = isinstance(value, Exists) and value.exists
+            return (self.exists_format if exists else self.null_format).format(field)
+        if isinstance(value, Compare):
+            return self.term_format.format(field, value.op + value.number)
+        if isinstance(value, Regex):
+            lucene = to_lucene_regex(value.pattern, value.ignore_case, self.notes)
+            return self.term_format.format(exact, f"/{lucene}/")
+        values = value.values if isinstance(value, ValueList) else (value,)
+        clauses = [clause for v in values for clause in self.clauses(field, exact, v)]
+        return self.join(clauses)
+
+    def join(self, clauses: list[Clause]) -> str:
+        """``F:a`` or ``F:(a OR b)``, values on different fields ORed in a group."""
+        by_field: dict[str, list[str]] = {}
+        for field, token in clauses:
+            by_field.setdefault(field, []).append(token)
+        printed = [
+            self.term_format.format(
+                field,
+                tokens[0] if len(tokens) == 1 else self.list_format.format(" OR ".join(tokens)),
+            )
+            for field, tokens in by_field.items()
+        ]
+        return printed[0] if len(printed) == 1 else self.group_format.format(" OR ".join(printed))
+
+    def clauses(self, field: str, exact: str, value: Value) -> list[Clause]:
+        if isinstance(value, Number):
+            return [(field, f'"{value.text}"')]
+        if isinstance(value, Cased):
+            return [(exact, self.cased_token(value.text.parts))]
+        if isinstance(value, Cidr):
+            return self.cidr(field, exact, value.network)
+        if isinstance(value, Text):
+            literal = "".join(value.parts)
+            if not value.has_wildcard and literal.isdigit() and literal.isascii():
+                # A number written as a string: the field may be numeric (no .keyword there).
+                return [(field, f'"{literal}"')]
+            return [(exact, self.text_token(value.parts))]
+        raise ValueError(f"{type(value).__name__} inside a value list")
+
+    def text_token(self, parts: tuple[str, ...]) -> str:
+        """A case-insensitive whole-value token: a term or wildcard without letters, else regex."""
+        if not any(_has_case(part) for part in parts if part not in (WILD_MULTI, WILD_SINGLE)):
+            return self.cased_token(parts)
+        regex = "".join(_regex_part(part) for part in parts)
+        if _java_length(regex) > MAX_REGEX_LENGTH:
+            self.notes.append(
+                "a value too long for a case-insensitive regex "
+                f"(over {MAX_REGEX_LENGTH:,} characters) is matched case-sensitively"
+            )
+            return self.cased_token(parts)
+        return f"/{regex}/"
+
+    def cased_token(self, parts: tuple[str, ...]) -> str:
+        """The value as written: a wildcard term, or an exact (quoted) term."""
+        if any(part in (WILD_MULTI, WILD_SINGLE) for part in parts):
+            return "".join(self.part(part) for part in parts)
+        literal = "".join(parts)
+        return '"' + literal.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    def cidr(self, field: str, exact: str, network: str) -> list[Clause]:
+        term = (field, f'"{network}"')
+        if not self.keyword_suffix:
+            return [term]
+        pattern = cidr_regex(network)
+        return [term] if pattern is None else [term, (exact, f"/{pattern}/")]
+
+
+def cidr_regex(network: str) -> str | None:
+    """A Lucene regex for the text of the addresses in `network`, None if it cannot be written."""
+    net = ipaddress.ip_network(network, strict=False)
+    if net.version == 4:
+        return _ipv4_regex(net)
+    return _ipv6_regex(net)
+
+
+def _ipv4_regex(net: ipaddress.IPv4Network) -> str:
+    octets = str(net.network_address).split(".")
+    whole, partial = divmod(net.prefixlen, 8)
+    fixed = octets[:whole]
+    if whole == 4:
+        return "\\.".join(fixed)
+    if partial:
+        size = 1 << (8 - partial)
+        first = int(octets[whole])
+        fixed.append("(" + "|".join(str(n) for n in range(first, first + size)) + ")")
+    if not fixed:
+        return ".*"
+    return "\\.".join(fixed) + "\\..*"
+
+
+_HEX = "[0-9a-fA-F]"
+
+
+def _ipv6_regex(net: ipaddress.IPv6Network) -> str | None:
+    if net.prefixlen == 128:
+        return "".join(_regex_part(c) for c in net.network_address.compressed)
+    groups = net.network_address.exploded.split(":")
+    whole, partial = divmod(net.prefixlen, 16)
+    if whole == 0 and partial == 0:
+        return ".*"
+    fixed = [format(int(g, 16), "x") for g in groups[:whole]]
+    if any(g == "0" for g in fixed):
+        return None  # zero groups may be compressed to `::`: no one prefix text
+    prefix = ":".join(_regex_part(g) for g in fixed)
+    if not partial:
+        return prefix + ":.*"
+    group = groups[whole]
+    nibbles, bits = divmod(partial, 4)
+    if group[0] == "0":
+        return None  # leading zeros are dropped: the group's text has no fixed length
+    head = "".join(_regex_part(c) for c in group[:nibbles])
+    if bits:
+        first = int(group[nibbles], 16)
+        options = [format(n, "x") for n in range(first, first + (1 << (4 - bits)))]
+        head += "[" + "".join(dict.fromkeys(o + o.upper() for o in options)) + "]"
+        nibbles += 1
+    rest = 4 - nibbles
+    tail = _HEX + (f"{{{rest}}}" if rest > 1 else "") if rest else ""
+    return (prefix + ":" if prefix else "") + head + tail + ":.*"
+
+
+def _has_case(text: str) -> bool:
+    return any(c.lower() != c.upper() for c in text)
+
+
+def _regex_part(part: str) -> str:
+    if part == WILD_MULTI:
+        return ".*"
+    if part == WILD_SINGLE:
+        return "."
+    out = []
+    for c in part:
+        low, high = c.lower(), c.upper()
+        if low != high and len(low) == 1 and len(high) == 1:
+            out.append(f"[{low}{high}]")
+        elif c in _REGEX_PLAIN:
+            out.append(c)
+        else:
+            out.append("\\" + c)
+    return "".join(out)
+
+
+def _java_length(text: str) -> int:
+    """The length Elasticsearch measures: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
