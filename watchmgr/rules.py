@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -432,10 +432,67 @@ def _apply_actions(
         )
 
 
+@cache
+def _spec_modifiers() -> None:
+    """Give pySigma the UTF-16 modifiers as the Sigma specification and sigmac have them.
+
+    pySigma 1.5 lacks ``utf16le`` (the spec's name for ``wide``), and its ``utf16`` prepends
+    the byte-order mark as a character, which ``base64`` then encodes as UTF-8 (``77u/...``);
+    the spec and sigmac prepend UTF-16's bytes ``FF FE`` (``//4...``). Registered once, in
+    pySigma's own modifier table, so that every rule is parsed with them.
+    """
+    from sigma import modifiers
+    from sigma.exceptions import SigmaValueError
+    from sigma.types import SigmaString
+
+    class EncodedString(SigmaString):
+        """A string as bytes of another encoding: base64 encodes these bytes, not UTF-8."""
+
+        raw: bytes
+
+        def __bytes__(self) -> bytes:
+            return self.raw
+
+        def __len__(self) -> int:
+            return len(self.raw)
+
+    def encoder(name: str, codec: str, mark: bytes) -> type:
+        def modify(self: Any, val: Any) -> Any:
+            if val.contains_special():
+                raise SigmaValueError(
+                    f"{name}: values with wildcards or placeholders cannot be encoded",
+                    source=self.source,
+                )
+            raw = mark + "".join(part for part in val.s if isinstance(part, str)).encode(codec)
+            encoded = EncodedString()
+            encoded.s = [raw.decode("latin-1")]
+            encoded.raw = raw
+            return encoded
+
+        doc = f"Encode the value as {codec.upper()}" + (
+            " after a byte-order mark." if mark else "."
+        )
+        # pySigma checks values against the annotation of `modify` (not a string here).
+        modify.__annotations__ = {"val": SigmaString, "return": SigmaString}
+        modifier = type(
+            f"Spec{name.title()}Modifier",
+            (modifiers.SigmaValueModifier,),
+            {"modify": modify, "__doc__": doc},
+        )
+        modifiers.modifier_mapping[name] = modifier
+        modifiers.reverse_modifier_mapping[modifier.__name__] = name
+        return modifier
+
+    encoder("utf16le", "utf-16-le", b"")
+    encoder("utf16", "utf-16-le", b"\xff\xfe")
+
+
 def _build_rule(
     raw: dict[str, Any], path: str, line: int, position: int, lines: Sequence[str]
 ) -> Rule:
     from sigma.rule import SigmaRule
+
+    _spec_modifiers()
 
     def at(pattern: str) -> SourceLocation:
         return SourceLocation(path, find_line(lines, line, pattern) or line)

@@ -286,6 +286,10 @@ def _rule_watches(
             Diagnostic(rule.locate(r"\|re\b"), f"regular expression: {note}", "warning")
             for note in query.notes
         )
+        warnings.extend(
+            Diagnostic(rule.locate(r"^detection:"), warning, "warning")
+            for warning in query.warnings
+        )
         watch_id = first
         counter = 2
         while watch_id in used:

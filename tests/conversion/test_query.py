@@ -146,6 +146,21 @@ CORNERS = [
         "sel:\n    DestinationIp|cidr: '10.0.0.0/8'\ncondition: sel",
         "DestinationIp:10.0.0.0\\/8",
     ),
+    (
+        "utf16 base64 starts with UTF-16's byte-order mark (FF FE), as the spec and sigmac say",
+        "sel:\n    CommandLine|utf16|base64: 'ping'\ncondition: sel",
+        'CommandLine:"\\/\\/5wAGkAbgBnAA\\=\\="',
+    ),
+    (
+        "utf16le is the spec's name for wide",
+        "sel:\n    CommandLine|utf16le|base64offset|contains: 'ping'\ncondition: sel",
+        "CommandLine.keyword:(*cABpAG4AZw* OR *AAaQBuAGcA* OR *wAGkAbgBnA*)",
+    ),
+    (
+        "utf16 base64offset counts the mark's bytes",
+        "sel:\n    CommandLine|utf16|base64offset|contains: 'ping'\ncondition: sel",
+        "CommandLine.keyword:(*\\/\\/5wAGkAbgBnA* OR *\\/\\+cABpAG4AZw* OR *\\/\\/nAAaQBuAGcA*)",
+    ),
     ("exists", "sel:\n    User|exists: true\ncondition: sel", "_exists_:User"),
     ("gt", "sel:\n    Count|gt: 5\ncondition: sel", "Count:>5"),
     ("lte", "sel:\n    Count|lte: 5\ncondition: sel", "Count:<=5"),

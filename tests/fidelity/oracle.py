@@ -25,6 +25,8 @@ class Answer:
 
     parse_error: str | None
     matches: frozenset[int]
+    #: how long Lucene took to parse and run the query over the documents
+    ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class LuceneOracle:
             if not line:
                 raise RuntimeError("lucene-oracle ended before answering every question")
             raw = json.loads(line)
-            yield Answer(raw["parse_error"], frozenset(raw["matches"]))
+            yield Answer(raw["parse_error"], frozenset(raw["matches"]), int(raw.get("ms", 0)))
         writer.join()
 
 

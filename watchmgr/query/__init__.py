@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from watchmgr.errors import RuleError
+from watchmgr.query import lucene
 from watchmgr.query.build import Builder
 from watchmgr.query.regex import UnsupportedRegex, to_lucene_regex
 from watchmgr.query.sigma import SigmaDialect
 from watchmgr.query.sigmac import SigmacDialect
-from watchmgr.query.tree import optimize
+from watchmgr.query.tree import Node, clause_counts, optimize
 from watchmgr.rules import Rule, RuleCondition
 
 __all__ = ["DIALECTS", "Query", "UnsupportedRegex", "render", "to_lucene_regex"]
@@ -25,13 +26,20 @@ class Query:
     """A rendered query and the approximations it had to make (for warnings)."""
 
     text: str
+    #: approximations made translating the rule's regular expressions
     notes: tuple[str, ...] = ()
+    #: what may keep the query from matching or running as meant (cost, limits, case)
+    warnings: tuple[str, ...] = ()
 
 
 def render(
     rule: Rule, condition: RuleCondition, dialect: str = "sigma", keyword_suffix: str = ".keyword"
 ) -> Query:
-    """The query_string text of one condition of `rule` in the named dialect (`DIALECTS`)."""
+    """The query_string text of one condition of `rule` in the named dialect (`DIALECTS`).
+
+    Raises RuleError for what the dialect cannot express and for a query Elasticsearch would
+    refuse at every run (`lucene`: regex syntax, size and complexity, the clause limit).
+    """
     if dialect not in DIALECTS:
         raise ValueError(f"unknown query dialect {dialect!r}")
     legacy = dialect == "sigmac-2020"
@@ -52,7 +60,44 @@ def render(
         raise RuleError(
             f"cannot express the condition in query_string: {err}", rule.location
         ) from err
-    return Query(text, tuple(dict.fromkeys(printer.notes)))
+    warnings = list(getattr(printer, "warnings", ()))
+    warnings += _check_limits(rule, tree, printer.regexes)
+    return Query(text, tuple(dict.fromkeys(printer.notes)), tuple(dict.fromkeys(warnings)))
+
+
+def _check_limits(rule: Rule, tree: Node, regexes: list[tuple[str, bool]]) -> list[str]:
+    """Raise RuleError where Elasticsearch would refuse the query; warn where it may."""
+    for regex, from_rule in regexes:
+        try:
+            # The dialect's own regexes (case classes, address prefixes) are linear: only
+            # the rule's may blow up when determinized.
+            lucene.check_regex(regex, determinize=from_rule)
+        except lucene.RegexRejected as err:
+            raise RuleError(
+                f"Elasticsearch would refuse this query at every run: {err} "
+                "(simplify the regular expression or split the rule)",
+                rule.locate(r"\|re\b") if from_rule else rule.locate(r"^detection:"),
+            ) from err
+    clauses, patterns = clause_counts(tree)
+    where = rule.locate(r"^detection:")
+    if clauses > lucene.MAX_CLAUSES:
+        raise RuleError(
+            f"the query has {clauses:,} clauses, more than the {lucene.MAX_CLAUSES:,} a search "
+            "on a 1 GB-heap Elasticsearch node allows (split the rule's value lists)",
+            where,
+        )
+    warnings = []
+    if clauses > lucene.CLAUSE_FLOOR:
+        warnings.append(
+            f"the query has {clauses:,} clauses: nodes with a small heap allow only "
+            f"{lucene.CLAUSE_FLOOR:,} (Elasticsearch allows heap in GB × 65,536 / search threads)"
+        )
+    if patterns > lucene.COSTLY_PATTERNS:
+        warnings.append(
+            f"the query has {patterns:,} values with a leading wildcard: each search builds an "
+            "automaton for each and scans every term of the field (seconds per run)"
+        )
+    return warnings
 
 
 #: The dialects: `sigma` (the default) means what the rule says; `sigmac` is sigmac 2020's

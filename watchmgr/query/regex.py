@@ -30,7 +30,31 @@ def to_lucene_regex(pattern: str, ignore_case: bool = False, notes: list[str] | 
             raise UnsupportedRegex("the verbose flag (?x)")
         ignore_case = ignore_case or "i" in flags.group(1)
         pattern = pattern[flags.end() :]
-    return _whole(pattern, ignore_case, [] if notes is None else notes)
+    return _fill_empty(_whole(pattern, ignore_case, [] if notes is None else notes))
+
+
+def _fill_empty(regex: str) -> str:
+    """Write empty alternatives (``(a|)``, also left by a dropped ``\\b``) as ``()``.
+
+    Lucene's parser reads a `|` or `)` where an alternative should start as a literal
+    character, so ``(a|)`` is an unclosed group to it.
+    """
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(regex):
+        c = regex[i]
+        out.append(regex[i : i + 2] if c == "\\" else c)
+        i += 2 if c == "\\" else 1
+        if c == "[" and not in_class:
+            in_class = True
+        elif c == "]" and in_class:
+            in_class = False
+        elif not in_class and (
+            (c == "(" and regex[i : i + 1] == "|")
+            or (c == "|" and regex[i : i + 1] in ("|", ")", ""))
+        ):
+            out.append("()")
+    return "".join(out)
 
 
 def _whole(pattern: str, ignore_case: bool, notes: list[str]) -> str:
@@ -202,11 +226,13 @@ def _translate(body: str, ignore_case: bool, notes: list[str]) -> str:
             i += 1
             continue
         if c == "(" and body[i + 1 : i + 2] == "?":
-            if body[i + 2 : i + 3] == ":":
-                out.append("(")
-                i += 3
-                continue
-            raise UnsupportedRegex("look-around, named or inline-flag groups")
+            if body[i + 2 : i + 3] != ":":
+                raise UnsupportedRegex("look-around, named or inline-flag groups")
+            i += 2
+        if c == "(":
+            out.append(c)
+            i += 1
+            continue
         if c in "*+?}" and body[i + 1 : i + 2] in ("?", "+"):
             # Lazy and possessive quantifiers match the same values as greedy ones.
             out.append(c)

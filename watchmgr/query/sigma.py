@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from watchmgr.query.lucene import MAX_REGEX_LENGTH
 from watchmgr.query.regex import to_lucene_regex
 from watchmgr.query.sigmac import SigmacDialect, _escape_field, _surround
 from watchmgr.query.tree import (
@@ -48,8 +49,6 @@ from watchmgr.query.tree import (
     ValueList,
 )
 
-#: Elasticsearch's default ``index.max_regex_length``: a longer regex fails the search.
-MAX_REGEX_LENGTH = 1000
 #: characters that stand for themselves in a Lucene regex (everything else is escaped).
 _REGEX_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_,;:=!%'")
 
@@ -63,6 +62,7 @@ class SigmaDialect(SigmacDialect):
 
     def __init__(self, keyword_suffix: str = ".keyword") -> None:
         super().__init__(legacy=False, keyword_suffix=keyword_suffix)
+        self.warnings: list[str] = []  # about the whole query, for warnings
 
     def node(self, node: Node) -> str | None:
         if isinstance(node, (Text, Number)):
@@ -92,6 +92,7 @@ class SigmaDialect(SigmacDialect):
             return self.term_format.format(field, value.op + value.number)
         if isinstance(value, Regex):
             lucene = to_lucene_regex(value.pattern, value.ignore_case, self.notes)
+            self.regexes.append((lucene, True))
             return self.term_format.format(exact, f"/{lucene}/")
         values = value.values if isinstance(value, ValueList) else (value,)
         clauses = [clause for v in values for clause in self.clauses(field, exact, v)]
@@ -132,11 +133,12 @@ class SigmaDialect(SigmacDialect):
             return self.cased_token(parts)
         regex = "".join(_regex_part(part) for part in parts)
         if _java_length(regex) > MAX_REGEX_LENGTH:
-            self.notes.append(
+            self.warnings.append(
                 "a value too long for a case-insensitive regex "
-                f"(over {MAX_REGEX_LENGTH:,} characters) is matched case-sensitively"
+                f"(over {MAX_REGEX_LENGTH:,} characters) is matched case-sensitively, as written"
             )
             return self.cased_token(parts)
+        self.regexes.append((regex, False))
         return f"/{regex}/"
 
     def cased_token(self, parts: tuple[str, ...]) -> str:
@@ -151,7 +153,10 @@ class SigmaDialect(SigmacDialect):
         if not self.keyword_suffix:
             return [term]
         pattern = cidr_regex(network)
-        return [term] if pattern is None else [term, (exact, f"/{pattern}/")]
+        if pattern is None:
+            return [term]
+        self.regexes.append((pattern, False))
+        return [term, (exact, f"/{pattern}/")]
 
 
 def cidr_regex(network: str) -> str | None:
@@ -201,7 +206,7 @@ def _ipv6_regex(net: ipaddress.IPv6Network) -> str | None:
     if bits:
         first = int(group[nibbles], 16)
         options = [format(n, "x") for n in range(first, first + (1 << (4 - bits)))]
-        head += "[" + "".join(dict.fromkeys(o + o.upper() for o in options)) + "]"
+        head += "[" + "".join(dict.fromkeys(c for o in options for c in (o, o.upper()))) + "]"
         nibbles += 1
     rest = 4 - nibbles
     tail = _HEX + (f"{{{rest}}}" if rest > 1 else "") if rest else ""

@@ -73,6 +73,8 @@ class SigmacDialect:
         self.keyword_suffix = keyword_suffix
         self.keyword_state = True  # sigmac's initial state
         self.notes: list[str] = []  # approximations made, for warnings
+        #: each regex printed, and whether the rule wrote it (`|re`) or the dialect made it
+        self.regexes: list[tuple[str, bool]] = []
 
     def render(self, node: Node) -> str:
         text = self.node(node)
@@ -132,9 +134,11 @@ class SigmacDialect:
             return (self.exists_format if value.exists else self.null_format).format(field)
         if isinstance(value, Regex):
             if self.legacy:
+                self.regexes.append((value.pattern, True))
                 return self.term_format.format(field, f"/{value.pattern}/")
             # A regex matches a whole value: on the exact sub-field, unanchored like Sigma's.
             lucene = to_lucene_regex(value.pattern, value.ignore_case, self.notes)
+            self.regexes.append((lucene, True))
             return self.term_format.format(field + self.keyword_suffix, f"/{lucene}/")
         if isinstance(value, Compare):
             return self.term_format.format(field, value.op + value.number)

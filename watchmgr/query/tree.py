@@ -219,3 +219,24 @@ def _rewrite(node: Node) -> tuple[Node | None, bool]:
 def _same(a: Node, b: Node) -> bool:
     """sigmac's equality: terms and values by value, AND/OR/NOT/groups by identity."""
     return a is b or (isinstance(a, Leaf) and isinstance(b, Leaf) and a == b)
+
+
+def clause_counts(node: Node) -> tuple[int, int]:
+    """(clauses, patterns with a leading wildcard) of the query the tree prints.
+
+    A clause is one value searched in one field (what Lucene's clause limit counts); a leading
+    wildcard makes Lucene build an automaton and scan every term of the field, per search.
+    """
+    if isinstance(node, (Group, Not)):
+        return clause_counts(node.item)
+    if isinstance(node, And):
+        counts = [clause_counts(item) for item in node.items]
+        return sum(c for c, _ in counts), sum(p for _, p in counts)
+    value: object = node.value if isinstance(node, Term) else node
+    values = value.values if isinstance(value, ValueList) else (value,)
+    leading = 0
+    for item in values:
+        text = item.text if isinstance(item, Cased) else item
+        if isinstance(text, Text) and text.parts[:1] == (WILD_MULTI,):
+            leading += 1
+    return len(values), leading
