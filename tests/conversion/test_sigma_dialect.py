@@ -43,19 +43,20 @@ CORNERS = [
         'Path.keyword:"\\\\-"',
     ),
     (
-        "numbers stay on the field itself (it may be numeric)",
+        "numbers: exact on the keyword sub-field, or on the field where it has none (numeric)",
         "sel:\n    EventID:\n        - 4688\n        - '4689'\ncondition: sel",
-        'EventID:("4688" OR "4689")',
+        '(EventID.keyword:("4688" OR "4689") OR '
+        '(EventID:("4688" OR "4689") AND NOT _exists_:EventID.keyword))',
     ),
     (
         "booleans too",
         "sel:\n    Enabled: true\ncondition: sel",
-        'Enabled:"true"',
+        '(Enabled.keyword:/[tT][rR][uU][eE]/ OR (Enabled:"true" AND NOT _exists_:Enabled.keyword))',
     ),
     (
         "values of one field share it, others are ORed beside it",
         "sel:\n    F:\n        - a\n        - 7\n        - '*b'\ncondition: sel",
-        '(F.keyword:(/[aA]/ OR /.*[bB]/) OR F:"7")',
+        '(F.keyword:(/[aA]/ OR /.*[bB]/) OR (F.keyword:"7" OR (F:"7" AND NOT _exists_:F.keyword)))',
     ),
     (
         "|cased values are matched as written",
@@ -74,8 +75,8 @@ CORNERS = [
     ),
     (
         "exists: false likewise",
-        "sel:\n    A: 1\nnone:\n    User|exists: false\ncondition: sel or none",
-        '(A:"1" OR (NOT _exists_:User))',
+        "sel:\n    A: x\nnone:\n    User|exists: false\ncondition: sel or none",
+        "(A.keyword:/[xX]/ OR (NOT _exists_:User))",
     ),
     (
         "keywords are searched in every exact field, case-insensitively",
@@ -84,8 +85,8 @@ CORNERS = [
     ),
     (
         "a lone keyword too",
-        "sel:\n    A: 1\nkw:\n    - 'x y'\ncondition: sel and kw",
-        '(A:"1" AND \\*.keyword:(/.*[xX]\\ [yY].*/))',
+        "sel:\n    A: x\nkw:\n    - 'x y'\ncondition: sel and kw",
+        "(A.keyword:/[xX]/ AND \\*.keyword:(/.*[xX]\\ [yY].*/))",
     ),
     (
         "regexes keep their own case rules",
@@ -99,8 +100,8 @@ CORNERS = [
     ),
     (
         "IPv6 CIDR",
-        "sel:\n    Ip|cidr:\n        - 'fe80::/10'\n        - '::1/128'\n        - '2a01:111:f403::/48'\n"
-        "condition: sel",
+        "sel:\n    Ip|cidr:\n        - 'fe80::/10'\n        - '::1/128'\n"
+        "        - '2a01:111:f403::/48'\ncondition: sel",
         '(Ip:("fe80::/10" OR "::1/128" OR "2a01:111:f403::/48") OR Ip.keyword:('
         "/[fF][eE][89aAbB][0-9a-fA-F]:.*/ OR /::1/ OR /2[aA]01:111:[fF]403:.*/))",
     ),
@@ -110,6 +111,11 @@ CORNERS = [
         "(Count:>5 AND _exists_:User)",
     ),
 ]
+
+
+def test_numbers_with_keyword_typed_fields_are_plain_terms() -> None:
+    detection = "sel:\n    EventID: 4688\ncondition: sel"
+    assert query_of(rule(detection), keyword_suffix="") == 'EventID:"4688"'
 
 
 @pytest.mark.parametrize(("name", "detection", "query"), CORNERS, ids=[c[0] for c in CORNERS])

@@ -84,7 +84,7 @@ detection:
 
 
 def test_further_watches_of_a_multi_document_rule_count_on() -> None:
-    result, lines = render_yaml(MULTI)
+    result, lines = render_yaml(MULTI, dialect="sigmac")
     assert lines == []
     by_id = {w.id: w.body["metadata"]["query"] for w in result.watches}
     assert by_id == {"Multi": 'EventID:"1"', "Multi-2": 'EventID:"2"', "Multi-3": 'EventID:"3"'}
@@ -98,7 +98,7 @@ def test_a_condition_list_gives_one_watch_per_condition() -> None:
     result, _ = render_yaml(text)
     assert [(w.id, w.body["metadata"]["query"]) for w in result.watches] == [
         ("Two", "Image.keyword:/[xX]\\.[eE][xX][eE]/"),
-        ("Two-2", 'B:"1"'),
+        ("Two-2", '(B.keyword:"1" OR (B:"1" AND NOT _exists_:B.keyword))'),
     ]
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,8 +67,16 @@ def condition_tree(rule: Rule, condition: RuleCondition) -> Any:
     return rule.sigma.detection.parsed_condition[condition.index].parse()
 
 
+Matcher = Callable[[Mapping[str, Any]], bool]
+
+
 def holds(node: Any, doc: Mapping[str, Any]) -> bool:
     """Whether Sigma says `doc` matches the condition `node`."""
+    return matcher(node)(doc)
+
+
+def matcher(node: Any) -> Matcher:
+    """`holds` for one condition, compiled once (its regexes too) for many documents."""
     from sigma.conditions import (
         ConditionAND,
         ConditionFieldEqualsValueExpression,
@@ -77,67 +85,98 @@ def holds(node: Any, doc: Mapping[str, Any]) -> bool:
         ConditionValueExpression,
     )
 
-    if isinstance(node, ConditionAND):
-        return all(holds(arg, doc) for arg in node.args)
-    if isinstance(node, ConditionOR):
-        return any(holds(arg, doc) for arg in node.args)
+    if isinstance(node, (ConditionAND, ConditionOR)):
+        parts = [matcher(arg) for arg in node.args]
+        if isinstance(node, ConditionAND):
+            return lambda doc: all(part(doc) for part in parts)
+        return lambda doc: any(part(doc) for part in parts)
     if isinstance(node, ConditionNOT):
-        return not holds(node.args[0], doc)
+        inner = matcher(node.args[0])
+        return lambda doc: not inner(doc)
     if isinstance(node, ConditionFieldEqualsValueExpression):
-        return value_holds(node.value, doc.get(str(node.field)), str(node.field) in doc)
+        field, predicate = str(node.field), value_predicate(node.value)
+        return lambda doc: predicate(doc.get(field), field in doc)
     if isinstance(node, ConditionValueExpression):
-        return any(keyword_holds(node.value, v) for v in doc.values())
+        test = _keyword_test(node.value)
+        return lambda doc: any(_any_item(test, value) for value in doc.values())
     raise CannotGenerate(f"condition element {type(node).__name__}")
 
 
 def value_holds(value: Any, actual: Any, present: bool) -> bool:
     """Whether a field's value (`actual`, possibly a list) satisfies one Sigma value."""
+    return value_predicate(value)(actual, present)
+
+
+def value_predicate(value: Any) -> Callable[[Any, bool], bool]:
+    """A field's test for one Sigma value: (its value, whether it is present) → matches."""
     from sigma import types as st
 
     if isinstance(value, st.SigmaNull):
-        return not present or actual is None
+        return lambda actual, present: not present or actual is None
     if isinstance(value, st.SigmaExists):
-        return present == value.exists
+        return lambda _, present: present == value.exists
     if isinstance(value, st.SigmaExpansion):
-        return any(value_holds(inner, actual, present) for inner in value.values)
-    if not present or actual is None:
-        return False
+        inner = [value_predicate(v) for v in value.values]
+        return lambda actual, present: any(p(actual, present) for p in inner)
+    test = _scalar_test(value)
+    return lambda actual, present: present and actual is not None and _any_item(test, actual)
+
+
+def _any_item(test: Callable[[str], bool], actual: Any) -> bool:
     if isinstance(actual, list):
-        return any(value_holds(value, item, True) for item in actual)
-    text = _text(actual)
+        return any(_any_item(test, item) for item in actual)
+    return test(_text(actual))
+
+
+def _scalar_test(value: Any) -> Callable[[str], bool]:
+    from sigma import types as st
+
     if isinstance(value, st.SigmaString):
-        flags = re.DOTALL if isinstance(value, st.SigmaCasedString) else re.DOTALL | re.IGNORECASE
-        return re.fullmatch(glob(value), text, flags) is not None
+        whole = re.compile(glob(value), _string_flags(value))
+        return lambda text: whole.fullmatch(text) is not None
     if isinstance(value, st.SigmaBool):
-        return text.lower() == ("true" if value.boolean else "false")
+        word = "true" if value.boolean else "false"
+        return lambda text: text.lower() == word
     if isinstance(value, st.SigmaNumber):
-        return text == str(value.number)
+        number = str(value.number)
+        return lambda text: text == number
     if isinstance(value, st.SigmaRegularExpression):
-        return re.search(value.regexp.to_plain_regex(), text, _regex_flags(value)) is not None
+        regex = re.compile(value.regexp.to_plain_regex(), _regex_flags(value))
+        return lambda text: regex.search(text) is not None
     if isinstance(value, st.SigmaCompareExpression):
-        return _compares(value, text)
+        return lambda text: _compares(value, text)
     if isinstance(value, st.SigmaCIDRExpression):
-        try:
-            return ipaddress.ip_address(text) in value.network
-        except ValueError:
-            return False
+        return lambda text: _in_network(value.network, text)
     raise CannotGenerate(f"a {type(value).__name__} value")
 
 
-def keyword_holds(value: Any, actual: Any) -> bool:
-    """Whether a keyword (a value without a field) occurs in one field's value."""
+def _keyword_test(value: Any) -> Callable[[str], bool]:
+    """A keyword (a value without a field): whether it occurs in one field's value."""
     from sigma import types as st
 
-    if isinstance(actual, list):
-        return any(keyword_holds(value, item) for item in actual)
     if isinstance(value, st.SigmaExpansion):
-        return any(keyword_holds(inner, actual) for inner in value.values)
+        inner = [_keyword_test(v) for v in value.values]
+        return lambda text: any(test(text) for test in inner)
     if isinstance(value, st.SigmaString):
-        flags = re.DOTALL if isinstance(value, st.SigmaCasedString) else re.DOTALL | re.IGNORECASE
-        return re.search(glob(value), _text(actual), flags) is not None
+        anywhere = re.compile(glob(value), _string_flags(value))
+        return lambda text: anywhere.search(text) is not None
     if isinstance(value, (st.SigmaNumber, st.SigmaBool)):
-        return str(value).lower() in _text(actual).lower()
+        word = str(value).lower()
+        return lambda text: word in text.lower()
     raise CannotGenerate(f"a keyword of type {type(value).__name__}")
+
+
+def _string_flags(value: Any) -> int:
+    from sigma.types import SigmaCasedString
+
+    return re.DOTALL if isinstance(value, SigmaCasedString) else re.DOTALL | re.IGNORECASE
+
+
+def _in_network(network: Any, text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text) in network
+    except ValueError:
+        return False
 
 
 def glob(value: Any) -> str:
@@ -424,16 +463,17 @@ def _mutate(text: str) -> str:
 def generate(rule: Rule, condition: RuleCondition) -> RuleEvents:
     """Positives, case variants and negatives for one condition of `rule`."""
     tree = condition_tree(rule, condition)
+    matches = matcher(tree)
     positives: list[Document] = []
     for filler in FILLERS:
         for path in paths(tree, True):
             doc = document(path, filler)
-            if doc not in positives and holds(tree, doc):
+            if doc not in positives and matches(doc):
                 positives.append(doc)
     positives = positives[: MAX_POSITIVES * 2]
     cases: list[Document] = []
     for doc in positives:
-        cases.extend(v for v in case_variants(doc) if v not in cases and holds(tree, v))
+        cases.extend(v for v in case_variants(doc) if v not in cases and matches(v))
     negatives: list[Document] = []
     candidates = itertools.chain(
         (document(path, "", base=positives[0]) for path in paths(tree, False) if positives),
@@ -443,6 +483,6 @@ def generate(rule: Rule, condition: RuleCondition) -> RuleEvents:
     for candidate in candidates:
         if len(negatives) >= MAX_NEGATIVES:
             break
-        if candidate not in negatives and candidate and not holds(tree, candidate):
+        if candidate not in negatives and candidate and not matches(candidate):
             negatives.append(candidate)
     return RuleEvents(rule, condition, tuple(positives), tuple(cases), tuple(negatives))

@@ -53,6 +53,9 @@ from watchmgr.query.tree import (
 _REGEX_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_,;:=!%'")
 
 Clause = tuple[str, str]  # (field as printed, query token)
+#: marks a clause's field as holding a number (`SigmaDialect.numeric`)
+_NUMERIC = "\x00numeric:"
+_BOOLEANS = ('"true"', '"false"')
 
 
 class SigmaDialect(SigmacDialect):
@@ -103,18 +106,38 @@ class SigmaDialect(SigmacDialect):
         by_field: dict[str, list[str]] = {}
         for field, token in clauses:
             by_field.setdefault(field, []).append(token)
-        printed = [
-            self.term_format.format(
-                field,
-                tokens[0] if len(tokens) == 1 else self.list_format.format(" OR ".join(tokens)),
-            )
-            for field, tokens in by_field.items()
-        ]
+        printed = []
+        for field, tokens in by_field.items():
+            if field.startswith(_NUMERIC):
+                printed.append(self.numeric(field.removeprefix(_NUMERIC), tokens))
+            else:
+                printed.append(self.term_format.format(field, self.values(tokens)))
         return printed[0] if len(printed) == 1 else self.group_format.format(" OR ".join(printed))
+
+    def values(self, tokens: list[str]) -> str:
+        return tokens[0] if len(tokens) == 1 else self.list_format.format(" OR ".join(tokens))
+
+    def numeric(self, field: str, tokens: list[str]) -> str:
+        """Numbers and booleans: exact on the keyword sub-field of a text field, else on the field.
+
+        On a text field itself they would be phrases (``"pre 4688 post"`` would match); a
+        numeric or boolean field (JSON numbers and booleans under a dynamic mapping) has no
+        keyword sub-field, and there the field's own term is exact.
+        """
+        value = self.values(tokens)
+        if not self.keyword_suffix:
+            return self.term_format.format(field, value)
+        exact = field + self.keyword_suffix
+        # Sigma compares `true`/`false` case-insensitively, as every string.
+        on_exact = self.values(
+            [self.text_token((t[1:-1],)) if t in _BOOLEANS else t for t in tokens]
+        )
+        missing = self.exists_format.format(exact)
+        return f"({exact}:{on_exact} OR ({field}:{value} AND NOT {missing}))"
 
     def clauses(self, field: str, exact: str, value: Value) -> list[Clause]:
         if isinstance(value, Number):
-            return [(field, f'"{value.text}"')]
+            return [(_NUMERIC + field, f'"{value.text}"')]
         if isinstance(value, Cased):
             return [(exact, self.cased_token(value.text.parts))]
         if isinstance(value, Cidr):
@@ -123,7 +146,7 @@ class SigmaDialect(SigmacDialect):
             literal = "".join(value.parts)
             if not value.has_wildcard and literal.isdigit() and literal.isascii():
                 # A number written as a string: the field may be numeric (no .keyword there).
-                return [(field, f'"{literal}"')]
+                return [(_NUMERIC + field, f'"{literal}"')]
             return [(exact, self.text_token(value.parts))]
         raise ValueError(f"{type(value).__name__} inside a value list")
 

@@ -1,0 +1,117 @@
+"""Does each rule's watch fire? Real Lucene over events generated from the rule's Sigma semantics.
+
+Shared by the fidelity test (which asserts the thresholds) and `benchmarks/fidelity.py` (which
+prints the figures and the rules that miss). One question per rendered condition — its query
+over its positives, case variants and negatives — streamed through one oracle process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.fidelity.events import CannotGenerate, RuleEvents, generate
+from tests.fidelity.oracle import LuceneOracle, Question
+from watchmgr import query as query_module
+from watchmgr.errors import RuleError
+from watchmgr.rules import Rule, load_paths
+from watchmgr.settings import DEFAULT_SETTINGS, WatchSettings
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What Lucene did with one condition's events."""
+
+    rule: str
+    query: str
+    parse_error: str | None
+    missed_positives: tuple[dict[str, object], ...]
+    missed_cases: tuple[dict[str, object], ...]
+    matched_negatives: tuple[dict[str, object], ...]
+
+
+@dataclass
+class Figures:
+    """Per rule: every condition's verdict; and the rules left out, with why."""
+
+    verdicts: dict[str, list[Verdict]] = field(default_factory=dict)
+    left_out: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rules(self) -> int:
+        return len(self.verdicts)
+
+    def parse_errors(self) -> list[Verdict]:
+        return [v for vs in self.verdicts.values() for v in vs if v.parse_error is not None]
+
+    def failing(self, kind: str) -> dict[str, list[Verdict]]:
+        """Rules with a verdict whose `kind` (a Verdict attribute) is non-empty."""
+        return {
+            rule: [v for v in vs if getattr(v, kind) or v.parse_error]
+            for rule, vs in self.verdicts.items()
+            if any(getattr(v, kind) or v.parse_error for v in vs)
+        }
+
+    def share(self, kind: str) -> float:
+        """The share of rules none of whose conditions fail on `kind`."""
+        return 1 - len(self.failing(kind)) / self.rules if self.rules else 0.0
+
+
+def corpus_rules(corpus: Path) -> list[Rule]:
+    """Every rule under `corpus` (a folder of rule files), as watchmgr loads them."""
+    return list(load_paths([corpus], corpus).rules)
+
+
+def _cases(
+    rules: Iterable[Rule], settings: WatchSettings, figures: Figures
+) -> Iterator[tuple[str, str, RuleEvents]]:
+    for rule in rules:
+        for condition in rule.conditions:
+            try:
+                text = query_module.render(
+                    rule, condition, settings.dialect, settings.keyword_suffix
+                ).text
+            except RuleError as err:
+                figures.left_out[rule.path] = f"does not render: {err.message}"
+                continue
+            try:
+                events = generate(rule, condition)
+            except CannotGenerate as err:
+                figures.left_out[rule.path] = f"no events: {err}"
+                continue
+            if not events.positives:
+                figures.left_out[rule.path] = "no positive event could be generated"
+                continue
+            yield rule.path, text, events
+
+
+def measure(
+    oracle: LuceneOracle, rules: Iterable[Rule], settings: WatchSettings = DEFAULT_SETTINGS
+) -> Figures:
+    """Render every rule's conditions under `settings` and ask Lucene about their events."""
+    figures = Figures()
+    cases = list(_cases(rules, settings, figures))
+    questions = (
+        Question(text, [*e.positives, *e.case_variants, *e.negatives]) for _, text, e in cases
+    )
+    for (path, text, events), answer in zip(cases, oracle.match_many(questions), strict=True):
+        p, c = len(events.positives), len(events.case_variants)
+        docs = [*events.positives, *events.case_variants, *events.negatives]
+        verdict = Verdict(
+            rule=path,
+            query=text,
+            parse_error=answer.parse_error,
+            missed_positives=tuple(docs[i] for i in range(p) if i not in answer.matches),
+            missed_cases=tuple(docs[i] for i in range(p, p + c) if i not in answer.matches),
+            matched_negatives=tuple(
+                docs[i] for i in range(p + c, len(docs)) if i in answer.matches
+            ),
+        )
+        figures.verdicts.setdefault(path, []).append(verdict)
+    return figures
+
+
+def with_dialect(dialect: str, settings: WatchSettings = DEFAULT_SETTINGS) -> WatchSettings:
+    return dataclasses.replace(settings, dialect=dialect)
