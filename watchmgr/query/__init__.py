@@ -30,6 +30,8 @@ class Query:
     notes: tuple[str, ...] = ()
     #: what may keep the query from matching or running as meant (cost, limits, case)
     warnings: tuple[str, ...] = ()
+    #: whether a search with it is extreme in cost (one of the warnings says why)
+    costly: bool = False
 
 
 def render(
@@ -60,24 +62,35 @@ def render(
         raise RuleError(
             f"cannot express the condition in query_string: {err}", rule.location
         ) from err
-    warnings = list(getattr(printer, "warnings", ()))
-    warnings += _check_limits(rule, tree, printer.regexes)
-    return Query(text, tuple(dict.fromkeys(printer.notes)), tuple(dict.fromkeys(warnings)))
+    limits, costly = _check_limits(rule, tree, printer.regexes)
+    warnings = [*getattr(printer, "warnings", ()), *limits]
+    return Query(text, tuple(dict.fromkeys(printer.notes)), tuple(dict.fromkeys(warnings)), costly)
 
 
-def _check_limits(rule: Rule, tree: Node, regexes: list[tuple[str, bool]]) -> list[str]:
-    """Raise RuleError where Elasticsearch would refuse the query; warn where it may."""
+def _check_limits(
+    rule: Rule, tree: Node, regexes: list[tuple[str, bool]]
+) -> tuple[list[str], bool]:
+    """Raise RuleError where Elasticsearch would refuse the query; else (warnings, costly):
+    where a small node may refuse it, and whether its cost is extreme."""
+    warnings = []
+    costly = False
     for regex, from_rule in regexes:
         try:
             # The dialect's own regexes (case classes, address prefixes) are linear: only
             # the rule's may blow up when determinized.
-            lucene.check_regex(regex, determinize=from_rule)
+            states = lucene.check_regex(regex, determinize=from_rule)
         except lucene.RegexRejected as err:
             raise RuleError(
                 f"Elasticsearch would refuse this query at every run: {err} "
                 "(simplify the regular expression or split the rule)",
                 rule.locate(r"\|re\b") if from_rule else rule.locate(r"^detection:"),
             ) from err
+        if states > lucene.COSTLY_STATES:
+            costly = True
+            warnings.append(
+                f"a regular expression needs {states:,} automaton states: Lucene builds it at "
+                "every search, which can take seconds to minutes (bound its repeats)"
+            )
     clauses, patterns = clause_counts(tree)
     where = rule.locate(r"^detection:")
     if clauses > lucene.MAX_CLAUSES:
@@ -86,18 +99,18 @@ def _check_limits(rule: Rule, tree: Node, regexes: list[tuple[str, bool]]) -> li
             "on a 1 GB-heap Elasticsearch node allows (split the rule's value lists)",
             where,
         )
-    warnings = []
     if clauses > lucene.CLAUSE_FLOOR:
         warnings.append(
             f"the query has {clauses:,} clauses: nodes with a small heap allow only "
             f"{lucene.CLAUSE_FLOOR:,} (Elasticsearch allows heap in GB × 65,536 / search threads)"
         )
     if patterns > lucene.COSTLY_PATTERNS:
+        costly = True
         warnings.append(
             f"the query has {patterns:,} values with a leading wildcard: each search builds an "
             "automaton for each and scans every term of the field (seconds per run)"
         )
-    return warnings
+    return warnings, costly
 
 
 #: The dialects: `sigma` (the default) means what the rule says; `sigmac` is sigmac 2020's
