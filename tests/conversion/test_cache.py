@@ -55,10 +55,11 @@ def test_a_cache_hit_is_what_converting_gives(tmp_path: Path) -> None:
 def test_a_changed_file_or_setting_converts_again(tmp_path: Path) -> None:
     rules = _tree(tmp_path)
     cache = ConversionCache(tmp_path / "cache", "settings")
-    _convert(rules, cache)
+    _convert(rules, cache, dialect="sigmac")
     (rules / "r1.yml").write_text(RULE.format(n=1).replace("x1.exe", "y1.exe"))
-    changed = {w.id: w.body["metadata"]["query"] for w in _convert(rules, cache).watches}
-    assert changed["Cached-1"] == "Image.keyword:/.*\\\\[yY]1\\.[eE][xX][eE]/"
+    converted = _convert(rules, cache, dialect="sigmac")
+    changed = {w.id: w.body["metadata"]["query"] for w in converted.watches}
+    assert changed["Cached-1"] == "Image.keyword:*\\\\y1.exe"
     other = ConversionCache(tmp_path / "cache", "other settings")
     prefixed = _convert(rules, other, id_prefix="p-")
     assert {w.id for w in prefixed.watches} == {"p-Cached-0", "p-Cached-1", "p-Cached-2"}

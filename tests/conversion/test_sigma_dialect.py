@@ -15,27 +15,30 @@ CORNERS = [
     (
         "equality is a case-insensitive whole-value regex on the exact field",
         "sel:\n    Image: cmd.exe\ncondition: sel",
-        "Image.keyword:/[cC][mM][dD]\\.[eE][xX][eE]/",
+        "(Image.keyword:/[cC][mM][dD]\\.[eE][xX][eE]/ "
+        'OR (Image:"cmd.exe" AND NOT _exists_:Image.keyword))',
     ),
     (
         "contains is the same with .* at both ends",
         "sel:\n    Image|contains: '\\SYSTEM\\'\ncondition: sel",
-        "Image.keyword:/.*\\\\[sS][yY][sS][tT][eE][mM]\\\\.*/",
+        "(Image.keyword:/.*\\\\[sS][yY][sS][tT][eE][mM]\\\\.*/ "
+        'OR (Image:"\\\\SYSTEM\\\\" AND NOT _exists_:Image.keyword))',
     ),
     (
         "a single-character wildcard is one character",
         "sel:\n    Image: 'a?c'\ncondition: sel",
-        "Image.keyword:/[aA].[cC]/",
+        '(Image.keyword:/[aA].[cC]/ OR (Image:("a" AND "c") AND NOT _exists_:Image.keyword))',
     ),
     (
         "every other character is escaped in the regex",
         "sel:\n    CommandLine: 'a b/(c)\"<>'\ncondition: sel",
-        'CommandLine.keyword:/[aA]\\ [bB]\\/\\([cC]\\)\\"\\<\\>/',
+        '(CommandLine.keyword:/[aA]\\ [bB]\\/\\([cC]\\)\\"\\<\\>/ '
+        'OR (CommandLine:"a b/(c)\\"<>" AND NOT _exists_:CommandLine.keyword))',
     ),
     (
         "a value without letters is a plain wildcard",
         "sel:\n    Path|endswith: '\\1.2'\ncondition: sel",
-        "Path.keyword:*\\\\1.2",
+        '(Path.keyword:*\\\\1.2 OR (Path:"\\\\1.2" AND NOT _exists_:Path.keyword))',
     ),
     (
         "and a plain exact term without wildcards",
@@ -56,12 +59,14 @@ CORNERS = [
     (
         "values of one field share it, others are ORed beside it",
         "sel:\n    F:\n        - a\n        - 7\n        - '*b'\ncondition: sel",
-        '(F.keyword:(/[aA]/ OR /.*[bB]/) OR (F.keyword:"7" OR (F:"7" AND NOT _exists_:F.keyword)))',
+        '((F.keyword:(/[aA]/ OR /.*[bB]/) OR (F.keyword:"7" '
+        'OR (F:"7" AND NOT _exists_:F.keyword))) OR (F:("a" OR "b") AND NOT _exists_:F.keyword))',
     ),
     (
         "|cased values are matched as written",
         "sel:\n    Name|cased:\n        - Evil\n        - '*Ev\"il*'\ncondition: sel",
-        'Name.keyword:("Evil" OR *Ev\\"il*)',
+        '(Name.keyword:("Evil" OR *Ev\\"il*) OR (Name:("Evil" '
+        'OR "Ev\\"il") AND NOT _exists_:Name.keyword))',
     ),
     (
         "an empty value is the empty exact term",
@@ -71,12 +76,14 @@ CORNERS = [
     (
         "null is a parenthesized negative group, so that OR NOT works",
         "sel:\n    errorCode: Success\nempty:\n    errorCode: null\ncondition: sel or empty",
-        "(errorCode.keyword:/[sS][uU][cC][cC][eE][sS][sS]/ OR (NOT _exists_:errorCode))",
+        "((errorCode.keyword:/[sS][uU][cC][cC][eE][sS][sS]/ "
+        'OR (errorCode:"Success" AND NOT _exists_:errorCode.keyword)) '
+        "OR (NOT _exists_:errorCode))",
     ),
     (
         "exists: false likewise",
         "sel:\n    A: x\nnone:\n    User|exists: false\ncondition: sel or none",
-        "(A.keyword:/[xX]/ OR (NOT _exists_:User))",
+        '((A.keyword:/[xX]/ OR (A:"x" AND NOT _exists_:A.keyword)) OR (NOT _exists_:User))',
     ),
     (
         "keywords are searched in every exact field, case-insensitively",
@@ -86,7 +93,8 @@ CORNERS = [
     (
         "a lone keyword too",
         "sel:\n    A: x\nkw:\n    - 'x y'\ncondition: sel and kw",
-        "(A.keyword:/[xX]/ AND \\*.keyword:(/.*[xX]\\ [yY].*/))",
+        "((A.keyword:/[xX]/ "
+        'OR (A:"x" AND NOT _exists_:A.keyword)) AND \\*.keyword:(/.*[xX]\\ [yY].*/))',
     ),
     (
         "regexes keep their own case rules",
@@ -140,5 +148,18 @@ def test_keyword_typed_fields_use_the_field_itself_and_cidr_as_a_term() -> None:
 def test_a_value_too_long_for_a_regex_is_matched_as_written_with_a_warning() -> None:
     long = "a" * 300
     result, lines = render_yaml(rule(f"sel:\n    F|contains: '{long}'\ncondition: sel"))
-    assert result.watches[0].body["metadata"]["query"] == f"F.keyword:*{long}*"
+    assert result.watches[0].body["metadata"]["query"].startswith(f"(F.keyword:*{long}* OR ")
     assert any("matched case-sensitively" in line for line in lines), lines
+
+
+def test_long_values_are_searched_by_their_words_where_keyword_has_none_but_not_under_not() -> None:
+    detection = (
+        "sel:\n    CommandLine|contains: 'Invoke-Mimikatz'\n"
+        "filter:\n    ParentImage|endswith: '\\sccm.exe'\ncondition: sel and not filter"
+    )
+    assert query_of(rule(detection)) == (
+        "((CommandLine.keyword:/.*[iI][nN][vV][oO][kK][eE]\\-[mM][iI][mM][iI][kK][aA][tT][zZ].*/"
+        " OR "
+        '(CommandLine:"Invoke-Mimikatz" AND NOT _exists_:CommandLine.keyword)) AND '
+        "(NOT (ParentImage.keyword:/.*\\\\[sS][cC][cC][mM]\\.[eE][xX][eE]/)))"
+    )

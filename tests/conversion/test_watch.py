@@ -95,10 +95,10 @@ def test_a_condition_list_gives_one_watch_per_condition() -> None:
     text = RULE.format(title="Two").replace(
         "condition: sel", "other:\n        B: 1\n    condition:\n        - sel\n        - other"
     )
-    result, _ = render_yaml(text)
+    result, _ = render_yaml(text, dialect="sigmac")
     assert [(w.id, w.body["metadata"]["query"]) for w in result.watches] == [
-        ("Two", "Image.keyword:/[xX]\\.[eE][xX][eE]/"),
-        ("Two-2", '(B.keyword:"1" OR (B:"1" AND NOT _exists_:B.keyword))'),
+        ("Two", 'Image:"x.exe"'),
+        ("Two-2", 'B:"1"'),
     ]
 
 

@@ -85,6 +85,12 @@ CASES = [
         [{"Name": "EVIL"}],
     ),
     (
+        "a value over 256 characters (not in .keyword) is found by its words",
+        "sel:\n    CommandLine|contains: 'Invoke-Mimikatz'\ncondition: sel",
+        [{"CommandLine": "x" * 300 + " Invoke-Mimikatz -DumpCreds"}],
+        [{"CommandLine": "x" * 300 + " Invoke-Other"}],
+    ),
+    (
         "keywords match anywhere in any field, any case",
         "keywords:\n    - 'sekurlsa::'\ncondition: keywords",
         [{"message": "x SEKURLSA::logonpasswords"}, {"CommandLine": "sekurlsa::"}],

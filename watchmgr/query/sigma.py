@@ -26,6 +26,7 @@ A value whose case-insensitive regex would exceed Elasticsearch's ``index.max_re
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from watchmgr.query.lucene import MAX_REGEX_LENGTH
 from watchmgr.query.regex import to_lucene_regex
@@ -39,6 +40,7 @@ from watchmgr.query.tree import (
     Compare,
     Exists,
     Node,
+    Not,
     Null,
     Number,
     Or,
@@ -66,10 +68,17 @@ class SigmaDialect(SigmacDialect):
     def __init__(self, keyword_suffix: str = ".keyword") -> None:
         super().__init__(legacy=False, keyword_suffix=keyword_suffix)
         self.warnings: list[str] = []  # about the whole query, for warnings
+        self.negated = 0  # how many NOTs the term being printed is under
 
     def node(self, node: Node) -> str | None:
         if isinstance(node, (Text, Number)):
             return self.keyword_group(Or([node]))  # a lone keyword, as a keyword list
+        if isinstance(node, Not):
+            self.negated += 1
+            try:
+                return super().node(node)
+            finally:
+                self.negated -= 1
         return super().node(node)
 
     def keyword_group(self, node: And) -> str:
@@ -99,7 +108,32 @@ class SigmaDialect(SigmacDialect):
             return self.term_format.format(exact, f"/{lucene}/")
         values = value.values if isinstance(value, ValueList) else (value,)
         clauses = [clause for v in values for clause in self.clauses(field, exact, v)]
-        return self.join(clauses)
+        printed = self.join(clauses)
+        words = self.long_values(field, exact, values)
+        if words is None:
+            return printed
+        return f"({printed} OR {words})"
+
+    def long_values(self, field: str, exact: str, values: tuple[Value, ...]) -> str | None:
+        """Where a value is too long for the keyword sub-field, its words on the text field.
+
+        ES's dynamic mapping does not index values over 256 characters in ``.keyword``
+        (``ignore_above``), so a command line or script block that long never matches there.
+        For those documents only (no ``.keyword``), the value's words as phrases on the text
+        field: looser (words, not characters), so never under a NOT, where matching more would
+        drop true hits. A value with no word has no phrase: then nothing is added.
+        """
+        if self.negated or not self.keyword_suffix:
+            return None
+        phrases = [_phrases(v) for v in values if isinstance(v, (Text, Cased)) and not _numeric(v)]
+        if not phrases or any(not p for p in phrases):
+            return None
+        alternatives = [p[0] if len(p) == 1 else "(" + " AND ".join(p) + ")" for p in phrases]
+        if all(len(p) == 1 for p in phrases) or len(alternatives) == 1:
+            words = self.term_format.format(field, self.values(alternatives))
+        else:
+            words = "(" + " OR ".join(f"{field}:{a}" for a in alternatives) + ")"
+        return f"({words} AND NOT {self.exists_format.format(exact)})"
 
     def join(self, clauses: list[Clause]) -> str:
         """``F:a`` or ``F:(a OR b)``, values on different fields ORed in a group."""
@@ -144,7 +178,7 @@ class SigmaDialect(SigmacDialect):
             return self.cidr(field, exact, value.network)
         if isinstance(value, Text):
             literal = "".join(value.parts)
-            if not value.has_wildcard and literal.isdigit() and literal.isascii():
+            if _numeric(value):
                 # A number written as a string: the field may be numeric (no .keyword there).
                 return [(_NUMERIC + field, f'"{literal}"')]
             return [(exact, self.text_token(value.parts))]
@@ -234,6 +268,35 @@ def _ipv6_regex(net: ipaddress.IPv6Network) -> str | None:
     rest = 4 - nibbles
     tail = _HEX + (f"{{{rest}}}" if rest > 1 else "") if rest else ""
     return (prefix + ":" if prefix else "") + head + tail + ":.*"
+
+
+_WORD = re.compile(r"\w")
+
+
+def _numeric(value: Value) -> bool:
+    """A number written as a string (``'4688'``): its field may be numeric."""
+    if not isinstance(value, Text) or value.has_wildcard:
+        return False
+    literal = "".join(value.parts)
+    return literal.isdigit() and literal.isascii()
+
+
+def _phrases(value: Text | Cased) -> list[str]:
+    """The value's literal runs (between wildcards) as quoted phrases; [] if one has no word."""
+    text = value.text if isinstance(value, Cased) else value
+    runs: list[str] = []
+    current: list[str] = []
+    for part in text.parts:
+        if part in (WILD_MULTI, WILD_SINGLE):
+            runs.append("".join(current))
+            current = []
+        else:
+            current.append(part)
+    runs.append("".join(current))
+    runs = [run for run in runs if run]
+    if not runs or any(not _WORD.search(run) for run in runs):
+        return []
+    return ['"' + run.replace("\\", "\\\\").replace('"', '\\"') + '"' for run in runs]
 
 
 def _has_case(text: str) -> bool:
