@@ -471,6 +471,10 @@ def _token(text: str, at: int) -> tuple[int, str, int, bool]:
             end += 2 if text[end] == "\\" else 1
         kind = {'"': "phrase", "/": "regex"}.get(char, "range")
         length = len(_unescape(text[at + 1 : end])) if kind == "phrase" else 0
+        if kind == "regex":
+            from watchmgr.query.lucene import min_length
+
+            length = min_length(text[at + 1 : end])
         return min(end + 1, len(text)), kind, length, False
     end, length, wild = at, 0, False
     while end < len(text):

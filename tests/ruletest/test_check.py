@@ -137,8 +137,6 @@ def test_check_reads_the_mappings_of_each_watchs_indices_from_the_cluster(tmp_pa
     assert lines[0].startswith(
         "rules/long.yml:1: warning: watch 'long': 'Image' keeps values up to 16"
     )
-    assert lines[1].startswith(
-        "rules/text.yml:1: warning: watch 'text': a wildcard on 'CommandLine'"
-    )
+    assert lines[1].startswith("rules/text.yml:1: warning: watch 'text': a regex on 'CommandLine'")
     assert lines[2].startswith("rules/typo.yml:1: warning: watch 'typo': field 'Imagee' is in none")
     assert lines[3].startswith("watchmgr: warning: 2 watches search 'Image' with wildcards")

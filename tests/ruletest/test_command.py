@@ -81,8 +81,10 @@ def test_a_rule_that_fires_on_its_events_passes(tmp_path: Path) -> None:
         "matched, expected fires",
         "  ok: certutil verifies a certificate (rules/certutil.tests.yml:6): did not fire, 0 of "
         "1 events matched, expected does not fire",
-        "  query of Certutil-Download: (Image.keyword:*certutil.exe AND "
-        "CommandLine.keyword:*urlcache*)",
+        "  query of Certutil-Download: ((Image.keyword:/.*[cC][eE][rR][tT][uU][tT][iI][lL]\\."
+        '[eE][xX][eE]/ OR (Image:"certutil.exe" AND NOT _exists_:Image.keyword)) AND '
+        "(CommandLine.keyword:/.*[uU][rR][lL][cC][aA][cC][hH][eE].*/ OR "
+        '(CommandLine:"urlcache" AND NOT _exists_:CommandLine.keyword)))',
         "  fields (events holding each): CommandLine (2/2), Image (2/2)",
         "1 of 1 tested rule files pass (100.0 %); events searched in the embedded sandbox",
     ], _show(result)
@@ -193,7 +195,11 @@ def test_json_output_is_versioned_and_says_per_test_what_fired(tmp_path: Path) -
     whoami = data["rules"][1]
     assert whoami["source"] == "rules/whoami.yml" and whoami["passed"] is False
     assert whoami["fields"] == {"Image": 0}
-    assert whoami["watches"] == [{"id": "Whoami-Run", "query": "Image.keyword:*whoami.exe"}]
+    query = (
+        "(Image.keyword:/.*[wW][hH][oO][aA][mM][iI]\\.[eE][xX][eE]/ OR "
+        '(Image:"whoami.exe" AND NOT _exists_:Image.keyword))'
+    )
+    assert whoami["watches"] == [{"id": "Whoami-Run", "query": query}]
     assert whoami["tests"] == [
         {
             "name": "whoami under another name",
@@ -256,7 +262,7 @@ def test_with_an_environment_the_events_go_to_a_scratch_index_on_its_cluster_tha
         result = _run(tmp_path, "--env", "lab")
         assert result.exit_code == 0, _show(result)
         # The events were renamed as the pipeline renames the query's fields.
-        assert "process.executable.keyword:*certutil.exe" in result.stdout
+        assert "process.executable.keyword:/.*[cC][eE][rR][tT][uU][tT][iI][lL]" in result.stdout
         assert "fields (events holding each): CommandLine (2/2), process.executable (2/2)" in (
             result.stdout
         )

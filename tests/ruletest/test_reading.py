@@ -224,7 +224,7 @@ def test_the_native_file_beside_the_rule_is_found(tmp_path: Path) -> None:
         ),
         (
             r"F.keyword:/a.*b/ AND N:[1 TO 5] AND x:>3",
-            [("F.keyword", "regex", 0), ("N", "range", 0), ("x", "range", 0)],
+            [("F.keyword", "regex", 2), ("N", "range", 0), ("x", "range", 0)],
         ),
         (r"\*.keyword:(*AAAA*) AND lonely", []),
         (

@@ -355,3 +355,25 @@ def check_regex(regex: str, *, determinize: bool = True) -> int:
     if states > MAX_DETERMINIZED_STATES:
         raise RegexRejected(_TOO_COMPLEX)
     return states
+
+
+def min_length(regex: str) -> int:
+    """The fewest characters a value `regex` matches has (0 when Lucene cannot parse it)."""
+    try:
+        tree = _Parser(regex).parse()
+    except RegexRejected:
+        return 0
+    return _shortest(tree)
+
+
+def _shortest(node: Node) -> int:
+    kind = node[0]
+    if kind == "chars":
+        return 1
+    if kind == "seq":
+        return sum(_shortest(item) for item in node[1])
+    if kind == "alt":
+        return min(_shortest(item) for item in node[1])
+    if kind == "rep":
+        return int(node[2]) * _shortest(node[1])
+    return 0  # `&` and `~`: not worked out
