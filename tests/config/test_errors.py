@@ -473,7 +473,7 @@ CASES: list[tuple[str, str, dict[str, str], str, int, str]] = [
         {},
         "test",
         3,
-        r"watch.dialect 'es-qs' is not one of sigmac, sigmac-2020",
+        r"watch.dialect 'es-qs' is not one of sigma, sigmac, sigmac-2020",
     ),
 ]
 

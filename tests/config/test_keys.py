@@ -249,16 +249,17 @@ KEY_CASES: list[tuple[str, str, Callable[[Environment], bool]]] = [
         SB + "mapping:\n  pipelines: [ecs_windows, pipelines/rename.yml]\n",
         lambda e: (
             e.pipelines == ("ecs_windows", "pipelines/rename.yml")
-            and "process.command_line.keyword:(*\\/all* OR *\\/priv*)"
+            and "process.command_line.keyword:(/.*\\/[aA][lL][lL].*/ OR /.*\\/[pP][rR][iI][vV].*/)"
             in body(e)["metadata"]["query"]
-            and "proc.exe.keyword:*\\\\whoami.exe" in body(e)["metadata"]["query"]
+            and "proc.exe.keyword:/.*\\\\[wW][hH][oO][aA][mM][iI]\\.[eE][xX][eE]/"
+            in body(e)["metadata"]["query"]
         ),
     ),
     (
         "mapping.placeholders",
         SB + "mapping:\n  placeholders:\n    admin_tools: [whoami.exe, 'net.exe']\n",
         lambda e: (
-            "Image.keyword:(*whoami.exe OR *net.exe)"
+            "Image.keyword:(/.*[wW][hH][oO][aA][mM][iI]\\.[eE][xX][eE]/ OR /.*[nN][eE][tT]\\.[eE][xX][eE]/)"
             in body(
                 e, detection={"sel": {"Image|endswith|expand": "%admin_tools%"}, "condition": "sel"}
             )["metadata"]["query"]
