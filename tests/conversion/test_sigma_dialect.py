@@ -36,6 +36,11 @@ CORNERS = [
         'OR (CommandLine:"a b/(c)\\"<>" AND NOT _exists_:CommandLine.keyword))',
     ),
     (
+        "a regex ending in a backslash ends in a class, or query_string would read its slash",
+        "sel:\n    Dir: 'C:\\'\ncondition: sel",
+        '(Dir.keyword:/[cC]:[\\\\]/ OR (Dir:"C:\\\\" AND NOT _exists_:Dir.keyword))',
+    ),
+    (
         "a value without letters is a plain wildcard",
         "sel:\n    Path|endswith: '\\1.2'\ncondition: sel",
         '(Path.keyword:*\\\\1.2 OR (Path:"\\\\1.2" AND NOT _exists_:Path.keyword))',

@@ -61,6 +61,12 @@ CASES = [
         [{"c-useragent": "curl"}, {"other": ""}],
     ),
     (
+        "a value ending in a backslash",
+        "sel:\n    CurrentDirectory: 'C:\\Windows\\'\nor:\n    Image: x\ncondition: sel or or",
+        [{"CurrentDirectory": "c:\\windows\\"}, {"Image": "X"}],
+        [{"CurrentDirectory": "C:\\Windows"}],
+    ),
+    (
         "a value of punctuation only is not dropped",
         "sel:\n    Flag: '-'\ncondition: sel",
         [{"Flag": "-"}],

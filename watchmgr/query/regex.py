@@ -33,6 +33,19 @@ def to_lucene_regex(pattern: str, ignore_case: bool = False, notes: list[str] | 
     return _fill_empty(_whole(pattern, ignore_case, [] if notes is None else notes))
 
 
+def slashed(regex: str) -> str:
+    """The regex as a query_string term, ``/regex/``.
+
+    query_string's lexer reads ``\\/`` inside a regex as an escaped slash, so a regex ending
+    in an escaped backslash (``\\\\``) would swallow its closing slash: that backslash is
+    written as the class ``[\\\\]`` instead.
+    """
+    trailing = len(regex) - len(regex.rstrip("\\"))
+    if trailing and trailing % 2 == 0:
+        regex = regex[:-2] + "[\\\\]"
+    return f"/{regex}/"
+
+
 def _fill_empty(regex: str) -> str:
     """Write empty alternatives (``(a|)``, also left by a dropped ``\\b``) as ``()``.
 

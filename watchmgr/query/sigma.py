@@ -29,7 +29,7 @@ import ipaddress
 import re
 
 from watchmgr.query.lucene import MAX_REGEX_LENGTH
-from watchmgr.query.regex import to_lucene_regex
+from watchmgr.query.regex import slashed, to_lucene_regex
 from watchmgr.query.sigmac import SigmacDialect, _escape_field, _surround
 from watchmgr.query.tree import (
     WILD_MULTI,
@@ -105,7 +105,7 @@ class SigmaDialect(SigmacDialect):
         if isinstance(value, Regex):
             lucene = to_lucene_regex(value.pattern, value.ignore_case, self.notes)
             self.regexes.append((lucene, True))
-            return self.term_format.format(exact, f"/{lucene}/")
+            return self.term_format.format(exact, slashed(lucene))
         values = value.values if isinstance(value, ValueList) else (value,)
         clauses = [clause for v in values for clause in self.clauses(field, exact, v)]
         printed = self.join(clauses)
@@ -196,7 +196,7 @@ class SigmaDialect(SigmacDialect):
             )
             return self.cased_token(parts)
         self.regexes.append((regex, False))
-        return f"/{regex}/"
+        return slashed(regex)
 
     def cased_token(self, parts: tuple[str, ...]) -> str:
         """The value as written: a wildcard term, or an exact (quoted) term."""
@@ -213,7 +213,7 @@ class SigmaDialect(SigmacDialect):
         if pattern is None:
             return [term]
         self.regexes.append((pattern, False))
-        return [term, (exact, f"/{pattern}/")]
+        return [term, (exact, slashed(pattern))]
 
 
 def cidr_regex(network: str) -> str | None:

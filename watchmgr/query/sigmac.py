@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from watchmgr.query.regex import to_lucene_regex
+from watchmgr.query.regex import slashed, to_lucene_regex
 from watchmgr.query.tree import (
     WILD_MULTI,
     WILD_SINGLE,
@@ -139,7 +139,7 @@ class SigmacDialect:
             # A regex matches a whole value: on the exact sub-field, unanchored like Sigma's.
             lucene = to_lucene_regex(value.pattern, value.ignore_case, self.notes)
             self.regexes.append((lucene, True))
-            return self.term_format.format(field + self.keyword_suffix, f"/{lucene}/")
+            return self.term_format.format(field + self.keyword_suffix, slashed(lucene))
         if isinstance(value, Compare):
             return self.term_format.format(field, value.op + value.number)
         if keyword:
