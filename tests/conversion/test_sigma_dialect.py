@@ -168,3 +168,21 @@ def test_long_values_are_searched_by_their_words_where_keyword_has_none_but_not_
         '(CommandLine:"Invoke-Mimikatz" AND NOT _exists_:CommandLine.keyword)) AND '
         "(NOT (ParentImage.keyword:/.*\\\\[sS][cC][cC][mM]\\.[eE][xX][eE]/)))"
     )
+
+
+def test_a_network_ending_inside_the_last_octet_lists_its_addresses() -> None:
+    detection = "sel:\n    Ip|cidr: '13.107.6.152/31'\ncondition: sel"
+    assert query_of(rule(detection)) == (
+        '(Ip:"13.107.6.152/31" OR Ip.keyword:/13\\.107\\.6\\.(152|153)/)'
+    )
+
+
+def test_all_values_under_a_not_keep_their_parentheses() -> None:
+    detection = (
+        "sel:\n    A: x\nfilter:\n    - F: a\n    - F|contains|all:\n        - b\n        - c\n"
+        "condition: sel and not filter"
+    )
+    query = query_of(rule(detection))
+    assert "(NOT ((F.keyword:/[aA]/) OR (F.keyword:/.*[bB].*/ AND F.keyword:/.*[cC].*/)))" in (
+        query
+    ), query

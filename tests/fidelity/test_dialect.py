@@ -79,6 +79,19 @@ CASES = [
         [{"DestinationIp": "172.32.0.1"}, {"DestinationIp": "10.172.16.1"}],
     ),
     (
+        "a network ending inside the last octet",
+        "sel:\n    DestinationIp|cidr: '13.107.6.152/31'\ncondition: sel",
+        [{"DestinationIp": "13.107.6.153"}],
+        [{"DestinationIp": "13.107.6.154"}, {"DestinationIp": "13.107.6.15"}],
+    ),
+    (
+        "every alternative of a filter excludes, |all ones too",
+        "sel:\n    A: x\nfilter:\n    - F: a\n    - F|contains|all:\n        - b\n        - c\n"
+        "condition: sel and not filter",
+        [{"A": "x", "F": "b"}],
+        [{"A": "x", "F": "a"}, {"A": "x", "F": "bc"}],
+    ),
+    (
         "IPv6 CIDR",
         "sel:\n    DestinationIp|cidr: 'fe80::/10'\ncondition: sel",
         [{"DestinationIp": "fe80::1"}, {"DestinationIp": "FEBF:0:0:0:0:0:0:1"}],

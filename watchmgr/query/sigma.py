@@ -79,6 +79,18 @@ class SigmaDialect(SigmacDialect):
                 return super().node(node)
             finally:
                 self.negated -= 1
+        if isinstance(node, And):
+            # sigmac leaves what stands under a NOT ungrouped, so `|all` values in a filter
+            # printed `A OR B AND C`, which Lucene reads as `B AND C` (A only optional).
+            token = self.or_token if isinstance(node, Or) else self.and_token
+            parts = []
+            for item in node.items:
+                text = self.node(item)
+                if text is not None and isinstance(item, And) and type(item) is not type(node):
+                    text = self.group_format.format(text)
+                if text is not None:
+                    parts.append(text)
+            return token.join(parts) if parts else None
         return super().node(node)
 
     def keyword_group(self, node: And) -> str:
@@ -236,6 +248,8 @@ def _ipv4_regex(net: ipaddress.IPv4Network) -> str:
         fixed.append("(" + "|".join(str(n) for n in range(first, first + size)) + ")")
     if not fixed:
         return ".*"
+    if len(fixed) == 4:  # the network ends inside the last octet
+        return "\\.".join(fixed)
     return "\\.".join(fixed) + "\\..*"
 
 
