@@ -87,7 +87,9 @@ def test_the_code_key_covers_every_module_the_conversion_runs_and_nothing_else()
     found = _names(conversion_sources(PACKAGE), PACKAGE)
     once_listed_by_hand = {
         "rules.py",
-        "query.py",
+        "query/__init__.py",
+        "query/sigma.py",
+        "query/lucene.py",
         "watch.py",
         "settings.py",
         "merge.py",
@@ -105,32 +107,30 @@ def _copy(tmp_path: Path) -> Path:
     return package
 
 
-def test_a_module_split_out_of_the_query_package_changes_the_key(tmp_path: Path) -> None:
+def test_a_module_added_to_the_query_package_changes_the_key(tmp_path: Path) -> None:
     package = _copy(tmp_path)
     before = fingerprint_of(package)
-    # query.py becomes a package with a module of its own, as a split would make it.
-    (package / "query").mkdir()
-    (package / "query.py").rename(package / "query" / "__init__.py")
-    (package / "query" / "regex.py").write_text("FLAVOUR = 'pcre'\n")
-    split = fingerprint_of(package)
-    assert split != before
-    assert "query/regex.py" in _names(conversion_sources(package), package)
-    (package / "query" / "regex.py").write_text("FLAVOUR = 'lucene'\n")
-    assert fingerprint_of(package) != split
+    # Every module of a subpackage counts, imported by name or not.
+    (package / "query" / "flavour.py").write_text("FLAVOUR = 'pcre'\n")
+    added = fingerprint_of(package)
+    assert added != before
+    assert "query/flavour.py" in _names(conversion_sources(package), package)
+    (package / "query" / "flavour.py").write_text("FLAVOUR = 'lucene'\n")
+    assert fingerprint_of(package) != added
 
 
 def test_a_module_the_conversion_imports_through_another_changes_the_key(tmp_path: Path) -> None:
     package = _copy(tmp_path)
-    (package / "regex.py").write_text("FLAVOUR = 'pcre'\n")
+    (package / "flavour.py").write_text("FLAVOUR = 'pcre'\n")
     unused = fingerprint_of(package)
-    query = package / "query.py"
-    query.write_text(
-        query.read_text()
-        + "\n\ndef _flavour() -> str:\n    from .regex import FLAVOUR\n\n    return FLAVOUR\n"
+    watch = package / "watch.py"
+    watch.write_text(
+        watch.read_text()
+        + "\n\ndef _flavour() -> str:\n    from .flavour import FLAVOUR\n\n    return FLAVOUR\n"
     )
     imported = fingerprint_of(package)
     assert imported != unused
-    (package / "regex.py").write_text("FLAVOUR = 'lucene'\n")
+    (package / "flavour.py").write_text("FLAVOUR = 'lucene'\n")
     assert fingerprint_of(package) != imported
 
 
