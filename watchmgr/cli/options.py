@@ -43,9 +43,10 @@ DialectOpt = Annotated[
     str | None,
     typer.Option(
         metavar="DIALECT",
-        show_default="sigmac",
-        help="Query dialect: 'sigmac' (sigmac 2020's text with its mistakes put right) or "
-        "'sigmac-2020' (byte for byte, mistakes included, to adopt watches sigmac deployed).",
+        show_default="sigma",
+        help="Query dialect: 'sigma' (what the rule says: case-insensitive, whole values), "
+        "'sigmac' (sigmac 2020's text with its mistakes put right) or 'sigmac-2020' (byte for "
+        "byte, mistakes included, to adopt watches sigmac deployed).",
     ),
 ]
 IdSchemeOpt = Annotated[
