@@ -8,21 +8,22 @@ which the caller expresses by passing a view of the document holding just those.
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections.abc import Callable
 from typing import Any
 
+from watchmgr.sandbox.analysis import analyze as _analyze
+from watchmgr.sandbox.analysis import utf16_length
+from watchmgr.sandbox.automaton import wildcard
 from watchmgr.sandbox.errors import EsError
-from watchmgr.sandbox.querystring import QueryStringError, parse_query_string
+from watchmgr.sandbox.lucene import IGNORE_ABOVE, Document, compile_query_string, flatten
+from watchmgr.sandbox.querystring import QueryStringError
 
 Doc = dict[str, Any]
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-
 
 def analyze(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower())
+    """The standard analyzer's tokens (see `analysis`)."""
+    return list(_analyze(text))
 
 
 def parsing_error(reason: str) -> EsError:
@@ -30,23 +31,18 @@ def parsing_error(reason: str) -> EsError:
 
 
 def _values(doc: Doc, field: str) -> tuple[list[Any], bool]:
-    """Values of `field` and whether they are exact (keyword / non-string) values."""
-    keyword = False
+    """Values of `field` and whether they are exact (keyword / non-string) values.
+
+    Dotted names are object paths, however the document spells them (§1.4); `.keyword`
+    holds only strings of at most `ignore_above` characters.
+    """
     if field == "_id":
         return [doc.get("_id")], True
-    if field.endswith(".keyword"):
-        field, keyword = field[: -len(".keyword")], True
-    current: list[Any] = [doc]
-    for part in field.split("."):
-        found: list[Any] = []
-        for item in current:
-            if isinstance(item, dict) and part in item:
-                value = item[part]
-                found.extend(value if isinstance(value, list) else [value])
-        current = found
-    leaves = [v for v in current if not isinstance(v, dict) and v is not None]
-    if keyword:
-        return [v for v in leaves if isinstance(v, str)], True
+    fields = flatten({k: v for k, v in doc.items() if k != "_id"})
+    if field.endswith(".keyword") and field not in fields:
+        strings = [v for v in fields.get(field[: -len(".keyword")], ()) if isinstance(v, str)]
+        return [v for v in strings if utf16_length(v) <= IGNORE_ABOVE], True
+    leaves = fields.get(field, [])
     return leaves, not any(isinstance(v, str) for v in leaves)
 
 
@@ -162,7 +158,8 @@ def _q_wildcard(spec: Any) -> Callable[[Doc], bool]:
 
     def match(doc: Doc) -> bool:
         values, exact = _values(doc, field)
-        return any(fnmatch.fnmatchcase(s, str(pattern)) for s in _strings(values, exact))
+        matcher = wildcard(str(pattern))
+        return any(matcher(s) for s in _strings(values, exact))
 
     return match
 
@@ -256,19 +253,15 @@ def _q_query_string(spec: Any) -> Callable[[Doc], bool]:
     if not isinstance(spec, dict) or "query" not in spec:
         raise parsing_error("[query_string] must be provided with a [query]")
     text = str(spec["query"])
-    default_field = spec.get("default_field", "*")
-    default_and = str(spec.get("default_operator", "or")).lower() == "and"
     try:
-        node = parse_query_string(text, default_and=default_and)
+        query = compile_query_string(
+            text,
+            default_field=str(spec.get("default_field", "*")),
+            default_and=str(spec.get("default_operator", "or")).lower() == "and",
+        )
     except QueryStringError as err:
         raise query_shard_error(text, err) from err
-
-    def match(doc: Doc) -> bool:
-        return node.evaluate(
-            lambda field, value, kind: _qs_leaf(doc, field or default_field, value, kind)
-        )
-
-    return match
+    return lambda doc: query.matches(Document(doc))
 
 
 def query_shard_error(text: str, err: QueryStringError) -> EsError:
@@ -287,63 +280,6 @@ def query_shard_error(text: str, err: QueryStringError) -> EsError:
         metadata={"phase": "query", "grouped": True, "failed_shards": []},
         caused_by=inner,
     )
-
-
-def _all_leaves(doc: Any) -> list[Any]:
-    if isinstance(doc, dict):
-        return [v for k, item in doc.items() if k != "_id" for v in _all_leaves(item)]
-    if isinstance(doc, list):
-        return [v for item in doc for v in _all_leaves(item)]
-    return [] if doc is None else [doc]
-
-
-def _qs_leaf(doc: Doc, field: str, value: Any, kind: str) -> bool:
-    if field == "*":
-        values, exact = _all_leaves(doc), False
-    elif field.endswith("*"):
-        prefix = field[:-1]
-        values = [v for k, item in _flatten(doc).items() if k.startswith(prefix) for v in item]
-        exact = False
-    else:
-        values, exact = _values(doc, field)
-    if kind == "exists":
-        return bool(values)
-    if kind == "range":
-        low, high, incl_low, incl_high = value
-        return any(
-            (low is None or (_compare(v, low) >= 0 if incl_low else _compare(v, low) > 0))
-            and (high is None or (_compare(v, high) <= 0 if incl_high else _compare(v, high) < 0))
-            for v in values
-        )
-    strings = _strings(values, exact)
-    if kind == "regex":
-        return any(re.fullmatch(value, s) for s in strings)
-    if kind == "wildcard":
-        pattern = value if exact else value.lower()
-        return any(fnmatch.fnmatchcase(s, pattern) for s in strings)
-    if kind == "phrase":
-        words = analyze(value)
-        if exact:
-            return value in strings
-        joined = " ".join(strings)
-        return " ".join(words) in joined
-    words = [value] if exact else analyze(value)
-    return bool(words) and all(w in strings for w in words)
-
-
-def _flatten(doc: Any, prefix: str = "") -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
-    if isinstance(doc, dict):
-        for key, item in doc.items():
-            for k, v in _flatten(item, f"{prefix}{key}.").items():
-                out.setdefault(k, []).extend(v)
-    elif isinstance(doc, list):
-        for item in doc:
-            for k, v in _flatten(item, prefix).items():
-                out.setdefault(k, []).extend(v)
-    elif doc is not None:
-        out[prefix[:-1]] = [doc]
-    return out
 
 
 _BUILDERS: dict[str, Callable[[Any], Callable[[Doc], bool]]] = {

@@ -32,33 +32,46 @@ class _Tok:
     column: int  # 1-based, as Lucene reports
 
 
-Leaf = Callable[[str | None, Any, str], bool]
+# A leaf's verdict on one document: True or False, or None where the leaf is no query at all
+# (text that analyzes to no token: Lucene's parser leaves such a clause out).
+Leaf = Callable[["Node"], "bool | None"]
 
 
 @dataclass(slots=True)
 class Node:
-    """A parsed query: a leaf (`kind` in term/phrase/wildcard/regex/range/exists) or a bool."""
+    """A parsed query: a bool of clauses or a leaf.
+
+    Leaves: `term` (value unescaped), `phrase` (unescaped; `option` is the slop), `prefix`
+    (unescaped, without its `*`), `wildcard` and `regex` (as written, escapes kept), `fuzzy`
+    (unescaped; `option` is the similarity or edit distance), `range` ((low, high,
+    include_low, include_high), None for `*`), `exists` (`field` is the name or pattern) and
+    `match_all`.
+    """
 
     kind: str
     field: str | None = None
     value: Any = None
     clauses: list[tuple[str, Node]] = dataclasses.field(default_factory=list)
+    option: float = 0.0
 
-    def evaluate(self, leaf: Leaf) -> bool:
+    def evaluate(self, leaf: Leaf) -> bool | None:
+        """Lucene's boolean semantics over the leaves' verdicts; None if every clause is none."""
         if self.kind != "bool":
-            return leaf(self.field, self.value, self.kind)
-        if not self.clauses:
+            return leaf(self)
+        verdicts = [(occur, node.evaluate(leaf)) for occur, node in self.clauses]
+        present = [(occur, verdict) for occur, verdict in verdicts if verdict is not None]
+        if not present:
+            return None
+        if any(verdict for occur, verdict in present if occur == "must_not"):
             return False
-        must = [n for occur, n in self.clauses if occur == "must"]
-        should = [n for occur, n in self.clauses if occur == "should"]
-        must_not = [n for occur, n in self.clauses if occur == "must_not"]
-        if any(n.evaluate(leaf) for n in must_not):
+        if not all(verdict for occur, verdict in present if occur == "must"):
             return False
-        if not all(n.evaluate(leaf) for n in must):
-            return False
-        if must or not should:
+        should = [verdict for occur, verdict in present if occur == "should"]
+        if any(occur == "must" for occur, _ in present):
+            return True
+        if not should:
             return True  # ES fixes a purely negative query by adding match_all
-        return any(n.evaluate(leaf) for n in should)
+        return any(should)
 
 
 def _describe(tok: _Tok) -> str:
@@ -181,7 +194,40 @@ def _lex(text: str) -> list[_Tok]:
 
 
 def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
+    """Lucene's `discardEscapeChar`: `\\x` is x, `\\uXXXX` a UTF-16 code unit."""
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch != "\\" or i + 1 >= n:
+            out.append(ch)
+            i += 1
+            continue
+        if text[i + 1] == "u":
+            digits = text[i + 2 : i + 6]
+            if len(digits) < 4:
+                raise QueryStringError("Truncated unicode escape sequence.")
+            if not all(c in "0123456789abcdefABCDEF" for c in digits):
+                raise QueryStringError("Non-hex character in Unicode escape sequence: " + digits)
+            out.append(chr(int(digits, 16)))
+            i += 6
+            continue
+        out.append(text[i + 1])
+        i += 2
+    # escapes may spell surrogate pairs, as Java strings do
+    return "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def _term_kind(raw: str) -> str:
+    """`wildcard`, `prefix` (only a final `*`) or `term`, as Lucene's lexer tells them apart."""
+    wild = [m.start() for m in re.finditer(r"\\.|[*?]", raw) if raw[m.start()] != "\\"]
+    if not wild:
+        return "term"
+    if wild == [len(raw) - 1] and raw.endswith("*") and len(raw) > 1:
+        return "prefix"
+    return "wildcard"
 
 
 class _Parser:
@@ -243,11 +289,6 @@ class _Parser:
         if tok.kind in ("TERM", "STAR") and self.peek(1).kind == "COLON":
             field_name = _unescape(self.take().text)
             self.take()
-            if field_name == "_exists_":
-                target = self.take()
-                if target.kind != "TERM":
-                    raise _unexpected(target)
-                return self._boost(Node("exists", _unescape(target.text), "*"))
         tok = self.peek()
         if tok.kind == "LPAREN":
             self.take()
@@ -256,7 +297,9 @@ class _Parser:
             if close.kind != "RPAREN":
                 raise _unexpected(close)
             return self._boost(inner)
-        return self._boost(self.term(field_name))
+        node = self.term(field_name)
+        self._boost(node)
+        return node
 
     def _boost(self, node: Node) -> Node:
         if self.peek().kind == "CARAT":
@@ -266,46 +309,83 @@ class _Parser:
                 raise _unexpected(number)
         return node
 
+    def _slop(self, default: float) -> float | None:
+        """The number after a `~` that follows the term, `default` for a bare `~`, else None."""
+        if self.peek().kind != "TILDE":
+            return None
+        text = self.take().text[1:]
+        try:
+            return float(text)
+        except ValueError:
+            return default
+
     def term(self, field_name: str | None) -> Node:
         tok = self.take()
         if tok.kind == "STAR":
-            node = Node("exists" if field_name else "wildcard", field_name, "*")
-        elif tok.kind == "TERM":
-            raw = tok.text
-            kind = "wildcard" if re.search(r"(?<!\\)[*?]", raw) else "term"
-            node = Node(kind, field_name, raw if kind == "wildcard" else _unescape(raw))
-        elif tok.kind == "PHRASE":
-            node = Node("phrase", field_name, _unescape(tok.text))
-        elif tok.kind == "REGEX":
-            node = Node("regex", field_name, tok.text)
-        elif tok.kind == "RANGE_START":
-            low = self.take()
-            if low.kind not in ("TERM", "PHRASE", "STAR"):
-                raise _unexpected(low)
-            to = self.take()
-            if to.kind != "TO":
-                raise _unexpected(to)
-            high = self.take()
-            if high.kind not in ("TERM", "PHRASE", "STAR"):
-                raise _unexpected(high)
-            end = self.take()
-            if end.kind != "RANGE_END":
-                raise _unexpected(end)
-            node = Node(
-                "range",
-                field_name,
-                (
-                    None if low.kind == "STAR" else _unescape(low.text),
-                    None if high.kind == "STAR" else _unescape(high.text),
-                    tok.text == "[",
-                    end.text == "]",
-                ),
+            self._slop(0)
+            if field_name in (None, "*"):
+                return Node("match_all")
+            return Node("exists", field_name)
+        if tok.kind == "TERM":
+            return self._bare(field_name, tok.text)
+        if tok.kind == "PHRASE":
+            slop = self._slop(0)
+            text = _unescape(tok.text)
+            if field_name == "_exists_":
+                return Node("exists", text)
+            return Node("phrase", field_name, text, option=int(slop or 0))
+        if tok.kind == "REGEX":
+            self._slop(0)
+            return Node("regex", field_name, tok.text)
+        if tok.kind == "RANGE_START":
+            node = self._range(field_name, tok)
+            self._slop(0)
+            return node
+        raise _unexpected(tok)
+
+    def _bare(self, field_name: str | None, raw: str) -> Node:
+        kind = _term_kind(raw)
+        fuzzy = self._slop(2.0)
+        if kind == "wildcard":
+            return Node("wildcard", field_name, raw)
+        if kind == "prefix":
+            return Node("prefix", field_name, _unescape(raw[:-1]))
+        text = _unescape(raw)
+        if field_name == "_exists_":
+            return Node("exists", text)
+        if fuzzy is None:
+            return Node("term", field_name, text)
+        if fuzzy < 0:
+            raise QueryStringError(
+                "Minimum similarity for a FuzzyQuery has to be between 0.0f and 1.0f !"
             )
-        else:
-            raise _unexpected(tok)
-        if self.peek().kind == "TILDE":
-            self.take()
-        return node
+        if fuzzy >= 1 and fuzzy != int(fuzzy):
+            raise QueryStringError("Fractional edit distances are not allowed!")
+        return Node("fuzzy", field_name, text, option=fuzzy)
+
+    def _range(self, field_name: str | None, tok: _Tok) -> Node:
+        low = self.take()
+        if low.kind not in ("TERM", "PHRASE", "STAR"):
+            raise _unexpected(low)
+        to = self.take()
+        if to.kind != "TO":
+            raise _unexpected(to)
+        high = self.take()
+        if high.kind not in ("TERM", "PHRASE", "STAR"):
+            raise _unexpected(high)
+        end = self.take()
+        if end.kind != "RANGE_END":
+            raise _unexpected(end)
+        return Node(
+            "range",
+            field_name,
+            (
+                None if low.kind == "STAR" else _unescape(low.text),
+                None if high.kind == "STAR" else _unescape(high.text),
+                tok.text == "[",
+                end.text == "]",
+            ),
+        )
 
 
 def parse_query_string(text: str, *, default_and: bool = False) -> Node:
