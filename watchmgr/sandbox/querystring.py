@@ -286,7 +286,9 @@ class _Parser:
 
     def clause(self, field_name: str | None) -> Node:
         tok = self.peek()
-        if tok.kind in ("TERM", "STAR") and self.peek(1).kind == "COLON":
+        # a field name is a plain term or `*` (Lucene: `<TERM> ":"` | `<STAR> ":"`)
+        named = tok.kind == "STAR" or (tok.kind == "TERM" and _term_kind(tok.text) == "term")
+        if named and self.peek(1).kind == "COLON":
             field_name = _unescape(self.take().text)
             self.take()
         tok = self.peek()
