@@ -26,7 +26,7 @@ class RegexError(ValueError):
 # ---------------------------------------------------------------------------- wildcards
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)  # IOC lists hold thousands of patterns
 def wildcard(pattern: str) -> Callable[[str], bool]:
     """A predicate: does a whole term match Lucene's wildcard `pattern`?"""
     parts: list[list[str]] = [[]]  # literal/`?` pieces between the `*`s
