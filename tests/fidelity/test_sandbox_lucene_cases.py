@@ -71,6 +71,16 @@ CASES = [
     ("admin", {0}),
     ("*:*", {0, 1, 2, 3}),
     ("User:*", {0}),
+    # fuzzy terms, sloppy phrases, term ranges (on text, lower-cased terms), \\u escapes
+    ("User:admn~", {0}),
+    ("User:admn~0", set()),
+    ("User.keyword:ADMNI~1", {0}),
+    ('CommandLine:"cmd whoami"~1', {0}),
+    ('CommandLine:"whoami cmd"~1', set()),
+    ('CommandLine:"whoami cmd"~3', {0}),
+    ("User:[a TO b]", {0}),
+    ("User.keyword:{ADMIN TO *]", set()),
+    ("User:\\u0061dmin", {0}),
     # Lucene RegExp, not Python re: no anchors, `~` `&` `@` `<>` operators, limits
     ("Image.keyword:/.*[Cc][Mm][Dd]\\.[Ee][Xx][Ee]/", {0, 1}),
     ("Image.keyword:/^C.*/", set()),

@@ -130,11 +130,13 @@ class _RegexParser:
             raise RegexError(f"end-of-string expected at position {self.pos}")
         return node
 
+    # Unions and concatenations are read as flat lists, not by recursion: a 1,000-character
+    # pattern would otherwise go 1,000 calls deep.
     def union(self) -> _Re:
-        node = self.inter()
-        if self.match("|"):
-            return _Re("union", parts=(node, self.union()))
-        return node
+        parts = [self.inter()]
+        while self.match("|"):
+            parts.append(self.inter())
+        return parts[0] if len(parts) == 1 else _Re("union", parts=tuple(parts))
 
     def inter(self) -> _Re:
         node = self.concat()
@@ -143,10 +145,10 @@ class _RegexParser:
         return node
 
     def concat(self) -> _Re:
-        node = self.repeat()
-        if self.more() and not self.peek(")|&"):
-            return _Re("concat", parts=(node, self.concat()))
-        return node
+        parts = [self.repeat()]
+        while self.more() and not self.peek(")|&"):
+            parts.append(self.repeat())
+        return parts[0] if len(parts) == 1 else _Re("concat", parts=tuple(parts))
 
     def repeat(self) -> _Re:
         node = self.compl()
@@ -348,10 +350,12 @@ class _Nfa:
             self.eps[start].append(end)
             self.edges[end].append((0, MAX_CODE_POINT, end))
         elif kind == "concat":
-            a, b = self.build(node.parts[0]), self.build(node.parts[1])
-            self.eps[start].append(a[0])
-            self.eps[a[1]].append(b[0])
-            self.eps[b[1]].append(end)
+            current = start
+            for part in node.parts:
+                a = self.build(part)
+                self.eps[current].append(a[0])
+                current = a[1]
+            self.eps[current].append(end)
         elif kind == "union":
             for part in node.parts:
                 a = self.build(part)
