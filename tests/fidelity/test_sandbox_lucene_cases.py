@@ -88,6 +88,8 @@ CASES = [
     ("User.keyword:/~(ADMIN)/", set()),
     ("User.keyword:/A.*&.*N/", {0}),
     ("User.keyword:/@/", {0}),
+    ("Image.keyword:/.*\\d{2}\\\\.*/", set()),
+    ("Image.keyword:/.*[0-9]{2}\\\\.*/", {0}),
     ("Image.keyword:/.*<30-33>.*/", {0}),
     ("Image.keyword:/a{/", ERROR),
     ("Image.keyword:/[z-a]/", ERROR),

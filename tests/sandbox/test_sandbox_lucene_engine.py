@@ -46,7 +46,8 @@ def test_wildcards_have_escapes_and_no_classes(pattern: str, term: str, matches:
         ("(a|b)+&.*b", "aba", False),
         ('"a.b"', "a.b", True),
         ('"a.b"', "axb", False),
-        ("\\d{2}\\W\\s", "42- ", True),
+        ("\\d\\.", "d.", True),  # Lucene 8.7 has no shorthand classes
+        ("\\d", "1", False),
         ("[^a-c]x", "ax", False),
         ("^a$", "^a$", True),  # no anchors: ^ and $ are characters
         ("a#", "a", False),

@@ -2,9 +2,10 @@
 
 A wildcard is `*` (any sequence), `?` (one code point) and `\\` escaping the next character;
 there are no classes. A regular expression follows Lucene's `RegExp` with every flag ES's
-`query_string` turns on (`|`, `&`, `~`, `@`, `#`, `"..."`, `<n-m>`, `\\d\\s\\w` and their
-negations); it is parsed here, built into an automaton and determinized with Lucene's
-10,000-state limit, so that a pattern costs one pass over each term and can never backtrack.
+`query_string` turns on (`|`, `&`, `~`, `@`, `#`, `"..."`, `<n-m>`), as Lucene 8.7 (the
+oracle's) has it: `\\d` is the letter d there, the shorthand classes came later. It is parsed
+here, built into an automaton and determinized with Lucene's 10,000-state limit, so that a
+pattern costs one pass over each term and can never backtrack.
 """
 
 from __future__ import annotations
@@ -84,8 +85,6 @@ class _Re:
 
 
 _DIGIT: Ranges = ((48, 57),)
-_SPACE: Ranges = ((9, 13), (32, 32))
-_WORD: Ranges = ((48, 57), (65, 90), (95, 95), (97, 122))
 
 
 def _complement(ranges: Ranges) -> Ranges:
@@ -204,9 +203,6 @@ class _RegexParser:
         return _Re("chars", ranges=_complement(tuple(ranges)) if negate else tuple(ranges))
 
     def class_item(self) -> Ranges:
-        predefined = self.predefined()
-        if predefined is not None:
-            return predefined
         low = self.char()
         if self.match("-"):
             high = self.char()
@@ -214,15 +210,6 @@ class _RegexParser:
                 raise RegexError(f"invalid range: from ({low}) cannot be > to ({high})")
             return ((low, high),)
         return ((low, low),)
-
-    def predefined(self) -> Ranges | None:
-        if self.pos + 1 < len(self.s) and self.s[self.pos] == ord("\\"):
-            found = {"d": _DIGIT, "s": _SPACE, "w": _WORD}.get(chr(self.s[self.pos + 1]).lower())
-            if found is not None:
-                negate = chr(self.s[self.pos + 1]).isupper()
-                self.pos += 2
-                return _complement(found) if negate else found
-        return None
 
     def char(self) -> int:
         self.match("\\")
@@ -251,9 +238,6 @@ class _RegexParser:
             return node
         if self.match("<"):
             return self.interval()
-        predefined = self.predefined()
-        if predefined is not None:
-            return _Re("chars", ranges=predefined)
         code = self.char()
         return _Re("chars", ranges=((code, code),))
 
