@@ -412,40 +412,65 @@ class Dfa:
 
 
 def _determinize(nfa: _Nfa, start: int, end: int) -> Dfa:
-    first = nfa.closure({start})
+    """Subset construction over the states that read a character (and the final state).
+
+    Each subset's transitions come from one sweep over its states' ranges, and each state's
+    empty-transition closure is computed once.
+    """
+    closures: dict[int, frozenset[int]] = {}
+
+    def reach(state: int) -> frozenset[int]:
+        found = closures.get(state)
+        if found is None:
+            found = frozenset(q for q in nfa.closure({state}) if nfa.edges[q] or q == end)
+            closures[state] = found
+        return found
+
+    first = reach(start)
     index = {first: 0}
     order = [first]
     starts: list[list[int]] = []
     targets: list[list[int]] = []
     for subset in order:  # grows while we walk it
-        points = {0}
+        events: list[tuple[int, int, int]] = []  # (code point, +1 enters / -1 leaves, target)
         for state in subset:
-            for lo, hi, _ in nfa.edges[state]:
-                points.add(lo)
-                points.add(hi + 1)
-        cuts = sorted(p for p in points if p <= MAX_CODE_POINT)
-        row_starts: list[int] = []
-        row_targets: list[int] = []
-        for k, lo in enumerate(cuts):
-            hi = cuts[k + 1] - 1 if k + 1 < len(cuts) else MAX_CODE_POINT
-            reached = {t for s in subset for a, b, t in nfa.edges[s] if a <= lo and hi <= b}
-            if not reached:
-                target = -1
-            else:
-                key = nfa.closure(reached)
-                if key not in index:
+            for lo, hi, target in nfa.edges[state]:
+                events.append((lo, 1, target))
+                events.append((hi + 1, -1, target))
+        events.sort()
+        active: dict[int, int] = {}
+        row_starts: list[int] = [0]
+        row_targets: list[int] = [-1]
+        k = 0
+        while k < len(events):
+            point = events[k][0]
+            while k < len(events) and events[k][0] == point:
+                _, delta, target = events[k]
+                count = active.get(target, 0) + delta
+                if count:
+                    active[target] = count
+                else:
+                    active.pop(target, None)
+                k += 1
+            if point > MAX_CODE_POINT:
+                break
+            dfa_target = -1
+            if active:
+                key = frozenset().union(*(reach(t) for t in active))
+                dfa_target = index.get(key, -1)
+                if dfa_target < 0:
                     if len(order) >= MAX_DETERMINIZED_STATES:
                         raise RegexError(
                             f"Determinizing automaton with {len(nfa.edges)} states would "
                             f"result in more than {MAX_DETERMINIZED_STATES} states."
                         )
-                    index[key] = len(order)
+                    dfa_target = index[key] = len(order)
                     order.append(key)
-                target = index[key]
-            if row_targets and row_targets[-1] == target:
-                continue
-            row_starts.append(lo)
-            row_targets.append(target)
+            if point == row_starts[-1]:
+                row_targets[-1] = dfa_target
+            elif dfa_target != row_targets[-1]:
+                row_starts.append(point)
+                row_targets.append(dfa_target)
         starts.append(row_starts)
         targets.append(row_targets)
     accept = frozenset(i for i, subset in enumerate(order) if end in subset)

@@ -151,15 +151,20 @@ def _compiled_regex(name_is_keyword: bool, pattern: str) -> Callable[[str], bool
     return regexp(pattern if name_is_keyword else lowercase(pattern)).matches
 
 
-def check_regex(pattern: str) -> None:
-    """Raise `QueryStringError` where ES fails a search for this regex (length, syntax, size)."""
+def check_regex(pattern: str, field: str | None = None) -> None:
+    """Raise `QueryStringError` where ES fails a search for this regex (length, syntax, size).
+
+    The pattern is built as each field it may meet normalizes it: `field`'s only, when it
+    names one field.
+    """
     if len(pattern) > MAX_REGEX_LENGTH:
         raise QueryStringError(
             f"The length of regex [{len(pattern)}] used in the [query_string] has exceeded "
             f"the allowed maximum of [{MAX_REGEX_LENGTH}]. This maximum can be set by changing "
             "the [index.max_regex_length] index level setting."
         )
-    for keyword in (True, False):
+    single = field is not None and field != "*" and "*" not in field
+    for keyword in (_is_keyword(field or ""),) if single else (True, False):
         try:
             _compiled_regex(keyword, pattern)
         except RegexError as err:
@@ -192,7 +197,7 @@ def compile_query_string(
 
 def _check(node: Node) -> None:
     if node.kind == "regex":
-        check_regex(node.value)
+        check_regex(node.value, node.field)
     for _, clause in node.clauses:
         _check(clause)
 
