@@ -91,6 +91,10 @@ CASES = [
     ("Image.keyword:/.*\\d{2}\\\\.*/", set()),
     ("Image.keyword:/.*[0-9]{2}\\\\.*/", {0}),
     ("Image.keyword:/.*<30-33>.*/", {0}),
+    # a regex term reads on past every `\\/` (longest match): `\\\\/` does not close it
+    ("Path.keyword:/.*Bob\\\\.*/ OR Sig:foo", {3}),
+    ("Path.keyword:/.*Bob\\\\/ OR Path.keyword:/.*Data/", ERROR),
+    ("Path.keyword:/.*Users\\/Bob.*/", set()),
     ("Image.keyword:/a{/", ERROR),
     ("Image.keyword:/[z-a]/", ERROR),
     ("Image.keyword:/(.*a.{20})/", ERROR),

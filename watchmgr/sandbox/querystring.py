@@ -106,6 +106,19 @@ def _unexpected(tok: _Tok) -> QueryStringError:
 def _closing(text: str, start: int) -> int:
     """The index of the delimiter that closes the phrase or regex opened at `start`."""
     j, n = start + 1, len(text)
+    if text[start] == "/":
+        # Lucene's REGEXPTERM is `"/" (~["/"] | "\\/")* "/"`, the longest match: a backslash
+        # pairs with nothing but a following `/`, and every `/` right after a backslash may be
+        # read on, so the term ends at the first bare `/` or else at the last escaped one.
+        last = -1
+        while j < n:
+            if text[j] == "/":
+                if text[j - 1] != "\\" or j - 1 == start:
+                    return j
+                last = j
+            j += 1
+        if last >= 0:
+            return last
     while j < n and text[j] != text[start]:
         j += 2 if text[j] == "\\" else 1
     if j >= n:
