@@ -112,11 +112,11 @@ FOUND = [
 def test_any_sigma_rule_renders_to_valid_lucene_or_fails_with_a_located_error(text: str) -> None:
     loaded, diagnostics = load_text(text.encode(), "rules/fuzz.yml")
     assert all(str(d).startswith("rules/fuzz.yml:") for d in diagnostics)
-    for dialect in ("sigmac", "sigmac-2020"):
+    for dialect in ("sigma", "sigmac", "sigmac-2020"):
         chosen = DEFAULT_SETTINGS.__class__(**{**_fields(DEFAULT_SETTINGS), "dialect": dialect})
         rendered = render_rules(loaded, lambda _rule, s=chosen: s)
         assert all(str(d).startswith("rules/fuzz.yml:") for d in rendered.diagnostics)
-        if dialect == "sigmac":
+        if dialect != "sigmac-2020":
             for watch in rendered.watches:
                 parse_query_string(watch.body["metadata"]["query"])
 

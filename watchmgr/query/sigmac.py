@@ -239,7 +239,7 @@ def _surround(value: Node) -> Value:
     return value
 
 
-_FIELD_SPECIALS = re.compile(r"([\s+\-=!(){}\[\]^\"~:/\\<>&|])")
+_FIELD_SPECIALS = re.compile(r"([\s+\-=!(){}\[\]^\"~:/\\<>&|*?])")
 
 
 def _escape_field(name: str) -> str:
