@@ -375,13 +375,7 @@ def _apply_actions(
         if document is None:
             continue
         if not isinstance(document, dict):
-            diagnostics.append(
-                Diagnostic(
-                    SourceLocation(path, line),
-                    f"not a Sigma rule: the document is a {type(document).__name__}, "
-                    "expected a mapping with title, logsource and detection",
-                )
-            )
+            diagnostics.append(_not_a_mapping(document, SourceLocation(path, line)))
             continue
         action = document.get("action")
         body = {k: v for k, v in document.items() if k != "action"}
@@ -401,18 +395,7 @@ def _apply_actions(
                 continue
             merged = deep_merge(previous, body)
         elif action is None:
-            # The template is merged into the document and wins, as in sigmac and pySigma.
-            def replaced(where: tuple[str, ...], line: int = line) -> None:
-                diagnostics.append(
-                    Diagnostic(
-                        SourceLocation(path, line),
-                        f"the 'action: global' document's {'.'.join(where)!r} replaces this "
-                        "document's (a list and a mapping cannot be merged)",
-                        "warning",
-                    )
-                )
-
-            merged = deep_merge(body, template, replaced) if template else body
+            merged = _with_template(body, template, SourceLocation(path, line), diagnostics)
         else:
             diagnostics.append(
                 Diagnostic(
@@ -430,6 +413,36 @@ def _apply_actions(
                 SourceLocation(path, starts[0] if starts else 1), "no Sigma rule in this file"
             )
         )
+
+
+def _not_a_mapping(document: Any, where: SourceLocation) -> Diagnostic:
+    return Diagnostic(
+        where,
+        f"not a Sigma rule: the document is a {type(document).__name__}, "
+        "expected a mapping with title, logsource and detection",
+    )
+
+
+def _with_template(
+    body: dict[str, Any],
+    template: dict[str, Any],
+    where: SourceLocation,
+    diagnostics: list[Diagnostic],
+) -> dict[str, Any]:
+    """The template merged into the document, winning, as in sigmac and pySigma."""
+
+    def replaced(path: tuple[str, ...]) -> None:
+        diagnostics.append(
+            Diagnostic(
+                where,
+                f"the 'action: global' document's {'.'.join(path)!r} replaces this "
+                "document's (a list and a mapping cannot be merged)",
+                "warning",
+            )
+        )
+
+    merged: dict[str, Any] = deep_merge(body, template, replaced) if template else body
+    return merged
 
 
 @cache
@@ -490,13 +503,39 @@ def _spec_modifiers() -> None:
 def _build_rule(
     raw: dict[str, Any], path: str, line: int, position: int, lines: Sequence[str]
 ) -> Rule:
-    from sigma.rule import SigmaRule
-
-    _spec_modifiers()
-
     def at(pattern: str) -> SourceLocation:
         return SourceLocation(path, find_line(lines, line, pattern) or line)
 
+    detection = _detection_of(raw, at, SourceLocation(path, line))
+    conditions = _conditions_of(detection, at)
+    _check_text_keys(raw, at)
+    _check_regex_values(detection, at)
+    pysigma_detection = {k: v for k, v in detection.items() if k not in ("condition", "timeframe")}
+    pysigma_detection["condition"] = [condition.search for condition in conditions]
+    rule = _parse_sigma({**raw, "detection": pysigma_detection}, at)
+    if "active" in raw and not isinstance(raw["active"], bool):
+        raise RuleError(
+            f"'active' must be true or false, not {raw['active']!r} (active: false deploys "
+            "this rule's watch deactivated)",
+            at(r"^active:"),
+        )
+    return Rule(
+        path=path,
+        line=line,
+        position=position,
+        raw=raw,
+        sigma=rule,
+        conditions=conditions,
+        warnings=_metadata_warnings(rule, raw, at),
+        list_valued=_list_valued(rule, pysigma_detection),
+        lines=lines,
+    )
+
+
+def _detection_of(
+    raw: dict[str, Any], at: Callable[[str], SourceLocation], start: SourceLocation
+) -> dict[str, Any]:
+    """The rule's detection section, or a `RuleError` saying why it has no usable one."""
     if "correlation" in raw:
         raise RuleError(
             "Sigma correlation rules cannot be expressed as one Watcher search "
@@ -509,7 +548,7 @@ def _build_rule(
             raise RuleError(
                 "not a Sigma rule: no 'title', 'logsource' or 'detection' "
                 "(is this the right file?)",
-                SourceLocation(path, line),
+                start,
             )
         raise RuleError(
             "missing 'detection' section (a rule needs detection and condition)", at("")
@@ -521,10 +560,15 @@ def _build_rule(
         )
     if "condition" not in detection:
         raise RuleError("'detection' has no 'condition'", at(r"^detection:"))
+    return detection
 
+
+def _conditions_of(
+    detection: dict[str, Any], at: Callable[[str], SourceLocation]
+) -> tuple[RuleCondition, ...]:
+    """One `RuleCondition` per condition (a rule may list several), aggregation split off."""
     conditions_raw = detection["condition"]
     condition_list = conditions_raw if isinstance(conditions_raw, list) else [conditions_raw]
-    searches: list[str] = []
     conditions: list[RuleCondition] = []
     for index, condition in enumerate(condition_list):
         if not isinstance(condition, str):
@@ -532,9 +576,11 @@ def _build_rule(
                 "'condition' must be a string or a list of strings", at(r"^\s*condition:")
             )
         search, aggregation = _split_aggregation(condition, partial(_condition_line, at, condition))
-        searches.append(search)
         conditions.append(RuleCondition(index, search, aggregation))
+    return tuple(conditions)
 
+
+def _check_text_keys(raw: dict[str, Any], at: Callable[[str], SourceLocation]) -> None:
     for text_key, what in (("id", "a UUID"), ("title", "text")):
         value = raw.get(text_key)
         if value is not None and not isinstance(value, str):
@@ -543,22 +589,21 @@ def _build_rule(
                 "quote it if it is meant as text",
                 at(rf"^{text_key}:"),
             )
-    _check_regex_values(detection, at)
-    pysigma_detection = {k: v for k, v in detection.items() if k not in ("condition", "timeframe")}
-    pysigma_detection["condition"] = searches
-    pysigma_raw = {**raw, "detection": pysigma_detection}
+
+
+def _parse_sigma(pysigma_raw: dict[str, Any], at: Callable[[str], SourceLocation]) -> Any:
+    from sigma.rule import SigmaRule
+
     try:
-        rule = SigmaRule.from_dict(pysigma_raw, collect_errors=True)
+        return SigmaRule.from_dict(pysigma_raw, collect_errors=True)
     except Exception as err:  # pySigma raises its own errors and, on odd input, plain ones
         raise rule_error(err, at) from err
 
-    if "active" in raw and not isinstance(raw["active"], bool):
-        raise RuleError(
-            f"'active' must be true or false, not {raw['active']!r} (active: false deploys "
-            "this rule's watch deactivated)",
-            at(r"^active:"),
-        )
 
+def _metadata_warnings(
+    rule: Any, raw: dict[str, Any], at: Callable[[str], SourceLocation]
+) -> tuple[Diagnostic, ...]:
+    """pySigma's metadata complaints as warnings; any other error it collected is raised."""
     warnings: list[Diagnostic] = []
     for problem in rule.errors:
         name = type(problem).__name__
@@ -571,18 +616,7 @@ def _build_rule(
             warnings.append(_warning(problem, at, key))
         else:
             raise rule_error(problem, at)
-
-    return Rule(
-        path=path,
-        line=line,
-        position=position,
-        raw=raw,
-        sigma=rule,
-        conditions=tuple(conditions),
-        warnings=tuple(warnings),
-        list_valued=_list_valued(rule, pysigma_detection),
-        lines=lines,
-    )
+    return tuple(warnings)
 
 
 def _check_regex_values(detection: dict[str, Any], at: Callable[[str], SourceLocation]) -> None:

@@ -84,7 +84,8 @@ def test_a_tag_without_namespace_is_named_with_its_fix_at_its_line(tmp_path: Pat
 
 
 def test_local_yaml_says_truly_how_render_with_and_without_it_differ() -> None:
-    comment = (REPO / "environments" / "local.yaml").read_text()
+    text = (REPO / "environments" / "local.yaml").read_text()
+    comment = " ".join(line.lstrip("# ") for line in text.splitlines() if line.startswith("#"))
     assert "but for `metadata.watchmgr.environment: local`" in comment
     plain = CliRunner().invoke(app, ["render", "--root", str(REPO), "--no-cache"])
     local = CliRunner().invoke(app, ["render", "--root", str(REPO), "--env", "local", "--no-cache"])
