@@ -594,6 +594,7 @@ def _check_text_keys(raw: dict[str, Any], at: Callable[[str], SourceLocation]) -
 def _parse_sigma(pysigma_raw: dict[str, Any], at: Callable[[str], SourceLocation]) -> Any:
     from sigma.rule import SigmaRule
 
+    _spec_modifiers()
     try:
         return SigmaRule.from_dict(pysigma_raw, collect_errors=True)
     except Exception as err:  # pySigma raises its own errors and, on odd input, plain ones

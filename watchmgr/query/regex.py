@@ -180,91 +180,95 @@ def _translate(body: str, ignore_case: bool, notes: list[str]) -> str:
     while i < len(body):
         c = body[i]
         if c == "\\":
-            if i + 1 >= len(body):
-                raise UnsupportedRegex("pattern ends with a lone backslash")
-            n = body[i + 1]
-            i += 2
-            if n in _PCRE_CLASSES:
-                out.append(_PCRE_CLASSES[n] if in_class else f"[{_PCRE_CLASSES[n]}]")
-            elif n in _PCRE_NEGATED:
-                if in_class:
-                    raise UnsupportedRegex(f"'\\{n}' inside a character class")
-                out.append(f"[^{_PCRE_CLASSES[_PCRE_NEGATED[n]]}]")
-            elif n in "bB":
-                # Lucene has no word boundary; dropping it can only widen the match.
-                notes.append(f"'\\{n}' inside the pattern is dropped (the watch may match more)")
-            elif n in "AzZG" or (n.isdigit() and n != "0"):
-                raise UnsupportedRegex(f"'\\{n}' (anchors, word boundaries and back-references)")
-            elif n == "t":
-                out.append("\\t")
-            elif n in "nrf":
-                out.append({"n": "\n", "r": "\r", "f": "\f"}[n])
-            elif n == "x" and re.match(r"[0-9a-fA-F]{2}", body[i : i + 2]):
-                out.append(_literal(chr(int(body[i : i + 2], 16))))
-                i += 2
-            else:
-                out.append(_literal(n))
-            continue
-        if in_class:
-            if c == "]":
-                in_class = False
-                out.append(c)
-            elif (
-                ignore_case
-                and c.isalpha()
-                and body[i + 1 : i + 2] == "-"
-                and body[i + 2 : i + 3].isalpha()
-            ):
-                low, high = c, body[i + 2]
-                out.append(f"{low.lower()}-{high.lower()}{low.upper()}-{high.upper()}")
-                i += 3
-                continue
-            elif ignore_case and c.isalpha():
-                out.append(c.lower() + c.upper() if c.lower() != c.upper() else c)
-            elif c in _LUCENE_ONLY_OPERATORS or c in "[/":
-                out.append("\\" + c)
-            else:
-                out.append(c)
-            i += 1
-            continue
-        if c == "[":
+            text, i = _escape(body, i, in_class, notes)
+        elif in_class:
+            text, i, in_class = _in_class(body, i, ignore_case)
+        elif c == "[":
+            text, i = _class_start(body, i)
             in_class = True
-            out.append(c)
-            if body[i + 1 : i + 2] == "^":
-                out.append("^")
-                i += 1
-            if body[i + 1 : i + 2] == "]":
-                out.append("\\]")
-                i += 1
-            i += 1
-            continue
-        if c == "(" and body[i + 1 : i + 2] == "?":
-            if body[i + 2 : i + 3] != ":":
-                raise UnsupportedRegex("look-around, named or inline-flag groups")
-            i += 2
-        if c == "(":
-            out.append(c)
-            i += 1
-            continue
-        if c in "*+?}" and body[i + 1 : i + 2] in ("?", "+"):
-            # Lazy and possessive quantifiers match the same values as greedy ones.
-            out.append(c)
-            i += 2
-            continue
-        if c in "^$":
-            raise UnsupportedRegex(f"'{c}' in the middle of the pattern")
-        if c == ".":
-            out.append(".")
-        elif ignore_case and c.isalpha() and c.lower() != c.upper():
-            out.append(f"[{c.lower()}{c.upper()}]")
-        elif c in _LUCENE_ONLY_OPERATORS or c == "/":
-            out.append("\\" + c)
         else:
-            out.append(c)
-        i += 1
+            text, i = _outside_class(body, i, ignore_case)
+        out.append(text)
     if in_class:
         raise UnsupportedRegex("unterminated character class")
     return "".join(out)
+
+
+def _escape(body: str, i: int, in_class: bool, notes: list[str]) -> tuple[str, int]:
+    """The Lucene text of the escape at `body[i]` (a backslash), and where the next part starts."""
+    if i + 1 >= len(body):
+        raise UnsupportedRegex("pattern ends with a lone backslash")
+    n = body[i + 1]
+    i += 2
+    if n in _PCRE_CLASSES:
+        return (_PCRE_CLASSES[n] if in_class else f"[{_PCRE_CLASSES[n]}]"), i
+    if n in _PCRE_NEGATED:
+        if in_class:
+            raise UnsupportedRegex(f"'\\{n}' inside a character class")
+        return f"[^{_PCRE_CLASSES[_PCRE_NEGATED[n]]}]", i
+    if n in "bB":
+        # Lucene has no word boundary; dropping it can only widen the match.
+        notes.append(f"'\\{n}' inside the pattern is dropped (the watch may match more)")
+        return "", i
+    if n in "AzZG" or (n.isdigit() and n != "0"):
+        raise UnsupportedRegex(f"'\\{n}' (anchors, word boundaries and back-references)")
+    if n == "t":
+        return "\\t", i
+    if n in "nrf":
+        return {"n": "\n", "r": "\r", "f": "\f"}[n], i
+    if n == "x" and re.match(r"[0-9a-fA-F]{2}", body[i : i + 2]):
+        return _literal(chr(int(body[i : i + 2], 16))), i + 2
+    return _literal(n), i
+
+
+def _in_class(body: str, i: int, ignore_case: bool) -> tuple[str, int, bool]:
+    """One member of a character class (or its closing bracket), and whether the class goes on."""
+    c = body[i]
+    if c == "]":
+        return c, i + 1, False
+    if ignore_case and c.isalpha() and body[i + 1 : i + 2] == "-" and body[i + 2 : i + 3].isalpha():
+        low, high = c, body[i + 2]
+        return f"{low.lower()}-{high.lower()}{low.upper()}-{high.upper()}", i + 3, True
+    if ignore_case and c.isalpha():
+        return (c.lower() + c.upper() if c.lower() != c.upper() else c), i + 1, True
+    if c in _LUCENE_ONLY_OPERATORS or c in "[/":
+        return "\\" + c, i + 1, True
+    return c, i + 1, True
+
+
+def _class_start(body: str, i: int) -> tuple[str, int]:
+    """A class's opening bracket, with its negation and a leading literal ']'."""
+    text = "["
+    if body[i + 1 : i + 2] == "^":
+        text += "^"
+        i += 1
+    if body[i + 1 : i + 2] == "]":
+        text += "\\]"
+        i += 1
+    return text, i + 1
+
+
+def _outside_class(body: str, i: int, ignore_case: bool) -> tuple[str, int]:
+    """One character or group opener outside a class."""
+    c = body[i]
+    if c == "(" and body[i + 1 : i + 2] == "?":
+        if body[i + 2 : i + 3] != ":":
+            raise UnsupportedRegex("look-around, named or inline-flag groups")
+        return "(", i + 3
+    if c == "(":
+        return "(", i + 1
+    if c in "*+?}" and body[i + 1 : i + 2] in ("?", "+"):
+        # Lazy and possessive quantifiers match the same values as greedy ones.
+        return c, i + 2
+    if c in "^$":
+        raise UnsupportedRegex(f"'{c}' in the middle of the pattern")
+    if c == ".":
+        return ".", i + 1
+    if ignore_case and c.isalpha() and c.lower() != c.upper():
+        return f"[{c.lower()}{c.upper()}]", i + 1
+    if c in _LUCENE_ONLY_OPERATORS or c == "/":
+        return "\\" + c, i + 1
+    return c, i + 1
 
 
 def _literal(c: str) -> str:
