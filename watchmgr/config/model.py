@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from watchmgr.config.table import SettingsPatch
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation
-from watchmgr.rules import Rule
+from watchmgr.rules import Rule, root_relative
 from watchmgr.selection import Glob, IndexMapping, RuleSelection, relative_path
 from watchmgr.settings import DEFAULT_SETTINGS, WatchSettings
 
@@ -251,14 +251,6 @@ class EnvironmentInfo(NamedTuple):
 
 def _cloud_name(cloud_id: str | None) -> str:
     return (cloud_id or "").split(":", 1)[0] or "(unnamed)"
-
-
-def root_relative(path: Path, root: Path) -> str:
-    """`path` relative to the repository root (POSIX), or as given when outside it."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def shown_at(location: SourceLocation, root: Path) -> str:

@@ -24,7 +24,7 @@ from watchmgr.config.checks import (
     text,
     texts,
 )
-from watchmgr.config.model import Environment, Override, Target, root_relative, shown_at
+from watchmgr.config.model import Environment, Override, Target, shown_at
 from watchmgr.config.pipelines import combined_pipeline
 from watchmgr.config.table import (
     SettingsPatch,
@@ -35,6 +35,7 @@ from watchmgr.config.table import (
 )
 from watchmgr.config.target import parse_elasticsearch, parse_sandbox
 from watchmgr.errors import ConfigError, Diagnostic, SourceLocation
+from watchmgr.rules import root_relative
 from watchmgr.selection import (
     DEFAULT_RULE_PATHS,
     LEVELS,
