@@ -235,7 +235,9 @@ def _q_bool(spec: Any) -> Callable[[Doc], bool]:
             "_name",
         ):
             raise parsing_error(f"[bool] query does not support [{key}]")
-    must = clauses("must") + clauses("filter")
+    # A conjunction: filters first, as they are usually cheap (ids, terms, ranges) and ES also
+    # narrows by them before scoring; the matched set is the same in any order.
+    must = clauses("filter") + clauses("must")
     should = clauses("should")
     must_not = clauses("must_not")
     minimum = spec.get("minimum_should_match", 1 if should and not must else 0)
