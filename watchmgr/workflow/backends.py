@@ -1,0 +1,83 @@
+"""What pySigma has installed: its processing pipelines, and the backends of other query
+languages (``render --format query --target``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from watchmgr.errors import Diagnostic, Diagnostics, WatchmgrError
+
+
+def installed_pipelines() -> list[dict[str, Any]]:
+    """The pySigma processing pipelines installed (as sigma-cli lists them), by identifier:
+    each one's ``identifier`` (what ``mapping.pipelines`` takes), ``name``, ``priority`` and
+    ``backends`` (empty: any)."""
+    from sigma.plugins import InstalledSigmaPlugins
+
+    found: list[dict[str, Any]] = []
+    for identifier, factory in sorted(InstalledSigmaPlugins.autodiscover().pipelines.items()):
+        try:
+            pipeline = factory() if callable(factory) else factory
+        except Exception as err:  # a broken plugin is listed, not fatal
+            found.append(
+                {
+                    "identifier": identifier,
+                    "name": f"(fails to load: {err})",
+                    "priority": None,
+                    "backends": [],
+                }
+            )
+            continue
+        found.append(
+            {
+                "identifier": identifier,
+                "name": str(getattr(pipeline, "name", "") or ""),
+                "priority": getattr(pipeline, "priority", None),
+                "backends": sorted(getattr(pipeline, "allowed_backends", None) or ()),
+            }
+        )
+    return found
+
+
+#: ``render --format query --target T``: the query languages besides the watch's own (es-qs),
+#: each through the pySigma backend that PyPI has for it, an optional extra.
+QUERY_BACKENDS = {
+    "splunk": ("sigma.backends.splunk", "SplunkBackend", "pysigma-backend-splunk"),
+    "logpoint": ("sigma.backends.logpoint", "Logpoint", "pysigma-backend-logpoint"),
+}
+QUERY_TARGETS = ("es-qs", *QUERY_BACKENDS)
+
+
+def backend_queries(
+    root: Path, paths: Sequence[Path], target: str, report: Diagnostics
+) -> list[tuple[str, str]]:
+    """(rule path, query) for each rule under `paths` (default ``rules/``) in `target`'s
+    language, by the pySigma backend named in `QUERY_BACKENDS`; a rule the backend cannot
+    convert is an error in `report`. A backend that is not installed is one error naming the
+    package to install."""
+    import importlib
+
+    from watchmgr.rules import load_paths
+
+    module, name, package = QUERY_BACKENDS[target]
+    try:
+        backend = getattr(importlib.import_module(module), name)()
+    except ImportError as err:
+        raise WatchmgrError(
+            f"--target {target} needs the pySigma backend {package}, which is not installed "
+            f"(pip install {package})"
+        ) from err
+    loaded = load_paths(list(paths) or [root / "rules"], root)
+    report.extend(loaded.diagnostics)
+    found: list[tuple[str, str]] = []
+    for rule in sorted(loaded.rules, key=lambda r: (r.path, r.line)):
+        try:
+            queries = backend.convert_rule(rule.sigma)
+        except Exception as err:  # pySigma's errors, and plain ones on odd input
+            report.extend([Diagnostic(rule.location, f"{target}: {err}")])
+            continue
+        found.extend((rule.path, str(q)) for q in queries)
+    return found
