@@ -23,6 +23,7 @@ UnlockEnvOpt = Annotated[
     typer.Option(
         "--env",
         "-e",
+        metavar="ENV",
         help="The environment whose lock to release (a file in environments/).",
         show_default=False,
     ),
@@ -37,7 +38,7 @@ UnlockYesOpt = Annotated[
 ]
 RootOpt = Annotated[
     Path,
-    typer.Option("--root", help="The repository root, which holds environments/."),
+    typer.Option("--root", metavar="DIR", help="The repository root, which holds environments/."),
 ]
 
 

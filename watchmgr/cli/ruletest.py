@@ -17,6 +17,7 @@ TestEnvOpt = Annotated[
     typer.Option(
         "--env",
         "-e",
+        metavar="ENV",
         help="Convert as environments/<ENV>.yaml says and index the events in a scratch index "
         "on its cluster (created for the run, deleted after it). Without it: the seed's "
         "settings and an embedded sandbox.",
@@ -27,19 +28,24 @@ TestsRootOpt = Annotated[
     Path | None,
     typer.Option(
         "--tests-root",
+        metavar="DIR",
         help="The folder that holds SigmaHQ's regression_data/ (a rule's "
         "regression_tests_path is relative to it). Default: the folders above each rule.",
         show_default=False,
     ),
 ]
 TestFormatOpt = Annotated[
-    str, typer.Option("--format", "-f", help="text: per rule, for people; json: versioned.")
+    str,
+    typer.Option(
+        "--format", "-f", metavar="FORMAT", help="text: per rule, for people; json: versioned."
+    ),
 ]
 CheckEnvOpt = Annotated[
     str,
     typer.Option(
         "--env",
         "-e",
+        metavar="ENV",
         help="The environment whose watches and cluster to check.",
         show_default=False,
     ),

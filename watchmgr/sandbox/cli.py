@@ -30,46 +30,63 @@ def _api_key(spec: str) -> ApiKey:
 
 def sandbox_command(
     host: Annotated[
-        str, typer.Option(help="Address to bind; loopback unless you say otherwise.")
+        str,
+        typer.Option(metavar="HOST", help="Address to bind; loopback unless you say otherwise."),
     ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option(min=0, max=65535, help="Port to listen on (0 picks a free one).")
+        int,
+        typer.Option(
+            min=0, max=65535, metavar="PORT", help="Port to listen on (0 picks a free one)."
+        ),
     ] = 9200,
     state: Annotated[
         Path | None,
-        typer.Option(help="JSON state file (plus FILE.journal); without it state is in memory."),
+        typer.Option(
+            metavar="FILE",
+            help="JSON state file (plus FILE.journal); without it state is in memory.",
+        ),
     ] = None,
     es_version: Annotated[
-        str, typer.Option(help="Elasticsearch version to emulate (8.x or 9.x).")
+        str, typer.Option(metavar="VERSION", help="Elasticsearch version to emulate (8.x or 9.x).")
     ] = "8.19.0",
-    latency_ms: Annotated[float, typer.Option(help="Latency added to every request, in ms.")] = 0.0,
+    latency_ms: Annotated[
+        float, typer.Option(metavar="MS", help="Latency added to every request, in ms.")
+    ] = 0.0,
     jitter_ms: Annotated[
-        float, typer.Option(help="Random +/- jitter on the latency, in ms.")
+        float, typer.Option(metavar="MS", help="Random +/- jitter on the latency, in ms.")
     ] = 0.0,
     license: Annotated[
-        str, typer.Option(help=f"Licence mode, one of {', '.join(sorted(LICENSES))}.")
+        str,
+        typer.Option(metavar="MODE", help=f"Licence mode, one of {', '.join(sorted(LICENSES))}."),
     ] = "trial",
     api_key: Annotated[
         list[str] | None,
-        typer.Option(help="Enable security with an API key ID:KEY[:PRIVILEGE,...] (repeatable)."),
+        typer.Option(
+            metavar="ID:KEY",
+            help="Enable security with an API key ID:KEY[:PRIVILEGE,...] (repeatable).",
+        ),
     ] = None,
     rate_429: Annotated[
-        float, typer.Option(help="Fraction of Watcher requests answered 429.")
+        float, typer.Option(metavar="FRACTION", help="Fraction of Watcher requests answered 429.")
     ] = 0.0,
     rate_503: Annotated[
-        float, typer.Option(help="Fraction of Watcher requests answered 503.")
+        float, typer.Option(metavar="FRACTION", help="Fraction of Watcher requests answered 503.")
     ] = 0.0,
-    reset_rate: Annotated[float, typer.Option(help="Fraction of Watcher requests reset.")] = 0.0,
+    reset_rate: Annotated[
+        float, typer.Option(metavar="FRACTION", help="Fraction of Watcher requests reset.")
+    ] = 0.0,
     fail_write: Annotated[
-        list[int] | None, typer.Option(help="Fail the Nth Watcher write with a 500 (repeatable).")
+        list[int] | None,
+        typer.Option(metavar="N", help="Fail the Nth Watcher write with a 500 (repeatable)."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for the fault dice.")] = None,
+    seed: Annotated[int | None, typer.Option(metavar="N", help="Seed for the fault dice.")] = None,
     tls_dir: Annotated[
         Path | None,
         typer.Option(
+            metavar="DIR",
             help="Serve HTTPS, as Elasticsearch 8/9 do by default: the CA (ca.crt) and the "
             "server's certificate are made in this directory on first use and reused after; "
-            "the CA's SHA-256 fingerprint is printed at start."
+            "the CA's SHA-256 fingerprint is printed at start.",
         ),
     ] = None,
 ) -> None:
