@@ -137,5 +137,5 @@ def test_an_unknown_target_is_a_usage_error(repo: Repo) -> None:
     result = repo.run("render", "--format", "query", "--target", "qradar")
     assert result.exit_code == ExitCode.USAGE, show(result)
     assert result.stderr == (
-        "watchmgr: unknown --target 'qradar' (use one of: es-qs, splunk, logpoint)\n"
+        "watchmgr: unknown --target 'qradar' (use one of: es-qs, graylog, splunk, logpoint)\n"
     )

@@ -70,9 +70,9 @@ QueryTargetOpt = Annotated[
         "--target",
         "-t",
         metavar="LANGUAGE",
-        help="With --format query: es-qs (the watch's own query_string), or splunk or logpoint "
-        "through the pySigma backends pysigma-backend-splunk and pysigma-backend-logpoint, "
-        "if installed.",
+        help="With --format query: es-qs (the watch's own query_string); graylog (the text "
+        "sigmac's graylog backend printed: quoted values, no .keyword); splunk or logpoint "
+        "through pySigma's backends (pip install 'watchmgr[splunk]' or 'watchmgr[logpoint]').",
     ),
 ]
 

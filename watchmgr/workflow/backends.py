@@ -4,11 +4,14 @@ languages (``render --format query --target``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from watchmgr.errors import Diagnostic, Diagnostics, WatchmgrError
+from watchmgr.errors import Diagnostic, Diagnostics, RuleError, WatchmgrError
+
+if TYPE_CHECKING:
+    from watchmgr.rules import Rule
 
 
 def installed_pipelines() -> list[dict[str, Any]]:
@@ -48,34 +51,42 @@ QUERY_BACKENDS = {
     "splunk": ("sigma.backends.splunk", "SplunkBackend", "pysigma-backend-splunk"),
     "logpoint": ("sigma.backends.logpoint", "Logpoint", "pysigma-backend-logpoint"),
 }
-QUERY_TARGETS = ("es-qs", *QUERY_BACKENDS)
+#: ``graylog`` is printed by watchmgr itself (`watchmgr.query.graylog`), as sigmac did.
+QUERY_TARGETS = ("es-qs", "graylog", *QUERY_BACKENDS)
 
 
 def backend_queries(
     root: Path, paths: Sequence[Path], target: str, report: Diagnostics
 ) -> list[tuple[str, str]]:
     """(rule path, query) for each rule under `paths` (default ``rules/``) in `target`'s
-    language, by the pySigma backend named in `QUERY_BACKENDS`; a rule the backend cannot
-    convert is an error in `report`. A backend that is not installed is one error naming the
-    package to install."""
+    language: ``graylog`` by `watchmgr.query.graylog`, the others by the pySigma backend named
+    in `QUERY_BACKENDS`; a rule that cannot be converted is an error in `report`. A backend
+    that is not installed is one error naming the package to install."""
     import importlib
 
+    from watchmgr.query import graylog
     from watchmgr.rules import load_paths
 
-    module, name, package = QUERY_BACKENDS[target]
-    try:
-        backend = getattr(importlib.import_module(module), name)()
-    except ImportError as err:
-        raise WatchmgrError(
-            f"--target {target} needs the pySigma backend {package}, which is not installed "
-            f"(pip install {package})"
-        ) from err
+    convert_rule: Callable[[Rule], Sequence[object]] = graylog.render
+    if target != "graylog":
+        module, name, package = QUERY_BACKENDS[target]
+        try:
+            backend = getattr(importlib.import_module(module), name)()
+        except ImportError as err:
+            raise WatchmgrError(
+                f"--target {target} needs the pySigma backend {package}, which is not "
+                f"installed (pip install {package})"
+            ) from err
+        convert_rule = lambda rule: backend.convert_rule(rule.sigma)  # noqa: E731
     loaded = load_paths(list(paths) or [root / "rules"], root)
     report.extend(loaded.diagnostics)
     found: list[tuple[str, str]] = []
     for rule in sorted(loaded.rules, key=lambda r: (r.path, r.line)):
         try:
-            queries = backend.convert_rule(rule.sigma)
+            queries = convert_rule(rule)
+        except RuleError as err:
+            report.extend([Diagnostic(err.location or rule.location, f"{target}: {err.message}")])
+            continue
         except Exception as err:  # pySigma's errors, and plain ones on odd input
             report.extend([Diagnostic(rule.location, f"{target}: {err}")])
             continue
