@@ -25,6 +25,8 @@ from watchmgr.watch import Watch, keep_first, render_rules
 
 SettingsFor = Callable[[Rule], WatchSettings | None]
 Prepare = Callable[[Rule], Rule]
+#: Told (rule files done, rule files in all) as files are converted or found in the cache.
+Progress = Callable[[int, int], None]
 
 #: Below this many files one process is faster than starting workers.
 PARALLEL_FROM = 256
@@ -59,6 +61,7 @@ def convert(
     jobs: int | None = None,
     base: Path = Path("."),
     cache: ConversionCache | None = None,
+    progress: Progress | None = None,
 ) -> Conversion:
     """Load the rules under `paths` and render their watches.
 
@@ -68,10 +71,11 @@ def convert(
     more). Rule paths in
     messages and watches are relative to `base`, the repository root (`rules.root_relative`).
     With a `cache`, files converted before with the same settings are not converted again.
+    `progress` is told how many files are done, from 0 to all of them (cache hits at once).
     """
     files, diagnostics = discover(paths)
     job = (settings_for or (lambda _rule: DEFAULT_SETTINGS), prepare, base)
-    results = _cached_run(files, job, jobs, cache)
+    results = _cached_run(files, job, jobs, cache, _Tally(len(files), progress))
     refs = tuple(ref for result in results for ref in result.refs)
     watches = _across_files(results, diagnostics)
     diagnostics.sort(key=lambda d: (d.location.path, d.location.line or 0, d.message))
@@ -80,6 +84,23 @@ def convert(
 
 
 _Job = tuple[SettingsFor, Prepare | None, Path]
+
+
+class _Tally:
+    """Counts the files done and tells `progress`."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.done = 0
+        self.total = total
+        self.progress = progress
+        self.add(0)
+
+    def add(self, files: int) -> None:
+        self.done += files
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
     from multiprocessing.queues import Queue
@@ -90,10 +111,14 @@ if TYPE_CHECKING:
 
 
 def _cached_run(
-    files: Sequence[Path], job: _Job, jobs: int | None, cache: ConversionCache | None
+    files: Sequence[Path],
+    job: _Job,
+    jobs: int | None,
+    cache: ConversionCache | None,
+    tally: _Tally,
 ) -> list[FileResult]:
     if cache is None:
-        return _run(files, job, jobs)
+        return _run(files, job, jobs, tally)
     found: list[FileResult | None] = []
     keys: dict[int, str] = {}
     for index, path in enumerate(files):
@@ -107,27 +132,33 @@ def _cached_run(
         if hit is None:
             keys[index] = key
     missing = [i for i, result in enumerate(found) if result is None]
-    for index, result in zip(missing, _run([files[i] for i in missing], job, jobs), strict=True):
+    tally.add(len(files) - len(missing))
+    converted = _run([files[i] for i in missing], job, jobs, tally)
+    for index, result in zip(missing, converted, strict=True):
         found[index] = result
         if index in keys:
             cache.put(keys[index], result)
     return [r for r in found if r is not None]
 
 
-def _run(files: Sequence[Path], job: _Job, jobs: int | None) -> list[FileResult]:
+def _run(files: Sequence[Path], job: _Job, jobs: int | None, tally: _Tally) -> list[FileResult]:
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if len(files) < PARALLEL_FROM and jobs is None:
         workers = 1
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_convert_file(path, job) for path in files]
+        results = []
+        for path in files:
+            results.append(_convert_file(path, job))
+            tally.add(1)
+        return results
     # Import pySigma once here, so that the forked workers share it instead of each paying.
     import sigma.conditions
     import sigma.rule  # noqa: F401
 
-    return _in_workers(files, job, workers)
+    return _in_workers(files, job, workers, tally)
 
 
-def _in_workers(files: Sequence[Path], job: _Job, workers: int) -> list[FileResult]:
+def _in_workers(files: Sequence[Path], job: _Job, workers: int, tally: _Tally) -> list[FileResult]:
     """Convert `files` in `workers` forked processes, each taking the next chunk when done.
 
     A worker that fails sends its error back and the conversion fails with it; one that dies
@@ -149,6 +180,7 @@ def _in_workers(files: Sequence[Path], job: _Job, workers: int) -> list[FileResu
         for _ in chunks:
             start, converted = _next_chunk(done, processes)
             by_start[start] = converted
+            tally.add(len(converted))
     except BaseException:  # a failed worker or Ctrl-C: the others' work is not wanted
         for process in processes:
             process.terminate()

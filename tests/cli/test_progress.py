@@ -90,3 +90,25 @@ def test_json_output_never_gets_a_spinner(repo: Repo, monkeypatch: pytest.Monkey
     for args in (["render", "--format", "json"], ["status", "--env", "dev", "--format", "json"]):
         assert repo.run(*args).exit_code == 0
     assert screen.text() == ""
+
+
+@pytest.mark.parametrize("args", [["render"], ["validate"], ["render", "--env", "dev"]])
+def test_converting_counts_the_rule_files_on_a_terminal(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    screen = watched(monkeypatch, True)
+    assert repo.run(*args, "--no-cache").exit_code == 0
+    assert "converting the rules" in screen.text()
+    assert "3/3" in screen.text(), screen.text()
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["json on a terminal", "a pipe"])
+def test_no_count_in_a_pipe_or_with_json(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    screen = watched(monkeypatch, terminal)
+    args = ["render", "--format", "json"] if terminal else ["render"]
+    result = repo.run(*args, "--no-cache")
+    assert result.exit_code == 0
+    assert screen.text() == ""
+    assert "3/3" not in result.stderr + result.stdout

@@ -112,15 +112,15 @@ def render(
     curl_to = watches.LOCAL
     with reporting(report):
         if env is None:
-            with busy("converting the rules", fmt):
+            with busy("converting the rules", fmt) as step:
                 result = workflow.convert_rules(
-                    root, paths or [], None, choices, report, tuning=tuning(cache)
+                    root, paths or [], None, choices, report, tuning=tuning(cache, progress=step)
                 )
         else:
             environment = workflow.environment(root, env, report)
-            with busy("converting the rules", fmt):
+            with busy("converting the rules", fmt) as step:
                 result = workflow.convert_environment(
-                    environment, paths or [], choices, report, tuning=tuning(cache)
+                    environment, paths or [], choices, report, tuning=tuning(cache, progress=step)
                 )
             curl_to = _curl_target(environment) if fmt == "curl" else curl_to
         messages.write(report)
@@ -218,9 +218,9 @@ def validate(
     from watchmgr.output import documents, messages
 
     report = Diagnostics()
-    with reporting(report), busy("converting the rules", fmt):
+    with reporting(report), busy("converting the rules", fmt) as step:
         result = workflow.convert_rules(
-            root, paths or [], env, choices, report, tuning=tuning(cache)
+            root, paths or [], env, choices, report, tuning=tuning(cache, progress=step)
         )
     counts = (
         (result.rules, "rule"),

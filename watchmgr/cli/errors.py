@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 
@@ -75,15 +75,60 @@ def _flush(report: Diagnostics | None) -> None:
         messages.write(report)
 
 
+#: What `busy` yields: tell it (done, total) to show a count and a bar instead of a spinner.
+Step = Callable[[int, int], None]
+
+
 @contextmanager
-def busy(text: str, fmt: str = "text") -> Iterator[None]:
+def busy(text: str, fmt: str = "text") -> Iterator[Step]:
     """A spinner saying `text` on stderr while a long step runs (thousands of rules to convert,
     of watches to read), when stderr is a terminal and the output is not JSON: never in a pipe,
-    a CI log or a program's input. It leaves nothing behind."""
+    a CI log or a program's input. It leaves nothing behind.
+
+    The block gets a function to call with (done, total) when it can count its work: from then
+    on the line shows a bar and ``done/total``.
+    """
     if fmt == "json" or not messages.stderr_is_terminal():
-        yield
+        yield _nothing
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
     from watchmgr.output.plan import console
 
-    with console(stderr=True).status(text):
-        yield
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        _count_column(),
+        console=console(stderr=True),
+        transient=True,
+    ) as shown:
+        task = shown.add_task(text, total=None)
+        yield lambda done, total: shown.update(task, completed=done, total=total)
+
+
+def _nothing(_done: int, _total: int) -> None:
+    pass
+
+
+def _count_column() -> Any:
+    """A bar and a count (made here, so that Rich is imported only when it is shown)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task
+    from rich.table import Table
+    from rich.text import Text
+
+    class CountColumn(ProgressColumn):
+        """A bar and ``done/total`` once the total is known; nothing before."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.bar = BarColumn()
+            self.count = MofNCompleteColumn()
+
+        def render(self, task: Task) -> Any:
+            if task.total is None:
+                return Text("")
+            row = Table.grid(padding=(0, 1))
+            row.add_row(self.bar.render(task), self.count.render(task))
+            return row
+
+    return CountColumn()

@@ -4,7 +4,7 @@ variables that tune every command, read here at the edge and nowhere else."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,15 +19,22 @@ NO_CACHE_VARIABLE = "WATCHMGR_NO_CACHE"
 JOBS_VARIABLE = "WATCHMGR_JOBS"
 
 
-def tuning(cache: bool = True, environ: Mapping[str, str] = os.environ) -> Tuning:
+def tuning(
+    cache: bool = True,
+    environ: Mapping[str, str] = os.environ,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> Tuning:
     """How the command's conversion runs: `cache` (from --cache/--no-cache) unless
-    WATCHMGR_NO_CACHE is set, in WATCHMGR_JOBS worker processes if it gives a number."""
+    WATCHMGR_NO_CACHE is set, in WATCHMGR_JOBS worker processes if it gives a number, telling
+    `progress` (rule files done, in all)."""
     from watchmgr.workflow import Tuning
 
     jobs = environ.get(JOBS_VARIABLE, "")
     return Tuning(
         cache=cache and not environ.get(NO_CACHE_VARIABLE),
         jobs=int(jobs) if jobs.isdigit() else None,
+        progress=progress,
     )
 
 

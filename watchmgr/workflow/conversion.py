@@ -48,7 +48,15 @@ def convert_rules(
     settings = choices.over(DEFAULT_SETTINGS)
     cache = cache_for(root, repr(settings)) if tuning.cache else None
     chosen = list(paths) or [root / "rules"]
-    result = convert(chosen, lambda _rule: settings, None, jobs=tuning.jobs, base=root, cache=cache)
+    result = convert(
+        chosen,
+        lambda _rule: settings,
+        None,
+        jobs=tuning.jobs,
+        base=root,
+        cache=cache,
+        progress=tuning.progress,
+    )
     report.extend(result.diagnostics)
     schedules = schedule_warnings(None, result.watches)
     report.extend(schedules)
@@ -75,7 +83,13 @@ def convert_environment(
 
     chosen = list(paths) or list(env.rule_paths())
     result = convert(
-        chosen, settings_for, env.prepare, jobs=tuning.jobs, base=env.root, cache=cache
+        chosen,
+        settings_for,
+        env.prepare,
+        jobs=tuning.jobs,
+        base=env.root,
+        cache=cache,
+        progress=tuning.progress,
     )
     report.extend(result.diagnostics)
     # An override that matches no rule is most likely a typo in its id or glob.

@@ -53,6 +53,8 @@ class Tuning:
 
     cache: bool = True  # reuse files converted before (.watchmgr/cache/)
     jobs: int | None = None  # worker processes; None: one per core for large rule sets
+    #: told (rule files done, in all) as the conversion goes: the edge's progress display
+    progress: Callable[[int, int], None] | None = None
 
 
 #: The tuning of a flow called without one: the cache on, worker processes as the rule set needs.
