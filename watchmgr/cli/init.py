@@ -31,6 +31,16 @@ def init(
     from watchmgr.output import messages
 
     with reporting():
-        written = scaffold.write(directory, force=force)
+        origin = scaffold.installed_from()
+        written = scaffold.write(directory, force=force, origin=origin)
     messages.note(f"wrote {len(written)} files to {directory}; next, in it:")
     messages.note("  watchmgr validate && watchmgr apply --env local --yes")
+    if not origin.portable:
+        from watchmgr.errors import Diagnostic, SourceLocation
+
+        where = SourceLocation(str(directory / ".github/requirements.txt"), None)
+        message = (
+            f"'{origin.line}' installs only on this machine; write where CI can get watchmgr "
+            "(a git URL at a commit, an index version)"
+        )
+        messages.write([Diagnostic(where, message, "warning")])
