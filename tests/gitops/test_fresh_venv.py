@@ -1,8 +1,8 @@
 """``watchmgr init`` and then the new repository's README, on a machine that has only Python:
-a fresh venv, watchmgr installed from a git repository of this checkout (at a commit, as a
-team would install it from theirs), ``watchmgr init`` with that watchmgr, then the README's
-two commands as written. The requirements line init writes is what the README's first command
-installs, so this is also the git path of `scaffold.requirement` end to end.
+a fresh venv, watchmgr installed from this checkout (from a git repository of it at a commit,
+or by name from an index), ``watchmgr init`` with that watchmgr, then the README's two commands
+as written. The requirements line init writes is what the README's first command installs, so
+these are also both paths of `scaffold.requirement` end to end.
 
 pip is used as the project's own set-up uses it (its configured index and find-links), nothing
 else; the build needs no network beyond that.
@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -70,34 +71,38 @@ def readme_commands(root: Path) -> list[str]:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_init_then_the_readme_on_a_fresh_venv(tmp_path: Path) -> None:
+@pytest.mark.parametrize("origin", ["git", "index"])
+def test_init_then_the_readme_on_a_fresh_venv(tmp_path: Path, origin: str) -> None:
+    """`git`: installed from a git URL at a commit, which init pins. `index`: installed by name
+    from a package index (here a folder of wheels that pip finds, as an internal index), so
+    init pins the version and the README's install finds it where the first came from."""
     venv = tmp_path / "venv"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     source = tmp_path / "watchmgr-src"
     source.mkdir()
     commit = this_checkout_as_a_git_repository(source, env)
-    url = f"git+{source.as_uri()}@{commit}"
+    pip = [str(venv / "bin/python"), "-m", "pip"]
 
     run([sys.executable, "-m", "venv", str(venv)], tmp_path, env)
     # As the Makefile does: the pip a venv comes with may predate `name @ git+file:///...`.
-    run(
-        [str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
-        tmp_path,
-        env,
-    )
-    run(
-        [str(venv / "bin/python"), "-m", "pip", "install", "--quiet", f"watchmgr @ {url}"],
-        tmp_path,
-        env,
-    )
+    run([*pip, "install", "--quiet", "--upgrade", "pip"], tmp_path, env)
+    if origin == "git":
+        pin = f"watchmgr @ git+{source.as_uri()}@{commit}"
+        run([*pip, "install", "--quiet", pin], tmp_path, env)
+    else:
+        wheels = tmp_path / "wheels"
+        run([*pip, "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(source)], tmp_path, env)
+        env["PIP_FIND_LINKS"] = " ".join(filter(None, [env.get("PIP_FIND_LINKS"), str(wheels)]))
+        pin = f"watchmgr=={metadata.version('watchmgr')}"
+        run([*pip, "install", "--quiet", "watchmgr"], tmp_path, env)
 
     said = run([str(venv / "bin/watchmgr"), "init", "detections"], tmp_path, env)
     repo = tmp_path / "detections"
     assert "wrote 12 files to detections" in said
-    assert "warning" not in said, said  # a git URL at a commit: CI can install it
+    assert "warning" not in said, said  # CI can install either pin
     requirements = (repo / ".github/requirements.txt").read_text(encoding="utf-8")
-    assert requirements.splitlines()[-1] == f"watchmgr @ {url}"
+    assert requirements.splitlines()[-1] == pin
 
     install, deploy = readme_commands(repo)
     assert install == "python -m pip install -r .github/requirements.txt"
