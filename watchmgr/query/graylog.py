@@ -28,8 +28,8 @@ _GRAYLOG_ESCAPE = re.compile(r'([+\-!(){}\[\]^"~:/]|(?<!\\)\\(?![*?\\])|&&|\|\|)
 class GraylogDialect(SigmacDialect):
     """sigmac 2020's graylog tokens over the legacy tree (see the module's docstring)."""
 
-    #: ``listSeparator = " "``: no OR between a field's values (Graylog's Elasticsearch ORs them
-    #: by default).
+    #: ``listSeparator = " "``: no OR between a field's values (query_string's default
+    #: operator, OR, joins the quoted phrases).
     list_separator = " "
 
     def __init__(self) -> None:
