@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 from typing import Any
 
 #: Sigma levels, lowest first: ``min_level: high`` selects high and critical.
@@ -119,24 +117,6 @@ def is_valid_glob(pattern: str) -> bool:
     except re.error:
         return False
     return bool(pattern.strip())
-
-
-def relative_path(path: str, roots: Sequence[Path]) -> str:
-    """`path` as POSIX text relative to the first of `roots` it lies below, else as given.
-
-    Rule paths are what `rules.display_path` made of them (relative to the current directory
-    when below it); `roots` holds the repository root as given and resolved.
-    """
-    pure = PurePosixPath(Path(path).as_posix())
-    for root in roots:
-        root_pure = PurePosixPath(root.as_posix())
-        if str(root_pure) in ("", "."):
-            continue
-        try:
-            return str(pure.relative_to(root_pure))
-        except ValueError:
-            continue
-    return str(pure)  # PurePosixPath has already dropped a leading "./"
 
 
 def under(path: str, directory: str) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from watchmgr.config import Environment, load_environment
 from watchmgr.errors import ConfigError
-from watchmgr.rules import Rule, load_text
+from watchmgr.rules import Rule, load_paths, load_text
 
 REPO = Path(__file__).resolve().parents[2]
 #: The environments this repository ships, and the file they extend.
@@ -86,3 +86,10 @@ def rule(text: str = RULE, path: str = "rules/windows/proc_whoami.yml", **change
     rules, diagnostics = load_text(text.encode(), path)
     assert rules and not [d for d in diagnostics if d.severity == "error"], diagnostics
     return rules[0]
+
+
+def rule_file(root: Path, path: str, text: str = RULE) -> Rule:
+    """The rule of file `path` under `root`, written there and loaded as the CLI loads it."""
+    write(root, {path: text})
+    (loaded,) = load_paths([root / path], root).rules
+    return loaded

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.config.support import env_from, rule, write
+from tests.config.support import env_from, rule, rule_file, write
 from watchmgr import config
 from watchmgr.config import (
     ElasticsearchTarget,
@@ -789,7 +789,7 @@ def test_rule_paths_relative_to_another_root(
 ) -> None:
     env = env_from(tmp_path, SB + "rules:\n  exclude: [rules/windows/*]\n")
     # a rule loaded with the root in its path (watchmgr --root DIR from elsewhere)
-    assert not env.selects(rule(path=f"{tmp_path}/rules/windows/proc_whoami.yml"))
-    assert env.selects(rule(path=f"{tmp_path}/rules/linux/x.yml"))
+    assert not env.selects(rule_file(tmp_path, "rules/windows/proc_whoami.yml"))
+    assert env.selects(rule_file(tmp_path, "rules/linux/x.yml"))
     monkeypatch.chdir(tmp_path.parent)
-    assert not env.selects(rule(path=f"{tmp_path.name}/rules/windows/proc_whoami.yml"))
+    assert not env.selects(rule_file(Path(tmp_path.name), "rules/windows/proc_whoami.yml"))

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from watchmgr.config.table import SettingsPatch
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation
 from watchmgr.rules import Rule, root_relative
-from watchmgr.selection import Glob, IndexMapping, RuleSelection, relative_path
+from watchmgr.selection import Glob, IndexMapping, RuleSelection
 from watchmgr.settings import DEFAULT_SETTINGS, WatchSettings
 
 ENVIRONMENTS_DIR = "environments"
@@ -139,16 +139,12 @@ class Environment:
         """The directories and files to load rules from (``rules.paths`` under the root)."""
         return tuple(self.root / p for p in self.rules.paths)
 
-    def relative(self, rule: Rule) -> str:
-        """The rule's path relative to the repository root (POSIX), as globs see it."""
-        return self._relative(rule.path)
-
-    def _relative(self, path: str) -> str:
-        return relative_path(path, (self.root, self.root.resolve()))
-
     def selects(self, rule: Rule) -> bool:
-        """Whether the environment deploys `rule`: ``rules:`` paths, exclude globs and filters."""
-        return self.rules.selects(self.relative(rule), rule.raw)
+        """Whether the environment deploys `rule`: ``rules:`` paths, exclude globs and filters.
+
+        Globs see the root-relative path the rule carries from load time (`Rule.path`).
+        """
+        return self.rules.selects(rule.path, rule.raw)
 
     def settings_for(self, rule: Rule) -> WatchSettings | None:
         """The rule's watch settings, or None when the rule is not deployed here.
@@ -169,9 +165,8 @@ class Environment:
         settings = dataclasses.replace(
             settings, indices=self.indices.indices_for(rule.raw), environment=self.name
         )
-        path = self.relative(rule)
         for override in self.overrides:
-            if override.matches(path, rule.sigma_id):
+            if override.matches(rule.path, rule.sigma_id):
                 if override.skip:
                     return None
                 settings = override.patch.apply(settings)
@@ -228,12 +223,9 @@ class Environment:
     ) -> tuple[Diagnostic, ...]:
         """Warnings for overrides that match none of `rules` (a typo in an id or glob).
 
-        A rule may be given as (its path as loaded, its Sigma id).
+        A rule may be given as (its root-relative path as loaded, its Sigma id).
         """
-        seen = [
-            (self.relative(r), r.sigma_id) if isinstance(r, Rule) else (self._relative(r[0]), r[1])
-            for r in rules
-        ]
+        seen = [(r.path, r.sigma_id) if isinstance(r, Rule) else r for r in rules]
         return tuple(
             Diagnostic(o.location, "this override matches no rule", "warning")
             for o in self.overrides
