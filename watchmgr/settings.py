@@ -1,10 +1,10 @@
 """The settings that shape a watch, with the seed's defaults (legacy sigmac's xpack-watcher output).
 
 One frozen object, `WatchSettings`, holds everything `watch.build` needs besides the rule and its
-query. Environments fill it from ``environments/<name>.yaml`` through the settings table
-(`watchmgr.config.table.SETTINGS`: one row per field, saying how the key is checked, layered and
-shown; a row's default is the field's default here). Without an environment the defaults below
-reproduce sigmac's watches exactly.
+query. Environments fill it from ``environments/<name>.yaml``: each field with `written` metadata
+is a setting there, the metadata naming how its value is checked, layered and shown
+(`watchmgr.config.table` derives its rows from these fields). Without an environment the
+defaults below reproduce sigmac's watches exactly.
 """
 
 from __future__ import annotations
@@ -65,25 +65,55 @@ Action = EmailAction | WebhookAction | IndexAction | LoggingAction
 
 
 @dataclass(frozen=True, slots=True)
-class WatchSettings:
-    """Everything about a watch that is not in the rule. Defaults: the seed's watch."""
+class Written:
+    """How environment files write a field of `WatchSettings`: the field's ``metadata``.
 
-    id_scheme: IdScheme = "title"
-    id_prefix: str = ""
+    `kind` names an entry of `watchmgr.config.table.KINDS` (how the value is checked, how a
+    layer lands on the value below it, how it prints); the core cannot import that package,
+    so the field names the kind and the table looks it up.
+    """
+
+    kind: str
+    #: whether ``watch:`` and ``by_level`` accept it; False: only ``overrides`` do.
+    in_watch: bool = True
+
+
+#: The key of `WatchSettings` field metadata that holds its `Written`.
+WRITTEN = "written"
+
+
+def written(kind: str, *, in_watch: bool = True) -> dict[str, Written]:
+    """The metadata that makes a field a setting of environment files (see `Written`)."""
+    return {WRITTEN: Written(kind, in_watch)}
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    """Everything about a watch that is not in the rule. Defaults: the seed's watch.
+
+    A field with `written` metadata is a key of ``watch:``, ``by_level`` and ``overrides`` in
+    environment files, in this order in ``config show``: adding a watch setting is one field
+    (and its test, `tests/config/test_table.py`).
+    """
+
+    id_scheme: IdScheme = field(default="title", metadata=written("id scheme"))
+    id_prefix: str = field(default="", metadata=written("id prefix"))
     #: the trigger interval when the rule has no ``detection.timeframe`` (sigmac used that first).
-    interval: str = "30m"
+    interval: str = field(default="30m", metadata=written("interval"))
     #: the lower bound of the search's time range filter.
-    range: str = "now-30m/m"
-    timestamp_field: str = "timestamp"
-    indices: tuple[str, ...] = ()
-    actions: tuple[Action, ...] = field(default_factory=lambda: (EmailAction(),))
-    throttle_period: str | None = None
+    range: str = field(default="now-30m/m", metadata=written("date math"))
+    timestamp_field: str = field(default="timestamp", metadata=written("field name"))
+    throttle_period: str | None = field(default=None, metadata=written("time value"))
     #: whether the watch is active once stored (the plan compares it; not part of the body).
-    active: bool = True
+    active: bool = field(default=True, metadata=written("boolean"))
     #: the query dialect (`query.DIALECTS`).
-    dialect: str = "sigma"
+    dialect: str = field(default="sigma", metadata=written("dialect"))
+    #: per rule from ``mapping.indices`` by logsource; an override may name them outright.
+    indices: tuple[str, ...] = field(default=(), metadata=written("indices", in_watch=False))
+    actions: tuple[Action, ...] = field(default=(EmailAction(),), metadata=written("actions"))
     #: the exact-value sub-field wildcard, regex and terms searches use (".keyword" with ES's
-    #: default dynamic mapping; "" when the fields are keyword-typed, as in ECS).
+    #: default dynamic mapping; "" when the fields are keyword-typed, as in ECS). Written
+    #: under ``mapping:``, not a watch setting.
     keyword_suffix: str = ".keyword"
     #: the environment that owns the watch, written into ``metadata.watchmgr`` (None: none).
     environment: str | None = None

@@ -1,29 +1,30 @@
 """One row per watch setting: parsing, layering, settings_dict and config show all follow the table.
 
-Adding a watch setting is a field of `WatchSettings` (what the watch builder reads), a row in
-`watchmgr.config.table.SETTINGS` and an entry in `WRITTEN` below; these tests then check that
-the row is parsed under ``watch:``, layered by ``by_level`` and ``overrides``, and printed.
+Adding a watch setting is one field of `WatchSettings` (what the watch builder reads) with
+`written` metadata, and an entry in `CASES` below; these tests then check that the setting is
+parsed under ``watch:``, layered by ``by_level`` and ``overrides``, and printed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.config.support import config_error, env_from, rule
-from watchmgr.config import resolved_config, settings_dict, table
-from watchmgr.config.checks import Ctx, Key, text
-from watchmgr.config.table import SETTINGS, Setting
-from watchmgr.settings import DEFAULT_SETTINGS, EmailAction, WatchSettings
+from watchmgr import settings as watch_settings
+from watchmgr.config import resolved_config, settings_dict
+from watchmgr.config.table import rows
+from watchmgr.settings import DEFAULT_SETTINGS, EmailAction, WatchSettings, written
 
 SB = "sandbox: {}\n"
 
 #: setting → (value as written in YAML, value `WatchSettings` holds, value config show prints).
-#: Every row of the table needs one: a row without it fails `test_every_row_has_a_case`.
-WRITTEN: dict[str, tuple[str, Any, Any]] = {
+#: Every setting needs one: a setting without it fails `test_every_row_has_a_case`.
+CASES: dict[str, tuple[str, Any, Any]] = {
     "id_scheme": ("sigma-id", "sigma-id", "sigma-id"),
     "id_prefix": ("soc-", "soc-", "soc-"),
     "interval": ("5m", "5m", "5m"),
@@ -39,6 +40,7 @@ WRITTEN: dict[str, tuple[str, Any, Any]] = {
         {"mail": {"email": {"to": ["soc@example.com"]}}},
     ),
 }
+SETTINGS = rows()
 WATCH_ROWS = [r.name for r in SETTINGS if r.in_watch]
 OVERRIDE_ONLY = [r.name for r in SETTINGS if not r.in_watch]
 
@@ -51,10 +53,10 @@ def _shown_subset(shown: Any, expected: Any) -> bool:
 
 
 def test_every_row_has_a_case() -> None:
-    assert [r.name for r in SETTINGS] == list(WRITTEN)
+    assert [r.name for r in SETTINGS] == list(CASES)
 
 
-def test_every_field_of_the_settings_has_a_row_but_those_set_elsewhere() -> None:
+def test_every_field_of_the_settings_is_a_row_but_those_set_elsewhere() -> None:
     fields = {f.name for f in dataclasses.fields(WatchSettings)}
     # keyword_suffix is written under mapping:, environment is the environment's name.
     assert fields - {r.name for r in SETTINGS} == {"keyword_suffix", "environment"}
@@ -63,12 +65,12 @@ def test_every_field_of_the_settings_has_a_row_but_those_set_elsewhere() -> None
 def test_a_row_default_is_the_seed_value_the_watch_builder_reads() -> None:
     for row in SETTINGS:
         assert row.default == getattr(DEFAULT_SETTINGS, row.name)
-        assert row.default != WRITTEN[row.name][1], f"{row.name}: pick a case unlike the default"
+        assert row.default != CASES[row.name][1], f"{row.name}: pick a case unlike the default"
 
 
 @pytest.mark.parametrize("name", WATCH_ROWS)
 def test_a_watch_row_is_parsed_shown_and_reaches_settings_dict(tmp_path: Path, name: str) -> None:
-    written, held, shown = WRITTEN[name]
+    written, held, shown = CASES[name]
     env = env_from(tmp_path, f"{SB}watch:\n  {name}: {written}\n")
     assert getattr(env.watch, name) == held
     assert _shown_subset(settings_dict(env.watch)[name], shown)
@@ -80,7 +82,7 @@ def test_a_watch_row_is_parsed_shown_and_reaches_settings_dict(tmp_path: Path, n
 
 @pytest.mark.parametrize("name", WATCH_ROWS)
 def test_a_watch_row_is_patched_by_level(tmp_path: Path, name: str) -> None:
-    written, held, shown = WRITTEN[name]
+    written, held, shown = CASES[name]
     env = env_from(tmp_path, f"{SB}watch:\n  by_level:\n    high:\n      {name}: {written}\n")
     settings = env.settings_for(rule())  # the rule is level high
     assert settings is not None and _holds(settings, name, held)
@@ -92,7 +94,7 @@ def test_a_watch_row_is_patched_by_level(tmp_path: Path, name: str) -> None:
 
 @pytest.mark.parametrize("name", [r.name for r in SETTINGS])
 def test_every_row_is_patched_by_an_override(tmp_path: Path, name: str) -> None:
-    written, held, shown = WRITTEN[name]
+    written, held, shown = CASES[name]
     env = env_from(
         tmp_path, f"{SB}overrides:\n  - match: {{path: 'rules/**'}}\n    {name}: {written}\n"
     )
@@ -104,7 +106,7 @@ def test_every_row_is_patched_by_an_override(tmp_path: Path, name: str) -> None:
 
 @pytest.mark.parametrize("name", OVERRIDE_ONLY)
 def test_an_override_only_row_is_refused_under_watch(tmp_path: Path, name: str) -> None:
-    written, _, _ = WRITTEN[name]
+    written, _, _ = CASES[name]
     assert f"unknown key {name!r} in watch" in config_error(
         tmp_path, f"{SB}watch:\n  {name}: {written}\n"
     )
@@ -117,56 +119,59 @@ def _holds(settings: WatchSettings, name: str, held: Any) -> bool:
     return bool(value == held)
 
 
-# -- a new row is all it takes ----------------------------------------------------------------
+# -- one field is all it takes ----------------------------------------------------------------
 
 
-def _suffix(ctx: Ctx, key: Key, raw: Any) -> str:
-    given = text(ctx, key, raw)
-    if not given.startswith("."):
-        raise ctx.error(key, f"{key[-1]} must start with a dot")
-    return given
+@dataclass(frozen=True, slots=True)
+class _WithAlertField(WatchSettings):
+    """The settings with one more field: the one declaration a new watch setting needs."""
+
+    alert_field: str = field(default="message", metadata=written("field name"))
 
 
 @pytest.fixture
-def new_row(monkeypatch: pytest.MonkeyPatch) -> Setting:
-    """A throwaway row for a field the table does not list (keyword_suffix, set by mapping:)."""
-    row = Setting("keyword_suffix", _suffix, show=lambda v: f"sub-field {v}")
-    monkeypatch.setattr(table, "SETTINGS", (*SETTINGS, row))
-    return row
+def new_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings declaring a throwaway setting, as if the field were added to `WatchSettings`."""
+    monkeypatch.setattr(watch_settings, "DEFAULT_SETTINGS", _WithAlertField())
 
 
-def test_a_registered_row_is_parsed_and_reaches_settings_dict_and_config_show(
-    tmp_path: Path, new_row: Setting
+@pytest.mark.usefixtures("new_setting")
+def test_a_declared_field_is_parsed_and_reaches_settings_dict_and_config_show(
+    tmp_path: Path,
 ) -> None:
-    env = env_from(tmp_path, f"{SB}watch:\n  keyword_suffix: .raw\n")
-    assert env.watch.keyword_suffix == ".raw"
-    assert settings_dict(env.watch)["keyword_suffix"] == "sub-field .raw"
-    assert resolved_config(env, {})["watch"]["keyword_suffix"] == "sub-field .raw"
+    env = env_from(tmp_path, f"{SB}watch:\n  alert_field: event.original\n")
+    assert env.watch.alert_field == "event.original"
+    assert settings_dict(env.watch)["alert_field"] == "event.original"
+    assert resolved_config(env, {})["watch"]["alert_field"] == "event.original"
+    untouched = env_from(tmp_path, f"{SB}watch:\n  interval: 5m\n")
+    assert settings_dict(untouched.watch)["alert_field"] == "message"
 
 
-def test_a_registered_row_is_checked_at_its_line(tmp_path: Path, new_row: Setting) -> None:
-    message = config_error(tmp_path, f"{SB}watch:\n  interval: 5m\n  keyword_suffix: raw\n")
-    assert message.endswith("test.yaml:4: keyword_suffix must start with a dot"), message
+@pytest.mark.usefixtures("new_setting")
+def test_a_declared_field_is_checked_at_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, f"{SB}watch:\n  interval: 5m\n  alert_field: a b\n")
+    assert message.endswith("test.yaml:4: watch.alert_field must be a field name without spaces"), (
+        message
+    )
 
 
-def test_a_registered_row_is_patched_by_level_and_by_override(
-    tmp_path: Path, new_row: Setting
-) -> None:
+@pytest.mark.usefixtures("new_setting")
+def test_a_declared_field_is_patched_by_level_and_by_override(tmp_path: Path) -> None:
     env = env_from(
         tmp_path,
-        f"{SB}watch:\n  by_level:\n    high: {{keyword_suffix: .lvl}}\n"
-        "overrides:\n  - match: {path: 'rules/other/**'}\n    keyword_suffix: .ovr\n",
+        f"{SB}watch:\n  by_level:\n    high: {{alert_field: lvl}}\n"
+        "overrides:\n  - match: {path: 'rules/other/**'}\n    alert_field: ovr\n",
     )
     high = env.settings_for(rule())
     other = env.settings_for(rule(path="rules/other/x.yml", level="low"))
-    assert high is not None and high.keyword_suffix == ".lvl"
-    assert other is not None and other.keyword_suffix == ".ovr"
+    assert high is not None and high.alert_field == "lvl"
+    assert other is not None and other.alert_field == "ovr"
     shown = resolved_config(env, {})
-    assert shown["watch"]["by_level"]["high"] == {"keyword_suffix": "sub-field .lvl"}
-    assert shown["overrides"][0]["keyword_suffix"] == "sub-field .ovr"
+    assert shown["watch"]["by_level"]["high"] == {"alert_field": "lvl"}
+    assert shown["overrides"][0]["alert_field"] == "ovr"
 
 
-def test_without_the_row_the_key_is_unknown(tmp_path: Path) -> None:
-    assert "unknown key 'keyword_suffix' in watch" in config_error(
-        tmp_path, f"{SB}watch:\n  keyword_suffix: .raw\n"
+def test_without_the_field_the_key_is_unknown(tmp_path: Path) -> None:
+    assert "unknown key 'alert_field' in watch" in config_error(
+        tmp_path, f"{SB}watch:\n  alert_field: event.original\n"
     )

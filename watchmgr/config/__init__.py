@@ -46,7 +46,6 @@ from watchmgr.config.secrets import (
 from watchmgr.config.show import NOT_SET, dump_yaml, resolved_config
 from watchmgr.config.sources import list_environments, load_environment
 from watchmgr.config.table import (
-    SETTINGS,
     Setting,
     SettingsPatch,
     patch_dict,
@@ -96,7 +95,6 @@ __all__ = [
     "NOT_SET",
     "RULES_KEYS",
     "SANDBOX_KEYS",
-    "SETTINGS",
     "SUFFIX",
     "TAGS_KEYS",
     "TOP_KEYS",

@@ -1,10 +1,11 @@
 """The watch settings, one row each: parsing, layering, `settings_dict` and ``config show``.
 
-A row (`Setting`) says how a key of ``watch:`` (and of ``by_level.<level>`` and ``overrides``)
-is checked, how a layer's value lands on the value below it, and how it prints. Its default is
-the field's default in `watchmgr.settings.WatchSettings`, the dataclass the watch builder reads
-(the core cannot read this package). Adding a watch setting is a field there and a row here;
-everything else (the keys each section accepts, patching, printing) follows from `SETTINGS`.
+The rows are the fields of `watchmgr.settings.WatchSettings` that carry `written` metadata, in
+field order: the field gives the key, the default and whether ``watch:`` accepts it, and names
+its value's kind. `KINDS` says per kind how a key of ``watch:`` (and of ``by_level.<level>``
+and ``overrides``) is checked, how a layer's value lands on the value below it, and how it
+prints. Adding a watch setting is one field there (of a kind listed here); everything else
+(the keys each section accepts, patching, printing) follows from `rows()`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, get_args
 
+from watchmgr import settings as watch_settings
 from watchmgr.config.actions import action_dict, parse_actions
 from watchmgr.config.checks import (
     INDEX_NAME,
@@ -31,7 +33,7 @@ from watchmgr.config.checks import (
     time_value,
 )
 from watchmgr.selection import LEVELS
-from watchmgr.settings import DEFAULT_SETTINGS, Action, IdScheme, WatchSettings
+from watchmgr.settings import WRITTEN, Action, IdScheme, WatchSettings, Written
 
 ID_SCHEMES: tuple[str, ...] = get_args(IdScheme)
 _ID_PREFIX = re.compile(r"^[A-Za-z0-9._:-]*$")
@@ -48,11 +50,9 @@ def _replace(below: Any, value: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
-class Setting:
-    """One watch setting: its key, its checker, how layers combine and how it prints."""
+class Kind:
+    """A kind of setting value: its checker, how layers combine and how it prints."""
 
-    #: the key in the file and the field of `WatchSettings`.
-    name: str
     #: (ctx, key, value as written) -> the value `WatchSettings` holds; errors at the key.
     parse: Callable[[Ctx, Key, Any], Any]
     #: the value as ``config show`` prints it.
@@ -63,17 +63,23 @@ class Setting:
     show_layer: Callable[[Any], Any] | None = None
     #: what ``watch:`` starts from when it sets the key (`_BELOW`: the default).
     fresh: Any = _BELOW
-    #: whether ``watch:`` and ``by_level`` accept it; False: only ``overrides`` do.
-    in_watch: bool = True
 
-    @property
-    def default(self) -> Any:
-        """The seed's value: `WatchSettings`' default for the field."""
-        return getattr(DEFAULT_SETTINGS, self.name)
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One watch setting: a field of `WatchSettings` written in environment files, its kind."""
+
+    #: the key in the file and the field of `WatchSettings`.
+    name: str
+    kind: Kind
+    #: whether ``watch:`` and ``by_level`` accept it; False: only ``overrides`` do.
+    in_watch: bool
+    #: the seed's value: `WatchSettings`' default for the field.
+    default: Any
 
     def shown(self, value: Any) -> Any:
         """One layer's value as ``config show`` prints it."""
-        return (self.show_layer or self.show)(value)
+        return (self.kind.show_layer or self.kind.show)(value)
 
 
 def _id_prefix(ctx: Ctx, key: Key, raw: Any) -> str:
@@ -124,47 +130,60 @@ def _merge_actions(
     return tuple(actions)
 
 
-#: The table, in the order ``config show`` prints the settings.
-SETTINGS: tuple[Setting, ...] = (
-    Setting("id_scheme", lambda ctx, key, raw: choice(ctx, key, raw, ID_SCHEMES)),
-    Setting("id_prefix", _id_prefix),
-    Setting("interval", interval),
-    Setting("range", date_math),
-    Setting("timestamp_field", _field_name),
-    Setting("throttle_period", time_value),
-    Setting("active", boolean),
-    Setting("dialect", _dialect),
-    # Per rule: from mapping.indices by logsource; an override may name them outright.
-    Setting("indices", index_list, in_watch=False),
+#: Each kind of setting value `WatchSettings` fields name (`watchmgr.settings.written`).
+KINDS: dict[str, Kind] = {
+    "id scheme": Kind(lambda ctx, key, raw: choice(ctx, key, raw, ID_SCHEMES)),
+    "id prefix": Kind(_id_prefix),
+    "interval": Kind(interval),
+    "date math": Kind(date_math),
+    "field name": Kind(_field_name),
+    "time value": Kind(time_value),
+    "boolean": Kind(boolean),
+    "dialect": Kind(_dialect),
+    "indices": Kind(index_list),
     # Actions written under watch: replace the seed's e-mail action; a null entry drops an
     # action a base file or a lower layer defined.
-    Setting(
-        "actions",
+    "actions": Kind(
         parse_actions,
         show=lambda actions: {a.name: action_dict(a) for a in actions},
         merge=_merge_actions,
         show_layer=lambda layer: {n: action_dict(a) if a is not None else None for n, a in layer},
         fresh=(),
     ),
-)
+}
 
 
-# The table is read when it is used, never copied at import: a test may register a row.
+def rows() -> tuple[Setting, ...]:
+    """The table: every field of the settings with `written` metadata, in field order (the
+    order ``config show`` prints them in).
+
+    Read from the settings whenever it is used, never copied at import: a test may declare a
+    field (and give the settings it declares it on as `watchmgr.settings.DEFAULT_SETTINGS`).
+    """
+    defaults = watch_settings.DEFAULT_SETTINGS
+    found: list[Setting] = []
+    for field in dataclasses.fields(defaults):
+        spec = field.metadata.get(WRITTEN)
+        if isinstance(spec, Written):
+            found.append(
+                Setting(field.name, KINDS[spec.kind], spec.in_watch, getattr(defaults, field.name))
+            )
+    return tuple(found)
 
 
 def watch_rows() -> tuple[Setting, ...]:
     """The rows ``watch:`` and ``by_level`` accept (``overrides`` accept every row)."""
-    return tuple(r for r in SETTINGS if r.in_watch)
+    return tuple(r for r in rows() if r.in_watch)
 
 
 def row(name: str) -> Setting:
     """The row of setting `name` (a name a layer holds, so one the table has)."""
-    return next(r for r in SETTINGS if r.name == name)
+    return next(r for r in rows() if r.name == name)
 
 
 def setting_names() -> tuple[str, ...]:
     """Every setting's key, in table order: what an override may set."""
-    return tuple(r.name for r in SETTINGS)
+    return tuple(r.name for r in rows())
 
 
 def watch_keys() -> tuple[str, ...]:
@@ -176,7 +195,7 @@ def watch_keys() -> tuple[str, ...]:
 class SettingsPatch:
     """Watch settings given by one layer (``by_level.<level>`` or an override), in table order.
 
-    Each value lands on the one below it as its row says (`Setting.merge`): most replace it,
+    Each value lands on the one below it as its kind says (`Kind.merge`): most replace it,
     actions merge by name.
     """
 
@@ -184,7 +203,8 @@ class SettingsPatch:
 
     def apply(self, settings: WatchSettings) -> WatchSettings:
         changes = {
-            name: row(name).merge(getattr(settings, name), value) for name, value in self.values
+            name: row(name).kind.merge(getattr(settings, name), value)
+            for name, value in self.values
         }
         return dataclasses.replace(settings, **changes) if changes else settings
 
@@ -193,7 +213,9 @@ def parse_patch(ctx: Ctx, key: Key, data: dict[str, Any]) -> SettingsPatch:
     """The settings of one layer (its keys already checked by the caller)."""
     return SettingsPatch(
         tuple(
-            (r.name, r.parse(ctx, (*key, r.name), data[r.name])) for r in SETTINGS if r.name in data
+            (r.name, r.kind.parse(ctx, (*key, r.name), data[r.name]))
+            for r in rows()
+            if r.name in data
         )
     )
 
@@ -205,8 +227,10 @@ def parse_watch(
     key: Key = ("watch",)
     data = mapping(ctx, key, value, (*watch_keys(), "by_level"))
     patch = parse_patch(ctx, key, data)
-    fresh = {r.name: r.fresh for r in watch_rows() if r.name in data and r.fresh is not _BELOW}
-    settings = patch.apply(dataclasses.replace(DEFAULT_SETTINGS, **fresh))
+    fresh = {
+        r.name: r.kind.fresh for r in watch_rows() if r.name in data and r.kind.fresh is not _BELOW
+    }
+    settings = patch.apply(dataclasses.replace(watch_settings.DEFAULT_SETTINGS, **fresh))
     levels_data = mapping(ctx, (*key, "by_level"), data.get("by_level"), LEVELS)
     by_level = tuple(
         (level, _layer(ctx, (*key, "by_level", level), levels_data[level]))
@@ -222,7 +246,7 @@ def _layer(ctx: Ctx, key: Key, value: Any) -> SettingsPatch:
 
 def settings_dict(settings: WatchSettings) -> dict[str, Any]:
     """`settings` in the keys of an environment file (per-rule ``indices`` left out)."""
-    return {r.name: r.show(getattr(settings, r.name)) for r in watch_rows()}
+    return {r.name: r.kind.show(getattr(settings, r.name)) for r in watch_rows()}
 
 
 def patch_dict(patch: SettingsPatch) -> dict[str, Any]:
