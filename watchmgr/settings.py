@@ -10,7 +10,7 @@ defaults below reproduce sigmac's watches exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 #: sigmac's e-mail body separator line.
 RULER = "=" * 80
@@ -18,28 +18,42 @@ RULER = "=" * 80
 IdScheme = Literal["title", "sigma-id"]
 
 
+#: Field metadata of an action setting whose key (in environment files and in the watch) is
+#: not the field's name.
+def _key(name: str) -> dict[str, str]:
+    return {"key": name}
+
+
+# An action's fields are declared in the order the watch's action lists its keys (the seed's
+# order); `watch.action_json` writes them so, under each field's key.
+
+
 @dataclass(frozen=True, slots=True)
 class EmailAction:
     """``email`` action. `subject` may use ``{title}``; `body` None means sigmac's hits listing."""
 
+    kind: ClassVar[str] = "email"
+
     name: str = "send_email"
+    profile: str | None = None
+    sender: str | None = field(default=None, metadata=_key("from"))
     to: tuple[str, ...] = ("root@localhost",)
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()
     subject: str = "Sigma Rule '{title}'"
     body: str | None = None
-    attach_data: bool = True
-    profile: str | None = None
-    sender: str | None = None  # the email's `from`
+    attach_data: bool = field(default=True, metadata=_key("attachments"))
 
 
 @dataclass(frozen=True, slots=True)
 class WebhookAction:
     """``webhook`` action posting the watch metadata and hits as JSON."""
 
-    url: str
+    kind: ClassVar[str] = "webhook"
+
     name: str = "webhook"
     method: str = "post"
+    url: str = field(kw_only=True)
     headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
     body: str = "{{#toJson}}ctx.payload{{/toJson}}"
 
@@ -48,6 +62,8 @@ class WebhookAction:
 class IndexAction:
     """``index`` action writing the alert into an index."""
 
+    kind: ClassVar[str] = "index"
+
     index: str
     name: str = "index_alert"
 
@@ -55,6 +71,8 @@ class IndexAction:
 @dataclass(frozen=True, slots=True)
 class LoggingAction:
     """``logging`` action; `text` may use ``{title}``."""
+
+    kind: ClassVar[str] = "logging"
 
     name: str = "log"
     text: str = "Sigma Rule '{title}' matched {{ctx.payload.hits.total}} events"

@@ -10,21 +10,13 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
 from watchmgr import query as query_module
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation
 from watchmgr.rules import Aggregation, Rule, RuleCondition
-from watchmgr.settings import (
-    RULER,
-    Action,
-    EmailAction,
-    IndexAction,
-    LoggingAction,
-    WatchSettings,
-    WebhookAction,
-)
+from watchmgr.settings import RULER, Action, WatchSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,40 +429,42 @@ def _hits_body(rule: Rule) -> str:
     return body + "{{/ctx.payload.hits.hits}}"
 
 
+def action_json(action: Action) -> dict[str, Any]:
+    """`action` as ``{kind: {key: value}}``: the one place an action becomes JSON.
+
+    Every setting under its key (`settings` declares them in the watch's order), None where it
+    is unset, templates as written (``{title}`` unfilled); an empty list is left out. The watch
+    builder fills it in for a rule (`_action`); ``config show`` prints it as it is.
+    """
+    settings: dict[str, Any] = {}
+    for field in fields(action):
+        value = getattr(action, field.name)
+        if field.name == "headers":  # (name, value) pairs
+            value = dict(value)
+        elif isinstance(value, tuple):
+            if not value:
+                continue
+            value = list(value)
+        if field.name != "name":
+            settings[field.metadata.get("key", field.name)] = value
+    return {action.kind: settings}
+
+
 def _action(action: Action, rule: Rule, listing: str | None) -> dict[str, Any]:
+    """`action_json` filled in for `rule`: its title in the templates, sigmac's defaults."""
+    ((kind, settings),) = action_json(action).items()
     title = mustache_literal(rule.title)
-    if isinstance(action, EmailAction):
-        email: dict[str, Any] = {}
-        if action.profile is not None:
-            email["profile"] = action.profile
-        if action.sender is not None:
-            email["from"] = action.sender
-        email["to"] = action.to[0] if len(action.to) == 1 else list(action.to)
-        if action.cc:
-            email["cc"] = list(action.cc)
-        if action.bcc:
-            email["bcc"] = list(action.bcc)
-        email["subject"] = action.subject.replace("{title}", title)
-        if action.body is not None:
-            email["body"] = action.body
-        else:
-            email["body"] = listing if listing is not None else _hits_body(rule)
-        if action.attach_data:
-            email["attachments"] = {"data.json": {"data": {"format": "json"}}}
-        return {"email": email}
-    if isinstance(action, WebhookAction):
-        return {
-            "webhook": {
-                "method": action.method,
-                "url": action.url,
-                "headers": dict(action.headers),
-                "body": action.body,
-            }
-        }
-    if isinstance(action, IndexAction):
-        return {"index": {"index": action.index}}
-    assert isinstance(action, LoggingAction)
-    return {"logging": {"text": action.text.replace("{title}", title), "level": action.level}}
+    for template in ("subject", "text"):  # the two that may use {title}
+        if template in settings:
+            settings[template] = settings[template].replace("{title}", title)
+    if kind == "email":
+        if len(settings["to"]) == 1:
+            settings["to"] = settings["to"][0]
+        if settings["body"] is None:
+            settings["body"] = listing if listing is not None else _hits_body(rule)
+        attach = {"data.json": {"data": {"format": "json"}}}
+        settings["attachments"] = attach if settings["attachments"] else None
+    return {kind: {key: value for key, value in settings.items() if value is not None}}
 
 
 def mustache_literal(text: str) -> str:

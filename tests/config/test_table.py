@@ -19,6 +19,7 @@ from watchmgr import settings as watch_settings
 from watchmgr.config import resolved_config, settings_dict
 from watchmgr.config.table import rows
 from watchmgr.settings import DEFAULT_SETTINGS, EmailAction, WatchSettings, written
+from watchmgr.watch import render_rules
 
 SB = "sandbox: {}\n"
 
@@ -110,6 +111,26 @@ def test_an_override_only_row_is_refused_under_watch(tmp_path: Path, name: str) 
     assert f"unknown key {name!r} in watch" in config_error(
         tmp_path, f"{SB}watch:\n  {name}: {written}\n"
     )
+
+
+def test_config_show_prints_an_action_under_the_keys_and_in_the_order_of_the_watch(
+    tmp_path: Path,
+) -> None:
+    env = env_from(
+        tmp_path,
+        f"{SB}watch:\n  actions:\n"
+        "    mail: {email: {to: [a@example.com, b@example.com], cc: c@example.com,"
+        " profile: gmail, from: w@example.com}}\n"
+        "    hook: {webhook: {url: 'https://example.org/x', method: put}}\n"
+        "    store: {index: {index: alerts}}\n"
+        "    log: {logging: {level: warn}}\n",
+    )
+    shown = resolved_config(env, {})["watch"]["actions"]
+    (watch,) = render_rules([rule()], env.settings_for).watches
+    assert list(shown) == list(watch.body["actions"])
+    for name, action in watch.body["actions"].items():
+        ((kind, settings),) = action.items()
+        assert list(shown[name][kind]) == list(settings), name
 
 
 def _holds(settings: WatchSettings, name: str, held: Any) -> bool:

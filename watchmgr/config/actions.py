@@ -1,7 +1,9 @@
-"""The ``actions:`` of a watch: one parser and one printer per action kind (email, webhook, ...).
+"""The ``actions:`` of a watch: one parser per action kind (email, webhook, ...).
 
-`KINDS` is the table: an action kind, the keys it accepts and how they are checked. Action
-settings name no secret: webhook credentials are refused (they would be stored in the watch).
+`KINDS` is the table: an action kind, the keys it accepts and how they are checked. The keys
+are those of the watch's action, so ``config show`` prints an action as the watch builder
+writes it (`watch.action_json`). Action settings name no secret: webhook credentials are
+refused (they would be stored in the watch).
 """
 
 from __future__ import annotations
@@ -158,31 +160,3 @@ KINDS: dict[str, Kind] = {
     "index": Kind(("index",), _index),
     "logging": Kind(("text", "level"), _logging),
 }
-
-
-def action_dict(action: Action) -> dict[str, Any]:
-    """`action` in the keys of an environment file, every setting shown (``config show``)."""
-    if isinstance(action, EmailAction):
-        email: dict[str, Any] = {"to": list(action.to)}
-        if action.cc:
-            email["cc"] = list(action.cc)
-        if action.bcc:
-            email["bcc"] = list(action.bcc)
-        email["subject"] = action.subject
-        email["body"] = action.body
-        email["attachments"] = action.attach_data
-        email["profile"] = action.profile
-        email["from"] = action.sender
-        return {"email": email}
-    if isinstance(action, WebhookAction):
-        return {
-            "webhook": {
-                "url": action.url,
-                "method": action.method,
-                "headers": dict(action.headers),
-                "body": action.body,
-            }
-        }
-    if isinstance(action, IndexAction):
-        return {"index": {"index": action.index}}
-    return {"logging": {"text": action.text, "level": action.level}}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from watchmgr import settings as watch_settings
-from watchmgr.config.actions import action_dict, parse_actions
+from watchmgr.config.actions import parse_actions
 from watchmgr.config.checks import (
     INDEX_NAME,
     Ctx,
@@ -34,6 +34,7 @@ from watchmgr.config.checks import (
 )
 from watchmgr.selection import LEVELS
 from watchmgr.settings import WRITTEN, Action, IdScheme, WatchSettings, Written
+from watchmgr.watch import action_json
 
 ID_SCHEMES: tuple[str, ...] = get_args(IdScheme)
 _ID_PREFIX = re.compile(r"^[A-Za-z0-9._:-]*$")
@@ -142,12 +143,13 @@ KINDS: dict[str, Kind] = {
     "dialect": Kind(_dialect),
     "indices": Kind(index_list),
     # Actions written under watch: replace the seed's e-mail action; a null entry drops an
-    # action a base file or a lower layer defined.
+    # action a base file or a lower layer defined. They print as the watch builder starts from
+    # them: their keys are the file's.
     "actions": Kind(
         parse_actions,
-        show=lambda actions: {a.name: action_dict(a) for a in actions},
+        show=lambda actions: {a.name: action_json(a) for a in actions},
         merge=_merge_actions,
-        show_layer=lambda layer: {n: action_dict(a) if a is not None else None for n, a in layer},
+        show_layer=lambda layer: {n: action_json(a) if a is not None else None for n, a in layer},
         fresh=(),
     ),
 }
