@@ -25,6 +25,7 @@ CORE = (
     "watchmgr.rules",
     "watchmgr.query",
     "watchmgr.watch",
+    "watchmgr.rewrites",
     "watchmgr.normalize",
     "watchmgr.plan",
     "watchmgr.fingerprint",
