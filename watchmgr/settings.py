@@ -86,7 +86,7 @@ Action = EmailAction | WebhookAction | IndexAction | LoggingAction
 class Written:
     """How environment files write a field of `WatchSettings`: the field's ``metadata``.
 
-    `kind` names an entry of `watchmgr.config.table.KINDS` (how the value is checked, how a
+    `kind` names an entry of `watchmgr.config.table.VALUE_KINDS` (how the value is checked, how a
     layer lands on the value below it, how it prints); the core cannot import that package,
     so the field names the kind and the table looks it up.
     """

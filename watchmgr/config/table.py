@@ -2,7 +2,7 @@
 
 The rows are the fields of `watchmgr.settings.WatchSettings` that carry `written` metadata, in
 field order: the field gives the key, the default and whether ``watch:`` accepts it, and names
-its value's kind. `KINDS` says per kind how a key of ``watch:`` (and of ``by_level.<level>``
+its value's kind. `VALUE_KINDS` says per kind how a key of ``watch:`` (and of ``by_level.<level>``
 and ``overrides``) is checked, how a layer's value lands on the value below it, and how it
 prints. Adding a watch setting is one field there (of a kind listed here); everything else
 (the keys each section accepts, patching, printing) follows from `rows()`.
@@ -51,7 +51,7 @@ def _replace(below: Any, value: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
-class Kind:
+class ValueKind:
     """A kind of setting value: its checker, how layers combine and how it prints."""
 
     #: (ctx, key, value as written) -> the value `WatchSettings` holds; errors at the key.
@@ -72,7 +72,7 @@ class Setting:
 
     #: the key in the file and the field of `WatchSettings`.
     name: str
-    kind: Kind
+    kind: ValueKind
     #: whether ``watch:`` and ``by_level`` accept it; False: only ``overrides`` do.
     in_watch: bool
     #: the seed's value: `WatchSettings`' default for the field.
@@ -132,20 +132,20 @@ def _merge_actions(
 
 
 #: Each kind of setting value `WatchSettings` fields name (`watchmgr.settings.written`).
-KINDS: dict[str, Kind] = {
-    "id scheme": Kind(lambda ctx, key, raw: choice(ctx, key, raw, ID_SCHEMES)),
-    "id prefix": Kind(_id_prefix),
-    "interval": Kind(interval),
-    "date math": Kind(date_math),
-    "field name": Kind(_field_name),
-    "time value": Kind(time_value),
-    "boolean": Kind(boolean),
-    "dialect": Kind(_dialect),
-    "indices": Kind(index_list),
+VALUE_KINDS: dict[str, ValueKind] = {
+    "id scheme": ValueKind(lambda ctx, key, raw: choice(ctx, key, raw, ID_SCHEMES)),
+    "id prefix": ValueKind(_id_prefix),
+    "interval": ValueKind(interval),
+    "date math": ValueKind(date_math),
+    "field name": ValueKind(_field_name),
+    "time value": ValueKind(time_value),
+    "boolean": ValueKind(boolean),
+    "dialect": ValueKind(_dialect),
+    "indices": ValueKind(index_list),
     # Actions written under watch: replace the seed's e-mail action; a null entry drops an
     # action a base file or a lower layer defined. They print as the watch builder starts from
     # them: their keys are the file's.
-    "actions": Kind(
+    "actions": ValueKind(
         parse_actions,
         show=lambda actions: {a.name: action_json(a) for a in actions},
         merge=_merge_actions,
@@ -168,7 +168,9 @@ def rows() -> tuple[Setting, ...]:
         spec = field.metadata.get(WRITTEN)
         if isinstance(spec, Written):
             found.append(
-                Setting(field.name, KINDS[spec.kind], spec.in_watch, getattr(defaults, field.name))
+                Setting(
+                    field.name, VALUE_KINDS[spec.kind], spec.in_watch, getattr(defaults, field.name)
+                )
             )
     return tuple(found)
 
@@ -197,7 +199,7 @@ def watch_keys() -> tuple[str, ...]:
 class SettingsPatch:
     """Watch settings given by one layer (``by_level.<level>`` or an override), in table order.
 
-    Each value lands on the one below it as its kind says (`Kind.merge`): most replace it,
+    Each value lands on the one below it as its kind says (`ValueKind.merge`): most replace it,
     actions merge by name.
     """
 
