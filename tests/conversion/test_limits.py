@@ -63,7 +63,7 @@ def test_the_fewest_characters_a_regex_matches(regex: str, length: int) -> None:
 
 
 def test_an_empty_alternative_is_written_so_lucene_parses_it() -> None:
-    assert to_lucene_regex("cmd(?:\\s|)/c") == ".*(cmd([ \\t\\n\\r\\f]|())\\/c).*"
+    assert to_lucene_regex("cmd(?:\\s|)/c") == ".*(cmd([\t-\r ]|())\\/c).*"
     assert to_lucene_regex("https?://(\\.|\\b)x") == ".*(https?:\\/\\/(\\.|())x).*"
     check_regex(to_lucene_regex("cmd(?:\\s|)/c"))
 
@@ -78,8 +78,15 @@ def test_a_regex_lucene_cannot_parse_is_an_error_at_its_line() -> None:
 
 
 def test_a_regex_too_complex_to_determinize_is_an_error() -> None:
-    errors = errors_of("sel:\n    CommandLine|re: '\\s[A-Za-z0-9+/=]{64}'\ncondition: sel")
+    # Every "ping -n" of the last 64 characters is a thread of the subset construction.
+    errors = errors_of("sel:\n    CommandLine|re: 'ping\\s+-n.{6,64}echo'\ncondition: sel")
     assert len(errors) == 1 and "more than 10,000 states" in errors[0], errors
+
+
+def test_whitespace_is_not_the_letters_of_its_escapes() -> None:
+    # `[ \t\n]` is the space and the letters t and n to Lucene: a 64-character hex run after
+    # such a "whitespace" could start at every t or n, which was too complex.
+    assert warnings_of("sel:\n    CommandLine|re: '\\s[a-fA-F0-9]{64}'\ncondition: sel") == []
 
 
 def test_a_costly_regex_is_a_warning() -> None:
@@ -89,15 +96,27 @@ def test_a_costly_regex_is_a_warning() -> None:
 
 
 def test_too_many_clauses_is_an_error_and_many_a_warning() -> None:
-    many = "\n".join(f"        - v{i}" for i in range(1100))
+    # Numbers: they are never packed into regexes of alternatives (below).
+    many = "\n".join(f"        - {i}" for i in range(1100))
     warnings = warnings_of(f"sel:\n    F:\n{many}\ncondition: sel")
     assert any("1,100 clauses" in w and "1,024" in w for w in warnings), warnings
-    too_many = "\n".join(f"        - v{i}" for i in range(4100))
+    too_many = "\n".join(f"        - {i}" for i in range(4100))
     errors = errors_of(f"sel:\n    F:\n{too_many}\ncondition: sel")
     assert errors == [
         "rules/test.yml:7: the query has 4,100 clauses, more than the 4,096 a search on a "
         "1 GB-heap Elasticsearch node allows (split the rule's value lists)"
     ]
+
+
+def test_a_value_list_over_the_clause_floor_is_packed_into_regexes_of_alternatives() -> None:
+    values = "\n".join(f"        - 'MD5={i:032x}'" for i in range(4500))
+    result, lines = render_yaml(rule(f"sel:\n    Hashes|contains:\n{values}\ncondition: sel"))
+    query = result.watches[0].body["metadata"]["query"]
+    regexes = query.split(" OR ")
+    assert len(regexes) < 1024, len(regexes)
+    assert all(len(r[r.index("/") + 1 : r.rindex("/")]) <= 1000 for r in regexes)
+    assert regexes[0].startswith("Hashes.keyword:(/.*[mM][dD]5=" + "0" * 30 + "(00|01|")
+    assert len(lines) == 1 and "4,500 values are searched as regexes of alternatives" in lines[0]
 
 
 def test_many_leading_wildcards_are_a_warning_of_cost() -> None:

@@ -210,7 +210,8 @@ def test_sigmac_2020_dialect_keeps_the_2020_text(name: str, detection: str, quer
         ("a.*?b", ".*(a.*b).*"),
         ("(?:ab)+", ".*((ab)+).*"),
         ("x@y&z<1>~#", ".*(x\\@y\\&z\\<1\\>\\~\\#).*"),
-        ("\\s\\d\\w", ".*([ \\t\\n\\r\\f][0-9][a-zA-Z0-9_]).*"),
+        ("\\s\\d\\w", ".*([\t-\r ][0-9][a-zA-Z0-9_]).*"),
+        ("\\S\\t", ".*([^\t-\r ]\t).*"),
     ],
 )
 def test_pcre_patterns_become_whole_value_lucene_patterns(pattern: str, lucene: str) -> None:

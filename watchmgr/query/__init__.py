@@ -62,16 +62,18 @@ def render(
         raise RuleError(
             f"cannot express the condition in query_string: {err}", rule.location
         ) from err
-    limits, costly = _check_limits(rule, tree, printer.regexes)
+    folded = getattr(printer, "folded", 0)
+    limits, costly = _check_limits(rule, tree, printer.regexes, folded)
     warnings = [*getattr(printer, "warnings", ()), *limits]
     return Query(text, tuple(dict.fromkeys(printer.notes)), tuple(dict.fromkeys(warnings)), costly)
 
 
 def _check_limits(
-    rule: Rule, tree: Node, regexes: list[tuple[str, bool]]
+    rule: Rule, tree: Node, regexes: list[tuple[str, bool]], folded: int = 0
 ) -> tuple[list[str], bool]:
     """Raise RuleError where Elasticsearch would refuse the query; else (warnings, costly):
-    where a small node may refuse it, and whether its cost is extreme."""
+    where a small node may refuse it, and whether its cost is extreme. `folded` values of the
+    tree were printed inside other values' regexes (no clause, no pattern of their own)."""
     warnings = []
     costly = False
     for regex, from_rule in regexes:
@@ -92,6 +94,7 @@ def _check_limits(
                 "every search, which can take seconds to minutes (bound its repeats)"
             )
     clauses, patterns = clause_counts(tree)
+    clauses, patterns = clauses - folded, max(patterns - folded, 0)
     where = rule.locate(r"^detection:")
     if clauses > lucene.MAX_CLAUSES:
         raise RuleError(

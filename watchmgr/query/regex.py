@@ -5,7 +5,10 @@ from __future__ import annotations
 import itertools
 import re
 
-_PCRE_CLASSES = {"d": "0-9", "w": "a-zA-Z0-9_", "s": " \\t\\n\\r\\f"}
+#: Lucene's regexes have no escapes for control characters (``\\t`` is the letter t) and
+#: Lucene 8 no ``\\s``: whitespace is the range tab to carriage return, written raw (so no
+#: raw newline lands in a query line), and the space.
+_PCRE_CLASSES = {"d": "0-9", "w": "a-zA-Z0-9_", "s": "\t-\r "}
 _PCRE_NEGATED = {"D": "d", "W": "w", "S": "s"}
 #: Characters that are operators in Lucene's regex syntax but literals in PCRE.
 _LUCENE_ONLY_OPERATORS = '@&<>~#"'
@@ -212,10 +215,9 @@ def _escape(body: str, i: int, in_class: bool, notes: list[str]) -> tuple[str, i
         return "", i
     if n in "AzZG" or (n.isdigit() and n != "0"):
         raise UnsupportedRegex(f"'\\{n}' (anchors, word boundaries and back-references)")
-    if n == "t":
-        return "\\t", i
-    if n in "nrf":
-        return {"n": "\n", "r": "\r", "f": "\f"}[n], i
+    if n in "tnrf":
+        # Raw: Lucene reads `\t` as the letter t.
+        return {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}[n], i
     if n == "x" and re.match(r"[0-9a-fA-F]{2}", body[i : i + 2]):
         return _literal(chr(int(body[i : i + 2], 16))), i + 2
     return _literal(n), i

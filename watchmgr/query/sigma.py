@@ -28,7 +28,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from watchmgr.query.lucene import MAX_REGEX_LENGTH
+from watchmgr.query.lucene import CLAUSE_FLOOR, MAX_REGEX_LENGTH
 from watchmgr.query.regex import slashed, to_lucene_regex
 from watchmgr.query.sigmac import SigmacDialect, _escape_field, _surround
 from watchmgr.query.tree import (
@@ -69,6 +69,9 @@ class SigmaDialect(SigmacDialect):
         super().__init__(legacy=False, keyword_suffix=keyword_suffix)
         self.warnings: list[str] = []  # about the whole query, for warnings
         self.negated = 0  # how many NOTs the term being printed is under
+        #: values printed inside another value's regex (`packed`): clauses the tree counts
+        #: that the query does not have
+        self.folded = 0
 
     def node(self, node: Node) -> str | None:
         if isinstance(node, (Text, Number)):
@@ -119,12 +122,52 @@ class SigmaDialect(SigmacDialect):
             self.regexes.append((lucene, True))
             return self.term_format.format(exact, slashed(lucene))
         values = value.values if isinstance(value, ValueList) else (value,)
-        clauses = [clause for v in values for clause in self.clauses(field, exact, v)]
+        packed: list[Clause] = []
+        if len(values) > CLAUSE_FLOOR:
+            packed, values = self.packed(exact, values)
+        clauses = [*packed, *(clause for v in values for clause in self.clauses(field, exact, v))]
         printed = self.join(clauses)
+        if packed:
+            # Their words on the text field would be a clause per value again.
+            self.warnings.append(
+                f"{len(value.values) - len(values):,} values are searched as regexes of "
+                f"alternatives in {exact} only: a value of {field} over 256 characters, which "
+                "dynamic mapping leaves out of it, is not found (map the field as wildcard)"
+            )
+            return printed
         words = self.long_values(field, exact, values)
         if words is None:
             return printed
         return f"({printed} OR {words})"
+
+    def packed(self, exact: str, values: tuple[Value, ...]) -> tuple[list[Clause], tuple[Value, ...]]:
+        """A list too long for one clause per value: its values as regexes of alternatives.
+
+        Elasticsearch refuses a query over its clause limit, and each regex clause costs an
+        automaton and a pass over the field's terms per search. Values of one shape (``*x*``,
+        ``x*``, ``*x``, ``x``, case-insensitive) are sorted and written as few regexes as
+        ``index.max_regex_length`` allows, each with its alternatives' common prefix once:
+        ``.*[mM][dD]5=([aA]1...|[bB]2...).*``. Returns those clauses and the values left as
+        they were.
+        """
+        shapes: dict[tuple[bool, bool], list[list[str]]] = {}
+        rest: list[Value] = []
+        for value in values:
+            shape = _packable(value)
+            if shape is None:
+                rest.append(value)
+                continue
+            lead, trail, literal = shape
+            shapes.setdefault((lead, trail), []).append([_regex_part(c) for c in literal])
+        clauses: list[Clause] = []
+        for (lead, trail), tokens in sorted(shapes.items()):
+            ends = (".*" if lead else "", ".*" if trail else "")
+            regexes = _alternations(sorted(tokens), *ends)
+            self.folded += len(tokens) - len(regexes)
+            for regex in regexes:
+                self.regexes.append((regex, False))
+                clauses.append((exact, slashed(regex)))
+        return clauses, tuple(rest)
 
     def long_values(self, field: str, exact: str, values: tuple[Value, ...]) -> str | None:
         """Where a value is too long for the keyword sub-field, its words on the text field.
@@ -311,6 +354,49 @@ def _phrases(value: Text | Cased) -> list[str]:
     if not runs or any(not _WORD.search(run) for run in runs):
         return []
     return ['"' + run.replace("\\", "\\\\").replace('"', '\\"') + '"' for run in runs]
+
+
+def _packable(value: Value) -> tuple[bool, bool, str] | None:
+    """(leading ``*``, trailing ``*``, literal) of a case-insensitive ``*x*``-shaped value."""
+    if not isinstance(value, Text) or _numeric(value):
+        return None
+    parts = list(value.parts)
+    lead = parts[:1] == [WILD_MULTI]
+    trail = len(parts) > int(lead) and parts[-1] == WILD_MULTI
+    middle = parts[int(lead) : len(parts) - int(trail)]
+    if not middle or any(part in (WILD_MULTI, WILD_SINGLE) for part in middle):
+        return None
+    literal = "".join(middle)
+    return (lead, trail, literal) if _has_case(literal) else None
+
+
+def _alternations(tokens: list[list[str]], lead: str, trail: str) -> list[str]:
+    """Sorted values (one regex token per character) as few regexes as the length limit allows."""
+    regexes: list[str] = []
+    start = 0
+    while start < len(tokens):
+        end = start + 1
+        best = _alternation(tokens[start:end], lead, trail)
+        while end < len(tokens):
+            longer = _alternation(tokens[start : end + 1], lead, trail)
+            if _java_length(longer) > MAX_REGEX_LENGTH:
+                break
+            best, end = longer, end + 1
+        regexes.append(best)
+        start = end
+    return regexes
+
+
+def _alternation(tokens: list[list[str]], lead: str, trail: str) -> str:
+    """``lead prefix(rest|rest...) trail``, the values' common prefix written once."""
+    if len(tokens) == 1:
+        return lead + "".join(tokens[0]) + trail
+    first, last = tokens[0], tokens[-1]  # sorted: their common prefix is everyone's
+    common = 0
+    while common < min(len(first), len(last)) and first[common] == last[common]:
+        common += 1
+    rests = ["".join(t[common:]) or "()" for t in tokens]
+    return lead + "".join(first[:common]) + "(" + "|".join(rests) + ")" + trail
 
 
 def _has_case(text: str) -> bool:
