@@ -219,6 +219,30 @@ def test_pcre_patterns_become_whole_value_lucene_patterns(pattern: str, lucene: 
 
 
 @pytest.mark.parametrize(
+    ("pattern", "lucene"),
+    [
+        # between a word character and another character it always holds
+        ("a\\b-", ".*(a-).*"),
+        ("-\\bx", ".*(-x).*"),
+        # between two word characters never: that alternative goes
+        ("(?:a(?:-|\\b)){2}", "(.*(a-a-).*)|(.*(a-a)([^a-zA-Z0-9_].*)?)"),
+        # at the end after a word character: the end, or a non-word character
+        ("x(?:\\.|\\b)", "(.*(x\\.).*)|(.*(x)([^a-zA-Z0-9_].*)?)"),
+    ],
+)
+def test_a_word_boundary_with_known_neighbours_is_decided(pattern: str, lucene: str) -> None:
+    notes: list[str] = []
+    assert to_lucene_regex(pattern, notes=notes) == lucene
+    assert notes == []
+
+
+def test_a_word_boundary_with_unknown_neighbours_is_dropped_with_a_note() -> None:
+    notes: list[str] = []
+    assert to_lucene_regex("(?:a|-)\\bx", notes=notes) == ".*((a|-)x).*"
+    assert notes == ["'\\b' inside the pattern is dropped (the watch may match more)"]
+
+
+@pytest.mark.parametrize(
     ("detection", "message"),
     [
         (

@@ -6,6 +6,8 @@ against the documents a rule must and must not match.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conversion.support import query_of, render_yaml
@@ -13,6 +15,7 @@ from tests.conversion.test_query import rule
 from tests.conversion.test_sigma_dialect import CORNERS
 from tests.fidelity.events import generate
 from tests.fidelity.oracle import LuceneOracle
+from watchmgr.query.regex import slashed, to_lucene_regex
 from watchmgr.rules import load_text
 
 # name, detection, documents that must match, documents that must not
@@ -171,3 +174,111 @@ def test_a_too_long_value_is_still_found_as_written(lucene: LuceneOracle) -> Non
     query = result.watches[0].body["metadata"]["query"]
     answer = lucene.match(query, [{"F": value}], ignore_above=1024)
     assert answer.parse_error is None and answer.matches == {0}
+
+
+# The filter of proc_creation_win_susp_obfuscated_ip_download and ..._via_cli: "a valid
+# dotted address". Its `\b` can only hold after the fourth number; Lucene has no `\b`.
+VALID_IP = "https?://(?:(?:25[0-5]|(?:2[0-4]|1\\d|[1-9])?\\d)(?:\\.|\\b)){4}"
+#: the rules' own examples (their selections' comments) and the neighbours of a boundary
+URLS = [
+    "http://0.0.0000",
+    "http://81.4.31754",
+    "http://81.293898",
+    "http://1359248394",
+    "http://0121.04.0174.012",
+    "http://012101076012",
+    "http://10.0.0.1",
+    "curl http://10.0.0.1/x -o y",
+    "https://192.168.1.1:8080",
+    "http://1.2.3.4.",
+    "http://1.2.3.4a",
+    "http://1.2.3.4_",
+    "http://1.2.3.45",
+    "http://256.1.1.1",
+    "http://1.2.3",
+    "wget http://8.8.8.8\tx",
+]
+
+
+@pytest.mark.parametrize(
+    "pattern", [VALID_IP, "x(?:\\.|\\b)", "a\\b-", "-\\bx", "\\bfoo\\b", "(?:ab\\b|c)d"]
+)
+def test_a_word_boundary_matches_in_lucene_what_it_matches_in_python(
+    lucene: LuceneOracle, pattern: str
+) -> None:
+    values = [*URLS, "x.", "x", "xy", "x-", "a-", "ab-", "-x", "--x", "foo", "a foo.", "food"]
+    values += ["abd", "ab d", "cd", "ab-cd"]
+    notes: list[str] = []
+    query = f"F.keyword:{slashed(to_lucene_regex(pattern, False, notes))}"
+    answer = lucene.match(query, [{"F": v} for v in values])
+    assert answer.parse_error is None, (query, answer.parse_error)
+    expected = {i for i, v in enumerate(values) if re.search(pattern, v)}
+    assert {values[i] for i in answer.matches} == {values[i] for i in expected}, query
+    assert notes == [], notes
+
+
+def test_the_obfuscated_ip_rules_keep_the_hits_their_filter_does_not_name(
+    lucene: LuceneOracle,
+) -> None:
+    detection = (
+        "sel:\n    CommandLine|contains: 'wget '\n"
+        "ip:\n    CommandLine|re: 'https?://[0-9]{1,3}\\.[0-9]{1,3}\\.0[0-9]{3,4}'\n"
+        f"filter:\n    CommandLine|re: '{VALID_IP}'\n"
+        "condition: sel and ip and not filter"
+    )
+    result, lines = render_yaml(rule(detection))
+    assert lines == []
+    query = result.watches[0].body["metadata"]["query"]
+    # The first is what the rules look for (the filter with its `\b` dropped matched it too);
+    # the second names a valid address as well, which the filter drops.
+    docs = [
+        {"CommandLine": "wget http://0.0.0000"},
+        {"CommandLine": "wget http://1.2.0123 http://1.2.3.4"},
+    ]
+    assert lucene.match(query, docs).matches == {0}, query
+
+
+def test_whitespace_is_whitespace_and_not_the_letters_of_its_escapes(
+    lucene: LuceneOracle,
+) -> None:
+    regex = "net\\s+user\\S"
+    query = query_of(rule(f"sel:\n    CommandLine|re: '{regex}'\ncondition: sel"))
+    values = ["net userx", "net\tuserx", "net\r\nuserx", "netnusert", "net user ", "net usert"]
+    answer = lucene.match(query, [{"CommandLine": v} for v in values])
+    assert (
+        answer.matches == {0, 1, 2, 5} == {i for i, v in enumerate(values) if re.search(regex, v)}
+    )
+
+
+@pytest.mark.parametrize(
+    "regex",
+    [
+        # proc_creation_win_malware_snake_installer_cli_args
+        "\\s[a-fA-F0-9]{64}\\s[a-fA-F0-9]{16}",
+        # both proc_creation_win_apt_mint_sandstorm_* rules
+        "[-/–][Ee^]{1,2}[ncodema^]*\\s[A-Za-z0-9+/=]{15,}",
+    ],
+)
+def test_rules_once_too_complex_render_and_match(lucene: LuceneOracle, regex: str) -> None:
+    query = query_of(rule(f"sel:\n    CommandLine|re: '{regex}'\ncondition: sel"))
+    hexes = "a" * 64 + " " + "F" * 16
+    values = [f"jpsetup.exe {hexes}", f"x\t{hexes}x", "p -enc " + "A" * 15, "p /e\tQUJD" * 4]
+    values += ["jpsetup.exe t" + hexes[1:], "p -encA" + "A" * 15, "p -enc " + "A" * 14]
+    answer = lucene.match(query, [{"CommandLine": v} for v in values])
+    assert answer.parse_error is None, answer.parse_error
+    expected = {i for i, v in enumerate(values) if re.search(regex, v)}
+    assert expected and answer.matches == expected, query
+
+
+def test_a_value_list_packed_into_regexes_matches_each_value_in_any_case(
+    lucene: LuceneOracle,
+) -> None:
+    hashes = [f"MD5={i * 7919:032x}" for i in range(1100)]
+    values = "\n".join(f"        - '{h}'" for h in hashes)
+    query = query_of(rule(f"sel:\n    Hashes|contains:\n{values}\ncondition: sel"))
+    assert query.count("/") < 2 * 1024
+    hits = [f"SHA1=1,{h.upper()},X" for h in hashes[::97]] + [hashes[-1].lower(), hashes[0]]
+    misses = [hashes[5][:-1], hashes[5].replace("=", ":"), "MD5=" + "f" * 32]
+    answer = lucene.match(query, [{"Hashes": v} for v in [*hits, *misses]])
+    assert answer.parse_error is None, answer.parse_error
+    assert answer.matches == set(range(len(hits)))

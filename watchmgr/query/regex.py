@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from watchmgr.query.boundary import resolve
+
 #: Lucene's regexes have no escapes for control characters (``\\t`` is the letter t) and
 #: Lucene 8 no ``\\s``: whitespace is the range tab to carriage return, written raw (so no
 #: raw newline lands in a query line), and the space.
@@ -33,6 +35,7 @@ def to_lucene_regex(pattern: str, ignore_case: bool = False, notes: list[str] | 
             raise UnsupportedRegex("the verbose flag (?x)")
         ignore_case = ignore_case or "i" in flags.group(1)
         pattern = pattern[flags.end() :]
+    pattern = resolve(pattern)
     return _fill_empty(_whole(pattern, ignore_case, [] if notes is None else notes))
 
 

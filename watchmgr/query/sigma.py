@@ -129,8 +129,9 @@ class SigmaDialect(SigmacDialect):
         printed = self.join(clauses)
         if packed:
             # Their words on the text field would be a clause per value again.
+            count = len(value.values) - len(values) if isinstance(value, ValueList) else 0
             self.warnings.append(
-                f"{len(value.values) - len(values):,} values are searched as regexes of "
+                f"{count:,} values are searched as regexes of "
                 f"alternatives in {exact} only: a value of {field} over 256 characters, which "
                 "dynamic mapping leaves out of it, is not found (map the field as wildcard)"
             )
@@ -140,7 +141,9 @@ class SigmaDialect(SigmacDialect):
             return printed
         return f"({printed} OR {words})"
 
-    def packed(self, exact: str, values: tuple[Value, ...]) -> tuple[list[Clause], tuple[Value, ...]]:
+    def packed(
+        self, exact: str, values: tuple[Value, ...]
+    ) -> tuple[list[Clause], tuple[Value, ...]]:
         """A list too long for one clause per value: its values as regexes of alternatives.
 
         Elasticsearch refuses a query over its clause limit, and each regex clause costs an
