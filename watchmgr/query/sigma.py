@@ -121,17 +121,17 @@ class SigmaDialect(SigmacDialect):
             lucene = to_lucene_regex(value.pattern, value.ignore_case, self.notes)
             self.regexes.append((lucene, True))
             return self.term_format.format(exact, slashed(lucene))
-        values = value.values if isinstance(value, ValueList) else (value,)
+        listed = value.values if isinstance(value, ValueList) else (value,)
         packed: list[Clause] = []
-        if len(values) > CLAUSE_FLOOR:
-            packed, values = self.packed(exact, values)
+        values = listed
+        if len(listed) > CLAUSE_FLOOR:
+            packed, values = self.packed(exact, listed)
         clauses = [*packed, *(clause for v in values for clause in self.clauses(field, exact, v))]
         printed = self.join(clauses)
         if packed:
             # Their words on the text field would be a clause per value again.
-            count = len(value.values) - len(values) if isinstance(value, ValueList) else 0
             self.warnings.append(
-                f"{count:,} values are searched as regexes of "
+                f"{len(listed) - len(values):,} values are searched as regexes of "
                 f"alternatives in {exact} only: a value of {field} over 256 characters, which "
                 "dynamic mapping leaves out of it, is not found (map the field as wildcard)"
             )
@@ -161,12 +161,16 @@ class SigmaDialect(SigmacDialect):
                 rest.append(value)
                 continue
             lead, trail, literal = shape
-            shapes.setdefault((lead, trail), []).append([_regex_part(c) for c in literal])
+            tokens = [_regex_part(c) for c in literal]
+            if _java_length("".join(tokens)) + 4 > MAX_REGEX_LENGTH:
+                rest.append(value)  # alone too long: matched as written, with its warning
+                continue
+            shapes.setdefault((lead, trail), []).append(tokens)
         clauses: list[Clause] = []
-        for (lead, trail), tokens in sorted(shapes.items()):
+        for (lead, trail), shaped in sorted(shapes.items()):
             ends = (".*" if lead else "", ".*" if trail else "")
-            regexes = _alternations(sorted(tokens), *ends)
-            self.folded += len(tokens) - len(regexes)
+            regexes = _alternations(sorted(shaped), *ends)
+            self.folded += len(shaped) - len(regexes)
             for regex in regexes:
                 self.regexes.append((regex, False))
                 clauses.append((exact, slashed(regex)))
