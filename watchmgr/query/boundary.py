@@ -14,6 +14,7 @@ to drop with a note. Look-arounds, back-references and inner anchors are left al
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: what may stand on one side of a boundary: a word character, another one, the value's edge
@@ -322,11 +323,15 @@ def _decide(node: _Node, before: frozenset[str], after: frozenset[str]) -> _Node
     return node
 
 
-def _context(items: list[_Node], outer: frozenset[str], end: object) -> frozenset[str]:
+def _context(
+    items: list[_Node],
+    outer: frozenset[str],
+    end: Callable[[_Node], tuple[frozenset[str], bool]],
+) -> frozenset[str]:
     """What may stand next to the side of `items` given: their ends, then what is outside."""
     kinds: frozenset[str] = frozenset()
     for item in items:
-        more, empty = end(item)  # type: ignore[operator]
+        more, empty = end(item)
         kinds |= more
         if not empty:
             return kinds
