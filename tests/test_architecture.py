@@ -30,6 +30,9 @@ CORE = (
     "watchmgr.plan",
     "watchmgr.fingerprint",
 )
+#: Lucene's own algorithms, shared by the product and the sandbox: the one place where both
+#: need the same answer (how Lucene reads a regex), so it may import nothing of watchmgr.
+LEAF = "watchmgr.lucene"
 EDGES = ("watchmgr.cli", "watchmgr.output", "watchmgr.workflow", "watchmgr.sandbox")
 
 
@@ -92,11 +95,30 @@ def test_only_the_cli_edge_imports_the_sandbox() -> None:
     assert outside == {"watchmgr.cli", "watchmgr.cli.local"}
 
 
-def test_the_sandbox_imports_no_product_code() -> None:
+def test_the_sandbox_imports_no_product_code_but_the_lucene_leaf() -> None:
     sandbox = [m for m in MODULES if _within(m, ("watchmgr.sandbox",))]
-    product = tuple(m for m in MODULES if m != "watchmgr" and not _within(m, ("watchmgr.sandbox",)))
+    product = tuple(
+        m for m in MODULES if m != "watchmgr" and not _within(m, ("watchmgr.sandbox", LEAF))
+    )
     found = {m: i for m in sandbox for i in _imports(m) if _within(i, product)}
     assert found == {}
+
+
+def test_the_lucene_leaf_imports_nothing_of_watchmgr() -> None:
+    leaf = [m for m in MODULES if _within(m, (LEAF,))]
+    assert "watchmgr.lucene.regexp" in leaf
+    found = [
+        (m, i)
+        for m in leaf
+        for i in _imports(m)
+        if _within(i, ("watchmgr",)) and not _within(i, (LEAF,))
+    ]
+    assert found == []
+
+
+def test_the_product_and_the_sandbox_read_regexes_through_the_leaf() -> None:
+    assert "watchmgr.lucene.regexp" in set(_imports("watchmgr.query.lucene"))
+    assert "watchmgr.lucene.regexp" in set(_imports("watchmgr.sandbox.automaton"))
 
 
 @pytest.mark.parametrize("module", CORE)
