@@ -536,9 +536,14 @@ class Api:
                             "index": part,
                         },
                     )
-        query = compile_query(body.get("query", {"match_all": {}}))
+        from watchmgr.sandbox.mapping import IndexMapping
+
+        spec = body.get("query", {"match_all": {}})
+        compile_query(spec)  # a malformed query fails even where no index is searched
         hits: list[tuple[dict[str, Any], Any]] = []
         for name in dict.fromkeys(selected):
+            # each index's fields are met as its own mappings say
+            query = compile_query(spec, IndexMapping(self.store.index_mappings(name)))
             for doc_id, source in (self.store.index_docs(name) or {}).items():
                 view = {"_id": doc_id, **source}
                 if query(view):

@@ -14,10 +14,19 @@ written on `.keyword`, escaped characters untouched) and matched term by term; `
 `_exists_:F` are exists queries; a purely negative group matches everything else; a regex
 longer than 1,000 characters, one Lucene's `RegExp` refuses and one over 10,000 determinized
 states fail the search, as ES fails it.
+
+An index created with explicit mappings (`mapping.IndexMapping`) has its fields searched as
+their types say instead: a `keyword` or `wildcard` field is one exact term per value (the
+whole value, case as written, none over its `ignore_above`), a `text` field its words, an
+`ip` field an address (a CIDR term matches its network), numbers, booleans and dates their
+values; a wildcard, prefix, regex or fuzzy term on an `ip`, number, boolean or date field
+fails the search, as does a term that is not an address or a number where one must be.
+Fields the mapping does not name are mapped dynamically, as above.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -27,7 +36,8 @@ from typing import Any
 
 from watchmgr.sandbox.analysis import analyze, lowercase, utf16_length
 from watchmgr.sandbox.automaton import RegexError, regexp, wildcard
-from watchmgr.sandbox.querystring import Node, QueryStringError, parse_query_string
+from watchmgr.sandbox.mapping import FieldType, IndexMapping
+from watchmgr.sandbox.querystring import Node, QueryShardError, QueryStringError, parse_query_string
 
 IGNORE_ABOVE = 256
 MAX_REGEX_LENGTH = 1000
@@ -60,29 +70,68 @@ def term_text(value: Any) -> str:
     return str(value)
 
 
-class Document:
-    """One document as the index holds it; terms are computed on first use."""
+_DYNAMIC = IndexMapping(None)
 
-    def __init__(self, source: Mapping[str, Any], ignore_above: int = IGNORE_ABOVE) -> None:
+
+class Document:
+    """One document as the index holds it; terms are computed on first use.
+
+    `mapping`: the index's explicit mappings (by default none: every field is dynamic).
+    """
+
+    def __init__(
+        self,
+        source: Mapping[str, Any],
+        ignore_above: int = IGNORE_ABOVE,
+        mapping: IndexMapping | None = None,
+    ) -> None:
         doc_id = source.get("_id")
         self.fields = flatten({k: v for k, v in source.items() if k != "_id"})
         self.doc_id = None if doc_id is None else str(doc_id)
         self.ignore_above = ignore_above
+        self.mapping = _DYNAMIC if mapping is None else mapping
         self._positions: dict[str, dict[str, list[int]]] = {}
 
     def names(self) -> set[str]:
-        """Every searchable field: each leaf field, and `.keyword` beside each string field."""
-        names = set(self.fields)
-        names.update(f + KEYWORD for f, values in self.fields.items() if _has_string(values))
+        """Every searchable field: the mapped ones, then each dynamic leaf field and
+        `.keyword` beside each dynamic string field."""
+        names = self.mapping.names()
+        for f, values in self.fields.items():
+            if self.mapping.get(f) is None:
+                names.add(f)
+                if _has_string(values):
+                    names.add(f + KEYWORD)
         return names
+
+    def is_keyword(self, name: str) -> bool:
+        """Whether the field holds whole values as exact terms (keyword, wildcard, `_id`)."""
+        explicit = self.mapping.get(name)
+        return _is_keyword(name) if explicit is None else explicit.kind == "keyword"
 
     def present(self, name: str) -> bool:
         """Whether the field has a value indexed (`_field_names`, what exists asks)."""
+        explicit = self.mapping.get(name)
+        if explicit is not None:
+            if explicit.kind == "keyword":
+                return bool(self.exact_terms(explicit))
+            return bool(self.fields.get(explicit.source))
         if name in self.fields:
             return True
         if name.endswith(KEYWORD):
             return bool(self.keyword_terms(name[: -len(KEYWORD)]))
         return False
+
+    def exact_terms(self, field: FieldType) -> list[str]:
+        """An explicit non-text field's terms: each value whole, none over `ignore_above`."""
+        terms = [term_text(v) for v in self.fields.get(field.source, ())]
+        if field.kind != "keyword" or field.ignore_above is None:
+            return terms
+        return [t for t in terms if utf16_length(t) <= field.ignore_above]
+
+    def positions(self, name: str) -> dict[str, list[int]]:
+        """Token -> positions of the text field `name` (a mapped one reads its source)."""
+        explicit = self.mapping.get(name)
+        return self.text_positions(name if explicit is None else explicit.source)
 
     def keyword_terms(self, field: str) -> list[str]:
         return [
@@ -111,6 +160,11 @@ class Document:
         """The indexed terms of a field name (`X.keyword` is X's keyword sub-field)."""
         if name == "_id":
             return [] if self.doc_id is None else [self.doc_id]
+        explicit = self.mapping.get(name)
+        if explicit is not None:
+            if explicit.kind == "text":
+                return self.text_positions(explicit.source).keys()
+            return self.exact_terms(explicit)
         if name.endswith(KEYWORD) and name[: -len(KEYWORD)] in self.fields:
             return self.keyword_terms(name[: -len(KEYWORD)])
         return self.text_positions(name).keys()
@@ -124,13 +178,13 @@ def _is_keyword(name: str) -> bool:
     return name.endswith(KEYWORD) or name == "_id"
 
 
-def _normalize(name: str, text: str) -> str:
+def _normalize(keyword: bool, text: str) -> str:
     """The field's analyzer's `normalize`: lower-case on text, identity on keyword."""
-    return text if _is_keyword(name) else lowercase(text)
+    return text if keyword else lowercase(text)
 
 
-def _analyze_for(name: str, text: str) -> tuple[str, ...]:
-    return (text,) if _is_keyword(name) else analyze(text)
+def _analyze_for(keyword: bool, text: str) -> tuple[str, ...]:
+    return (text,) if keyword else analyze(text)
 
 
 def simple_match(pattern: str, name: str) -> bool:
@@ -138,9 +192,9 @@ def simple_match(pattern: str, name: str) -> bool:
     return wildcard(pattern.replace("\\", "\\\\").replace("?", "\\?"))(name)
 
 
-def _wildcard_normalized(name: str, pattern: str) -> str:
+def _wildcard_normalized(keyword: bool, pattern: str) -> str:
     """Lucene's `analyzeWildcard`: normalize the runs between wildcards and escapes."""
-    if _is_keyword(name):
+    if keyword:
         return pattern
     pieces = re.split(r"(\\.|[?*]+)", pattern)
     return "".join(p if i % 2 else lowercase(p) for i, p in enumerate(pieces))
@@ -151,7 +205,7 @@ def _compiled_regex(name_is_keyword: bool, pattern: str) -> Callable[[str], bool
     return regexp(pattern if name_is_keyword else lowercase(pattern)).matches
 
 
-def check_regex(pattern: str, field: str | None = None) -> None:
+def check_regex(pattern: str, field: str | None = None, mapping: IndexMapping = _DYNAMIC) -> None:
     """Raise `QueryStringError` where ES fails a search for this regex (length, syntax, size).
 
     The pattern is built as each field it may meet normalizes it: `field`'s only, when it
@@ -164,7 +218,9 @@ def check_regex(pattern: str, field: str | None = None) -> None:
             "the [index.max_regex_length] index level setting."
         )
     single = field is not None and field != "*" and "*" not in field
-    for keyword in (_is_keyword(field or ""),) if single else (True, False):
+    explicit = mapping.get(field or "")
+    one = _is_keyword(field or "") if explicit is None else explicit.kind == "keyword"
+    for keyword in (one,) if single else (True, False):
         try:
             _compiled_regex(keyword, pattern)
         except RegexError as err:
@@ -187,19 +243,123 @@ class QueryString:
 
 
 def compile_query_string(
-    text: str, *, default_field: str = "*", default_and: bool = False
+    text: str,
+    *,
+    default_field: str = "*",
+    default_and: bool = False,
+    mapping: IndexMapping | None = None,
 ) -> QueryString:
-    """Parse and check `text`; raise `QueryStringError` where ES fails the search."""
+    """Parse and check `text` (for an index with `mapping`, by default dynamic mapping only);
+    raise `QueryStringError` where ES fails the search."""
     root = parse_query_string(text, default_and=default_and)
-    _check(root)
+    _check(root, _DYNAMIC if mapping is None else mapping)
     return QueryString(root, default_field, default_and)
 
 
-def _check(node: Node) -> None:
+def _check(node: Node, mapping: IndexMapping) -> None:
+    named = node.field is not None and "*" not in node.field
+    explicit = mapping.get(node.field or "") if named else None
+    if explicit is not None and explicit.kind not in ("keyword", "text"):
+        _check_typed(node, explicit, node.field or "")
     if node.kind == "regex":
-        check_regex(node.value, node.field)
+        check_regex(node.value, node.field, mapping)
     for _, clause in node.clauses:
-        _check(clause)
+        _check(clause, mapping)
+
+
+#: the queries a field that is not a string field refuses, and the fields ES names as able
+_STRING_ONLY = {
+    "wildcard": ("wildcard", "keyword, text and wildcard"),
+    "prefix": ("prefix", "keyword, text and wildcard"),
+    "regex": ("regexp", "keyword and text"),
+    "fuzzy": ("fuzzy", "keyword and text"),
+}
+
+
+def _check_typed(node: Node, field: FieldType, name: str) -> None:
+    """ES fails a search whose term an `ip`, number, boolean or date field cannot read
+    (`query_string` is not lenient for a field it names)."""
+    if node.kind in _STRING_ONLY:
+        query, able = _STRING_ONLY[node.kind]
+        raise QueryShardError(
+            f"Can only use {query} queries on {able} fields - not on [{name}] which is of "
+            f"type [{field.type}]"
+        )
+    if node.kind not in ("term", "phrase"):
+        return
+    value = str(node.value)
+    if field.kind == "ip" and _network(value) is None:
+        raise QueryShardError(f"'{value}' is not an IP string literal.")
+    if field.kind == "number" and _number(value) is None:
+        raise QueryShardError(f'For input string: "{value}"')
+
+
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """An address (a network of one) or a CIDR block, as an `ip` field's term query reads it."""
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
+def _address(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(str(value))
+    except ValueError:
+        return None
+
+
+def _ip_point(value: Any) -> int | None:
+    """Where an address sorts in an `ip` field: IPv6, an IPv4 address as ``::ffff:a.b.c.d``."""
+    address = _address(value)
+    if address is None:
+        return None
+    return int(address) | (0xFFFF << 32) if address.version == 4 else int(address)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _typed_match(field: FieldType, node: Node, values: Iterable[Any]) -> bool:
+    """A term, phrase or range on an `ip`, number, boolean or date field (the other kinds
+    of term fail the search at `_check_typed`, or meet no such field under `*`)."""
+    if node.kind == "range":
+        low, high, include_low, include_high = node.value
+        if field.kind == "number":
+            numbers = (_number(v) for v in values)
+            return any(_numeric_in(n, node.value) for n in numbers if n is not None)
+        key: Callable[[Any], Any] = term_text
+        if field.kind == "ip":
+            key = _ip_point
+            low = None if low is None else _ip_point(low)
+            high = None if high is None else _ip_point(high)
+        return any(
+            (k := key(v)) is not None
+            and (low is None or (k >= low if include_low else k > low))
+            and (high is None or (k <= high if include_high else k < high))
+            for v in values
+        )
+    if node.kind not in ("term", "phrase"):
+        return False
+    wanted = str(node.value)
+    if field.kind == "ip":
+        network = _network(wanted)
+        return network is not None and any(
+            (a := _address(v)) is not None and a.version == network.version and a in network
+            for v in values
+        )
+    if field.kind == "number":
+        number = _number(wanted)
+        return number is not None and any(_number(v) == number for v in values)
+    if field.kind in ("boolean", "date"):
+        return any(term_text(v) == wanted for v in values)
+    return False
 
 
 class _Judge:
@@ -243,27 +403,31 @@ class _Judge:
 
     def on_field(self, name: str, node: Node) -> bool | None:
         kind, doc = node.kind, self.doc
+        explicit = doc.mapping.get(name)
+        if explicit is not None and explicit.kind not in ("keyword", "text"):
+            return _typed_match(explicit, node, doc.fields.get(explicit.source, ()))
+        keyword = doc.is_keyword(name)
         if kind in ("term", "phrase"):
-            tokens = _analyze_for(name, node.value)
+            tokens = _analyze_for(keyword, node.value)
             if not tokens:
                 return None
             if kind == "phrase" and len(tokens) > 1:
-                return _phrase(doc.text_positions(name), tokens, int(node.option))
+                return _phrase(doc.positions(name), tokens, int(node.option))
             terms = doc.terms(name)
             hits = [token in terms for token in tokens]
             return all(hits) if self.default_and else any(hits)
         terms = doc.terms(name)
         if kind == "prefix":
-            prefix = _normalize(name, node.value)
+            prefix = _normalize(keyword, node.value)
             return any(term.startswith(prefix) for term in terms)
         if kind == "wildcard":
-            matcher = wildcard(_wildcard_normalized(name, node.value))
+            matcher = wildcard(_wildcard_normalized(keyword, node.value))
             return any(matcher(term) for term in terms)
         if kind == "regex":
-            matcher = _compiled_regex(_is_keyword(name), node.value)
+            matcher = _compiled_regex(keyword, node.value)
             return any(matcher(term) for term in terms)
         if kind == "fuzzy":
-            wanted = _normalize(name, node.value)
+            wanted = _normalize(keyword, node.value)
             edits = _edits(node.option, len(wanted))
             return any(_within(term, wanted, edits) for term in terms)
         if kind == "range":
@@ -272,12 +436,14 @@ class _Judge:
 
     def in_range(self, name: str, bounds: tuple[Any, Any, bool, bool]) -> bool:
         low, high, include_low, include_high = bounds
+        explicit = self.doc.mapping.get(name)
         base = name[: -len(KEYWORD)] if name.endswith(KEYWORD) else name
-        values = self.doc.fields.get(base, ())
+        values = self.doc.fields.get(base, ()) if explicit is None else ()
         if values and not _has_string(values):  # a numeric field compares numbers
             return any(_numeric_in(v, bounds) for v in values if not isinstance(v, bool))
-        low = None if low is None else _normalize(name, low)
-        high = None if high is None else _normalize(name, high)
+        keyword = self.doc.is_keyword(name)
+        low = None if low is None else _normalize(keyword, low)
+        high = None if high is None else _normalize(keyword, high)
         return any(
             (low is None or (term >= low if include_low else term > low))
             and (high is None or (term <= high if include_high else term < high))

@@ -6,6 +6,11 @@ Dynamic mapping as Elasticsearch applies it with default settings: a string is `
 ``float``, booleans ``boolean``; an object's fields are mapped under its name, and a dotted key
 (``"a.b"``) is the path ``a`` → ``b``. The first document that holds a field decides its type.
 `field_mapping_answer` is ``GET <index>/_mapping/field/<fields>``'s body for one index.
+
+`IndexMapping` is how a search meets the explicitly mapped fields (`lucene.py`): ``keyword``
+and ``wildcard`` hold each whole value as one exact term (none longer than the field's
+``ignore_above``, unbounded unless set), ``text`` its analyzed words, ``ip`` an address that a
+CIDR term matches by network, numbers, booleans and dates their values.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 #: What dynamic mapping gives a string (ES's default dynamic template for strings).
@@ -96,3 +102,84 @@ def field_mapping_answer(
             leaf = full.rsplit(".", 1)[-1]
             answer[full] = {"full_name": full, "mapping": {leaf: fields[full]}}
     return answer
+
+
+#: How a query meets a field, by its mapping type (the types a query_string reads as strings
+#: are keyword-like; those ES parses the query's value for are typed).
+_KINDS = {
+    "keyword": "keyword",
+    "constant_keyword": "keyword",
+    "wildcard": "keyword",
+    "text": "text",
+    "match_only_text": "text",
+    "ip": "ip",
+    "boolean": "boolean",
+    "date": "date",
+    "date_nanos": "date",
+    **dict.fromkeys(
+        (
+            "long",
+            "integer",
+            "short",
+            "byte",
+            "double",
+            "float",
+            "half_float",
+            "scaled_float",
+            "unsigned_long",
+        ),
+        "number",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldType:
+    """One explicitly mapped field, as a search meets it."""
+
+    #: keyword, text, ip, number, boolean, date, or other (matches nothing)
+    kind: str
+    #: the mapping's type name, as ES names it in errors
+    type: str
+    #: the document path whose values it indexes (a multi-field's parent)
+    source: str
+    #: keyword and wildcard: longer values (UTF-16 units) are not indexed; None: no bound
+    ignore_above: int | None = None
+
+
+class IndexMapping:
+    """The fields an index was created with; fields it does not name are mapped dynamically."""
+
+    def __init__(self, explicit: Mapping[str, Any] | None) -> None:
+        self._fields: dict[str, FieldType] = {}
+        self._walk(dict((explicit or {}).get("properties") or {}), "")
+
+    def _walk(self, properties: Mapping[str, Any], prefix: str) -> None:
+        for name, spec in properties.items():
+            if not isinstance(spec, dict):
+                continue
+            full = prefix + name
+            if "properties" in spec:
+                self._walk(spec["properties"], full + ".")
+                continue
+            self._fields[full] = _field_type(spec, full)
+            for sub, sub_spec in (spec.get("fields") or {}).items():
+                if isinstance(sub_spec, dict):
+                    self._fields[f"{full}.{sub}"] = _field_type(sub_spec, full)
+
+    def __bool__(self) -> bool:
+        return bool(self._fields)
+
+    def get(self, name: str) -> FieldType | None:
+        """The explicit mapping of the field `name` (None: not mapped explicitly)."""
+        return self._fields.get(name)
+
+    def names(self) -> set[str]:
+        return set(self._fields)
+
+
+def _field_type(spec: Mapping[str, Any], source: str) -> FieldType:
+    type_name = str(spec.get("type", "object"))
+    limit = spec.get("ignore_above")
+    ignore_above = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+    return FieldType(_KINDS.get(type_name, "other"), type_name, source, ignore_above)

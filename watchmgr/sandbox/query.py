@@ -16,7 +16,8 @@ from watchmgr.sandbox.analysis import utf16_length
 from watchmgr.sandbox.automaton import wildcard
 from watchmgr.sandbox.errors import EsError
 from watchmgr.sandbox.lucene import IGNORE_ABOVE, Document, compile_query_string, flatten
-from watchmgr.sandbox.querystring import QueryStringError
+from watchmgr.sandbox.mapping import IndexMapping
+from watchmgr.sandbox.querystring import QueryShardError, QueryStringError
 
 Doc = dict[str, Any]
 
@@ -97,26 +98,30 @@ def _compare(a: Any, b: Any) -> int:
         return (sa > sb) - (sa < sb)
 
 
-def compile_query(query: Any) -> Callable[[Doc], bool]:
-    """Compile a query DSL object into a predicate; raises `EsError` like ES's parser."""
+def compile_query(query: Any, mapping: IndexMapping | None = None) -> Callable[[Doc], bool]:
+    """Compile a query DSL object into a predicate; raises `EsError` like ES's parser.
+
+    `mapping`: the explicit mappings of the index searched (its `query_string` clauses meet
+    those fields as their types say; by default every field is dynamic).
+    """
     if not isinstance(query, dict) or len(query) != 1:
         raise parsing_error("[_na] query malformed, must start with start_object")
     name, spec = next(iter(query.items()))
     builder = _BUILDERS.get(name)
     if builder is None:
         raise parsing_error(f"unknown query [{name}]")
-    return builder(spec)
+    return builder(spec, mapping)
 
 
-def _q_match_all(spec: Any) -> Callable[[Doc], bool]:
+def _q_match_all(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     return lambda doc: True
 
 
-def _q_match_none(spec: Any) -> Callable[[Doc], bool]:
+def _q_match_none(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     return lambda doc: False
 
 
-def _q_term(spec: Any) -> Callable[[Doc], bool]:
+def _q_term(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     field, wanted = _field_and_value(spec, "term")
 
     def match(doc: Doc) -> bool:
@@ -126,7 +131,7 @@ def _q_term(spec: Any) -> Callable[[Doc], bool]:
     return match
 
 
-def _q_terms(spec: Any) -> Callable[[Doc], bool]:
+def _q_terms(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     if not isinstance(spec, dict):
         raise parsing_error("[terms] query malformed")
     fields = [(f, v) for f, v in spec.items() if f != "boost"]
@@ -141,7 +146,7 @@ def _q_terms(spec: Any) -> Callable[[Doc], bool]:
     return match
 
 
-def _q_prefix(spec: Any) -> Callable[[Doc], bool]:
+def _q_prefix(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     field, prefix = _field_and_value(spec, "prefix")
 
     def match(doc: Doc) -> bool:
@@ -151,7 +156,7 @@ def _q_prefix(spec: Any) -> Callable[[Doc], bool]:
     return match
 
 
-def _q_wildcard(spec: Any) -> Callable[[Doc], bool]:
+def _q_wildcard(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     field, pattern = _field_and_value(spec, "wildcard")
     if isinstance(pattern, dict):
         pattern = pattern.get("wildcard")
@@ -164,19 +169,19 @@ def _q_wildcard(spec: Any) -> Callable[[Doc], bool]:
     return match
 
 
-def _q_exists(spec: Any) -> Callable[[Doc], bool]:
+def _q_exists(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     if not isinstance(spec, dict) or "field" not in spec:
         raise parsing_error("[exists] must be provided with a [field]")
     field = str(spec["field"])
     return lambda doc: bool(_values(doc, field)[0])
 
 
-def _q_ids(spec: Any) -> Callable[[Doc], bool]:
+def _q_ids(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     wanted = set(map(str, (spec or {}).get("values", [])))
     return lambda doc: str(doc.get("_id")) in wanted
 
 
-def _q_range(spec: Any) -> Callable[[Doc], bool]:
+def _q_range(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     if not isinstance(spec, dict) or len(spec) != 1:
         raise parsing_error("[range] query doesn't support multiple fields")
     field, bounds = next(iter(spec.items()))
@@ -197,7 +202,7 @@ def _q_range(spec: Any) -> Callable[[Doc], bool]:
     return match
 
 
-def _q_match(spec: Any) -> Callable[[Doc], bool]:
+def _q_match(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     field, text = _field_and_value(spec, "match", "query")
     operator = "or"
     if isinstance(spec[field], dict):
@@ -215,14 +220,14 @@ def _q_match(spec: Any) -> Callable[[Doc], bool]:
     return match
 
 
-def _q_bool(spec: Any) -> Callable[[Doc], bool]:
+def _q_bool(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     if not isinstance(spec, dict):
         raise parsing_error("[bool] query malformed")
 
     def clauses(key: str) -> list[Callable[[Doc], bool]]:
         value = spec.get(key, [])
         items = value if isinstance(value, list) else [value]
-        return [compile_query(item) for item in items]
+        return [compile_query(item, mapping) for item in items]
 
     for key in spec:
         if key not in (
@@ -251,7 +256,7 @@ def _q_bool(spec: Any) -> Callable[[Doc], bool]:
     return match
 
 
-def _q_query_string(spec: Any) -> Callable[[Doc], bool]:
+def _q_query_string(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     if not isinstance(spec, dict) or "query" not in spec:
         raise parsing_error("[query_string] must be provided with a [query]")
     text = str(spec["query"])
@@ -260,10 +265,30 @@ def _q_query_string(spec: Any) -> Callable[[Doc], bool]:
             text,
             default_field=str(spec.get("default_field", "*")),
             default_and=str(spec.get("default_operator", "or")).lower() == "and",
+            mapping=mapping,
         )
+    except QueryShardError as err:
+        raise failed_to_create(err) from err
     except QueryStringError as err:
         raise query_shard_error(text, err) from err
-    return lambda doc: query.matches(Document(doc))
+    return lambda doc: query.matches(Document(doc, mapping=mapping))
+
+
+def failed_to_create(err: QueryShardError) -> EsError:
+    """ES's answer to a query a field cannot run (a shard failure, then a 400)."""
+    inner = EsError(
+        400,
+        "query_shard_exception",
+        f"failed to create query: {err}",
+        metadata={"index_uuid": "_na_", "index": "_na_"},
+    )
+    return EsError(
+        400,
+        "search_phase_execution_exception",
+        "all shards failed",
+        metadata={"phase": "query", "grouped": True, "failed_shards": []},
+        caused_by=inner,
+    )
 
 
 def query_shard_error(text: str, err: QueryStringError) -> EsError:
@@ -284,7 +309,7 @@ def query_shard_error(text: str, err: QueryStringError) -> EsError:
     )
 
 
-_BUILDERS: dict[str, Callable[[Any], Callable[[Doc], bool]]] = {
+_BUILDERS: dict[str, Callable[[Any, IndexMapping | None], Callable[[Doc], bool]]] = {
     "match_all": _q_match_all,
     "match_none": _q_match_none,
     "term": _q_term,

@@ -24,6 +24,10 @@ class QueryStringError(Exception):
     """Lucene's ParseException / TokenMgrError message (without the `Cannot parse` prefix)."""
 
 
+class QueryShardError(QueryStringError):
+    """A query that parses but that a field cannot run (ES's `failed to create query`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Tok:
     kind: str  # TERM, PHRASE, REGEX, RANGE_START, RANGE_END, AND, OR, NOT, PLUS, MINUS, LPAREN,
