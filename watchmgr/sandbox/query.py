@@ -267,38 +267,25 @@ def _q_query_string(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], 
             default_and=str(spec.get("default_operator", "or")).lower() == "and",
             mapping=mapping,
         )
-    except QueryShardError as err:
-        raise failed_to_create(err) from err
     except QueryStringError as err:
         raise query_shard_error(text, err) from err
     return lambda doc: query.matches(Document(doc, mapping=mapping))
 
 
-def failed_to_create(err: QueryShardError) -> EsError:
-    """ES's answer to a query a field cannot run (a shard failure, then a 400)."""
-    inner = EsError(
-        400,
-        "query_shard_exception",
-        f"failed to create query: {err}",
-        metadata={"index_uuid": "_na_", "index": "_na_"},
-    )
-    return EsError(
-        400,
-        "search_phase_execution_exception",
-        "all shards failed",
-        metadata={"phase": "query", "grouped": True, "failed_shards": []},
-        caused_by=inner,
-    )
-
-
 def query_shard_error(text: str, err: QueryStringError) -> EsError:
-    """ES's answer to a query_string it cannot parse (a shard failure, then a 400)."""
+    """ES's answer to a query_string it cannot parse, or that a field cannot run (a shard
+    failure, then a 400)."""
+    if isinstance(err, QueryShardError):
+        reason, cause = f"failed to create query: {err}", None
+    else:
+        reason = f"Failed to parse query [{text}]"
+        cause = EsError(400, "parse_exception", f"Cannot parse '{text}': {err}", foreign=True)
     inner = EsError(
         400,
         "query_shard_exception",
-        f"Failed to parse query [{text}]",
+        reason,
         metadata={"index_uuid": "_na_", "index": "_na_"},
-        caused_by=EsError(400, "parse_exception", f"Cannot parse '{text}': {err}", foreign=True),
+        caused_by=cause,
     )
     return EsError(
         400,
