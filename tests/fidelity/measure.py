@@ -2,7 +2,10 @@
 
 Shared by the fidelity test (which asserts the thresholds) and `benchmarks/fidelity.py` (which
 prints the figures and the rules that miss). One question per rendered condition — its query
-over its positives, case variants and negatives — streamed through one oracle process.
+over its positives, case variants and negatives — streamed through one oracle process. `ask`
+and `ask_regression` keep Lucene's answers, so that the sandbox differential
+(test_sandbox_vs_lucene.py) compares the sandbox against the same answers in the same session
+instead of asking Lucene again.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.fidelity.events import CannotGenerate, RuleEvents, generate
-from tests.fidelity.oracle import LuceneOracle, Question
+from tests.fidelity.oracle import Answer, LuceneOracle, Question
 from watchmgr import query as query_module
 from watchmgr.errors import RuleError
 from watchmgr.rules import Rule, load_paths
@@ -92,23 +96,70 @@ def _cases(
             yield rule.path, text, events
 
 
+@dataclass(frozen=True)
+class Asked:
+    """One rendered condition, the events generated for it, and Lucene's answer over them."""
+
+    rule: str
+    query: str
+    events: RuleEvents
+    answer: Answer
+
+    @property
+    def question(self) -> Question:
+        e = self.events
+        return Question(self.query, [*e.positives, *e.case_variants, *e.negatives])
+
+
+@dataclass
+class Answers:
+    """Lucene's answers for a corpus, and the rules left out (with why)."""
+
+    asked: list[Asked]
+    left_out: dict[str, str]
+
+
+def ask(
+    oracle: LuceneOracle,
+    rules: Iterable[Rule],
+    settings: WatchSettings = DEFAULT_SETTINGS,
+    skip_costly: bool = False,
+) -> Answers:
+    """Render every rule's conditions under `settings` and ask Lucene about their events.
+
+    With `skip_costly`, queries the renderer warns are extreme in cost are left out (Lucene 8
+    needs up to minutes to build some of them). Rendering and event generation run while
+    Lucene answers the questions already sent.
+    """
+    figures = Figures()
+    cases: list[tuple[str, str, RuleEvents]] = []
+
+    def questions() -> Iterator[Question]:
+        for case in _cases(rules, settings, figures, skip_costly):
+            cases.append(case)
+            _, text, e = case
+            yield Question(text, [*e.positives, *e.case_variants, *e.negatives])
+
+    answers = list(oracle.match_many(questions()))
+    asked = [Asked(path, text, e, a) for (path, text, e), a in zip(cases, answers, strict=True)]
+    return Answers(asked, figures.left_out)
+
+
 def measure(
     oracle: LuceneOracle,
     rules: Iterable[Rule],
     settings: WatchSettings = DEFAULT_SETTINGS,
     skip_costly: bool = False,
 ) -> Figures:
-    """Render every rule's conditions under `settings` and ask Lucene about their events.
+    """The figures of `ask`'s answers (see there)."""
+    return figures_of(ask(oracle, rules, settings, skip_costly))
 
-    With `skip_costly`, queries the renderer warns are extreme in cost are left out (Lucene 8
-    needs up to minutes to build some of them).
-    """
-    figures = Figures()
-    cases = list(_cases(rules, settings, figures, skip_costly))
-    questions = (
-        Question(text, [*e.positives, *e.case_variants, *e.negatives]) for _, text, e in cases
-    )
-    for (path, text, events), answer in zip(cases, oracle.match_many(questions), strict=True):
+
+def figures_of(answers: Answers) -> Figures:
+    """Per rule, what Lucene missed or wrongly matched of each condition's events."""
+    figures = Figures(left_out=dict(answers.left_out))
+    for item in answers.asked:
+        path, text, events, answer = item.rule, item.query, item.events, item.answer
         p, c = len(events.positives), len(events.case_variants)
         docs = [*events.positives, *events.case_variants, *events.negatives]
         verdict = Verdict(
@@ -147,10 +198,27 @@ def reason(verdict: Verdict, kind: str) -> str:
     return f"{what[kind]} {shown[:200]} — query {verdict.query[:200]}"
 
 
+@dataclass
+class RegressionAnswers:
+    """SigmaHQ's regression cases, each rendered condition's question with its case's number
+    (`owners`) and Lucene's answer, and the cases whose rule does not render (with why)."""
+
+    cases: list[Any]
+    questions: list[Question]
+    owners: list[int]
+    answers: list[Answer]
+    missing: dict[int, str]
+
+
 def measure_regression(
     oracle: LuceneOracle, corpus: Path, dialect: str
 ) -> tuple[int, int, list[tuple[str, str]]]:
     """(rules that fire on their real events, rules, [(rule, why not)]) for SigmaHQ's tests."""
+    return regression_figures(ask_regression(oracle, corpus, dialect))
+
+
+def ask_regression(oracle: LuceneOracle, corpus: Path, dialect: str) -> RegressionAnswers:
+    """Ask Lucene about each regression rule's rendered conditions over its real events."""
     from tests.fidelity.regression import load_cases
 
     cases = list(load_cases(corpus))
@@ -167,8 +235,15 @@ def measure_regression(
                     continue
                 questions.append(Question(text, list(case.events)))
                 owners.append(number)
+    answers = list(oracle.match_many(questions))
+    return RegressionAnswers(cases, questions, owners, answers, missing)
+
+
+def regression_figures(asked: RegressionAnswers) -> tuple[int, int, list[tuple[str, str]]]:
+    """(rules that fire on their real events, rules, [(rule, why not)])."""
+    cases, missing = asked.cases, dict(asked.missing)
     fired: set[int] = set()
-    for number, answer in zip(owners, oracle.match_many(questions), strict=True):
+    for number, answer in zip(asked.owners, asked.answers, strict=True):
         needed = cases[number].match_count or 1
         if answer.parse_error is None and len(answer.matches) >= needed:
             fired.add(number)

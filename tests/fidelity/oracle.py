@@ -77,28 +77,62 @@ class LuceneOracle:
 
     def match(self, query: str, docs: Sequence[Document], ignore_above: int = 256) -> Answer:
         """The documents (by index) that `query` matches, or its parse error."""
-        return next(iter(self.match_many([Question(query, docs, ignore_above)])))
+        (answer,) = self.match_many([Question(query, docs, ignore_above)])  # read to the end
+        return answer
 
     def match_many(self, questions: Iterable[Question]) -> Iterator[Answer]:
-        """Answers in the order of the questions, pipelined through one process."""
-        pending = list(questions)
+        """Answers in the order of the questions, pipelined through one process.
+
+        `questions` is read on a thread as Lucene answers, so a generator that renders them
+        runs while Lucene works on the ones already sent. Read the answers to the end: the
+        last line the process answers is an end mark, not a question's.
+        """
         stdin, stdout = self._process.stdin, self._process.stdout
         assert stdin is not None and stdout is not None
-        writer = threading.Thread(target=_write, args=(stdin, pending), daemon=True)
+        writer = _Writer(stdin, questions)
         writer.start()
-        for _ in pending:
+        answered = 0
+        while True:
             line = stdout.readline()
             if not line:
                 raise RuntimeError("lucene-oracle ended before answering every question")
+            if writer.done.is_set() and answered == writer.total:
+                break  # the end mark's answer
             raw = json.loads(line)
+            answered += 1
             yield Answer(raw["parse_error"], frozenset(raw["matches"]), int(raw.get("ms", 0)))
         writer.join()
+        if writer.failed is not None:
+            raise writer.failed
 
 
-def _write(stdin: Any, questions: Sequence[Question]) -> None:
-    for question in questions:
-        line = {"query": question.query, "docs": list(question.docs)}
-        if question.ignore_above != 256:
-            line["ignore_above"] = question.ignore_above
-        stdin.write(json.dumps(line) + "\n")
-    stdin.flush()
+#: asked after the last question: its answer tells the reader that no more will come.
+_END_MARK = json.dumps({"query": "*:*", "docs": []}) + "\n"
+
+
+class _Writer(threading.Thread):
+    """Writes questions as they come; `total` is final once `done` is set, before the mark."""
+
+    def __init__(self, stdin: Any, questions: Iterable[Question]) -> None:
+        super().__init__(daemon=True)
+        self.stdin = stdin
+        self.questions = questions
+        self.total = 0
+        self.done = threading.Event()
+        self.failed: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for question in self.questions:
+                line: dict[str, Any] = {"query": question.query, "docs": list(question.docs)}
+                if question.ignore_above != 256:
+                    line["ignore_above"] = question.ignore_above
+                self.stdin.write(json.dumps(line) + "\n")
+                self.stdin.flush()
+                self.total += 1
+        except BaseException as err:  # re-raised by the reader, after the end mark
+            self.failed = err
+        finally:
+            self.done.set()
+            self.stdin.write(_END_MARK)
+            self.stdin.flush()

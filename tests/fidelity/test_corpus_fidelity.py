@@ -5,29 +5,28 @@ semantics (tests/fidelity/events.py), and SigmaHQ's regression rules against the
 events. The figures and the rules that still miss are in the README ("Does it fire?") and come
 from `benchmarks/fidelity.py`; this test holds the goals of issue 11. Queries the renderer
 warns are extreme in cost are left out here (Lucene 8 needs minutes for some), not in the
-benchmark.
+benchmark. Lucene's answers are asked once per session (conftest.py) and shared with the
+sandbox differential.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.fidelity.measure import GOALS, corpus_rules, measure, measure_regression, reason
-from tests.fidelity.oracle import LuceneOracle
+from tests.fidelity.measure import (
+    GOALS,
+    Answers,
+    RegressionAnswers,
+    figures_of,
+    reason,
+    regression_figures,
+)
 
 pytestmark = pytest.mark.slow
 
 
-def test_every_query_parses_and_the_rules_meet_the_goals(
-    lucene: LuceneOracle, shared: Path
-) -> None:
-    rules = [
-        *corpus_rules(shared / "corpus" / "sigmahq"),
-        *corpus_rules(shared / "conformance" / "sigmac-2020"),
-    ]
-    figures = measure(lucene, rules, skip_costly=True)
+def test_every_query_parses_and_the_rules_meet_the_goals(corpus_answers: Answers) -> None:
+    figures = figures_of(corpus_answers)
     assert figures.rules > 4000, figures.left_out
     assert figures.parse_errors() == []
     for kind, goal in GOALS.items():
@@ -38,8 +37,8 @@ def test_every_query_parses_and_the_rules_meet_the_goals(
 
 
 def test_sigmahqs_regression_rules_fire_on_their_real_events(
-    lucene: LuceneOracle, shared: Path
+    regression_answers: RegressionAnswers,
 ) -> None:
-    fired, total, missing = measure_regression(lucene, shared / "corpus", "sigma")
+    fired, total, missing = regression_figures(regression_answers)
     assert total == 101
     assert fired / total >= 0.98, missing

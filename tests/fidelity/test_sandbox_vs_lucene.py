@@ -1,37 +1,26 @@
 """The sandbox matches what real Lucene matches: corpus queries x generated and real events.
 
-Every query rendered from the SigmaHQ and 2020 corpora is asked, over events generated from its
-own rule (positives, case variants, negatives: `events.py`), and every regression rule over its
+Every query rendered from the SigmaHQ and 2020 corpora is asked, over the events generated from
+its rule (positives, case variants, negatives: `events.py`), and every regression rule over its
 real events (`regression.py`), both of the oracle and of the sandbox's query engine (the
 `query_string` a watch's search runs); the matched sets must agree on at least 99.5 % of the
-(query, document) pairs, and a query ES fails must fail in both.
+(query, document) pairs, and a query ES fails must fail in both. Lucene's answers are the ones
+the corpus fidelity test judges by, asked once per session (conftest.py).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from tests.fidelity.events import CannotGenerate, generate
-from tests.fidelity.oracle import Answer, LuceneOracle, Question
-from tests.fidelity.regression import load_cases
-from watchmgr.cli import app
-from watchmgr.rules import load_file
+from tests.fidelity.measure import Answers, RegressionAnswers
+from tests.fidelity.oracle import Answer, Question
 from watchmgr.sandbox.errors import EsError
 from watchmgr.sandbox.query import compile_query
-
-#: documents per query: the first positives, case variants and negatives, in turn
-DOCS_PER_QUERY = 6
-#: Lucene needs about two minutes to build one of these automata (`[^\\]{1,256}`); the
-#: sandbox's regex limits are checked against the oracle in test_sandbox_lucene_cases.py.
-SLOW_FOR_LUCENE = re.compile(r"\{\d+,\d{3,}\}|\{\d{3,},\}")
 
 
 @dataclass(frozen=True)
@@ -43,56 +32,13 @@ class Pair:
     sandbox: str
 
 
-def sandbox_answer(query: str, docs: Sequence[dict[str, Any]]) -> tuple[frozenset[int], bool]:
+def sandbox_answer(query: str, docs: Sequence[Mapping[str, Any]]) -> tuple[frozenset[int], bool]:
     """What the sandbox's search matches (by index), and whether it fails the search."""
     try:
         predicate = compile_query({"query_string": {"query": query}})
     except EsError:
         return frozenset(), True
-    return frozenset(i for i, doc in enumerate(docs) if predicate(doc)), False
-
-
-def rendered(shared: Path, corpus: str) -> dict[str, list[str]]:
-    """Rule file -> the queries of its watches, as `watchmgr render` writes them."""
-    result = CliRunner().invoke(app, ["render", str(shared / corpus)])
-    queries: dict[str, list[str]] = {}
-    for line in result.stdout.splitlines():
-        watch = json.loads(line)
-        queries.setdefault(watch["source"], []).append(watch["body"]["metadata"]["query"])
-    return queries
-
-
-def generated_docs(rule_file: str) -> list[dict[str, Any]]:
-    rules, _ = load_file(Path(rule_file), rule_file)
-    kinds: list[list[dict[str, Any]]] = [[], [], []]
-    for rule in rules:
-        for condition in rule.conditions:
-            try:
-                events = generate(rule, condition)
-            except CannotGenerate:
-                continue
-            kinds[0] += events.positives
-            kinds[1] += events.case_variants
-            kinds[2] += events.negatives
-    docs: list[dict[str, Any]] = []
-    for k in range(max(map(len, kinds), default=0)):
-        for kind in kinds:
-            if k < len(kind) and kind[k] not in docs and len(docs) < DOCS_PER_QUERY:
-                docs.append(kind[k])
-    return docs
-
-
-def questions(shared: Path) -> Iterator[tuple[str, Question]]:
-    for corpus in ("corpus/sigmahq", "conformance/sigmac-2020"):
-        for rule_file, queries in rendered(shared, corpus).items():
-            docs = generated_docs(rule_file)
-            for query in queries:
-                if docs and not SLOW_FOR_LUCENE.search(query):
-                    yield rule_file, Question(query, docs)
-    sigmahq = rendered(shared, "corpus/sigmahq")
-    for case in load_cases(shared / "corpus"):
-        for query in sigmahq.get(str(case.rule), []):
-            yield str(case.rule), Question(query, list(case.events))
+    return frozenset(i for i, doc in enumerate(docs) if predicate(dict(doc))), False
 
 
 def compare(source: str, question: Question, lucene: Answer) -> list[Pair]:
@@ -115,13 +61,16 @@ def compare(source: str, question: Question, lucene: Answer) -> list[Pair]:
 
 @pytest.mark.slow
 def test_the_sandbox_agrees_with_lucene_on_corpus_queries_and_events(
-    shared: Path, lucene: LuceneOracle
+    corpus_answers: Answers, regression_answers: RegressionAnswers
 ) -> None:
-    asked = list(questions(shared))
     pairs: list[Pair] = []
-    answers = lucene.match_many(question for _, question in asked)
-    for (source, question), answer in zip(asked, answers, strict=True):
-        pairs.extend(compare(source, question, answer))
+    for asked in corpus_answers.asked:
+        pairs.extend(compare(asked.rule, asked.question, asked.answer))
+    regression = regression_answers
+    for owner, question, answer in zip(
+        regression.owners, regression.questions, regression.answers, strict=True
+    ):
+        pairs.extend(compare(str(regression.cases[owner].rule), question, answer))
     wrong = [p for p in pairs if p.lucene != p.sandbox]
     agreement = 1 - len(wrong) / len(pairs)
     listing = "\n".join(
