@@ -35,8 +35,9 @@ sys.path.insert(0, str(REPO))
 from tests.fidelity.measure import (  # noqa: E402
     GOALS,
     Figures,
+    ask,
     corpus_rules,
-    measure,
+    figures_of,
     measure_regression,
     reason,
     with_dialect,
@@ -92,7 +93,7 @@ def main() -> int:
             rules = corpus_rules(corpus)
             for dialect in dialects:
                 start = time.perf_counter()
-                figures = measure(oracle, rules, with_dialect(dialect))
+                figures = figures_of(ask(oracle, rules, with_dialect(dialect)))
                 rows.append(_row(name, dialect, figures, time.perf_counter() - start))
                 print(json.dumps(rows[-1]))
                 if args.list:

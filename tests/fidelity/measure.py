@@ -145,16 +145,6 @@ def ask(
     return Answers(asked, figures.left_out)
 
 
-def measure(
-    oracle: LuceneOracle,
-    rules: Iterable[Rule],
-    settings: WatchSettings = DEFAULT_SETTINGS,
-    skip_costly: bool = False,
-) -> Figures:
-    """The figures of `ask`'s answers (see there)."""
-    return figures_of(ask(oracle, rules, settings, skip_costly))
-
-
 def figures_of(answers: Answers) -> Figures:
     """Per rule, what Lucene missed or wrongly matched of each condition's events."""
     figures = Figures(left_out=dict(answers.left_out))
