@@ -173,3 +173,22 @@ def test_an_index_without_mappings_keeps_dynamic_mapping(es: Any) -> None:
         query={"query_string": {"query": "process.executable:cmd.exe AND source.ip:10.1.2.3"}},
     )
     assert [hit["_id"] for hit in found["hits"]["hits"]] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"term": {"process.executable": "C:\\WINDOWS\\SYSTEM32\\CMD.EXE"}}, {"b"}),
+        ({"term": {"process.executable": "cmd.exe"}}, set()),
+        ({"wildcard": {"process.command_line": {"value": "cmd.exe *"}}}, {"a"}),
+        ({"prefix": {"message.raw": "User"}}, {"a"}),
+        ({"match": {"message": "ADMIN"}}, {"a", "b"}),
+        ({"exists": {"field": "process.executable"}}, {"a", "b"}),
+        ({"term": {"event.code": "4688"}}, {"a"}),
+    ],
+)
+def test_the_query_dsl_meets_mapped_fields_as_their_types_say(
+    es: Any, query: dict[str, Any], expected: set[str]
+) -> None:
+    found = es.search(index="ecs", query=query, size=10)
+    assert {hit["_id"] for hit in found["hits"]["hits"]} == expected

@@ -15,7 +15,13 @@ from watchmgr.sandbox.analysis import analyze as _analyze
 from watchmgr.sandbox.analysis import utf16_length
 from watchmgr.sandbox.automaton import wildcard
 from watchmgr.sandbox.errors import EsError
-from watchmgr.sandbox.lucene import IGNORE_ABOVE, Document, compile_query_string, flatten
+from watchmgr.sandbox.lucene import (
+    IGNORE_ABOVE,
+    Document,
+    compile_query_string,
+    flatten,
+    term_text,
+)
 from watchmgr.sandbox.mapping import IndexMapping
 from watchmgr.sandbox.querystring import QueryShardError, QueryStringError
 
@@ -31,15 +37,26 @@ def parsing_error(reason: str) -> EsError:
     return EsError(400, "parsing_exception", reason, metadata={"line": 1, "col": 1})
 
 
-def _values(doc: Doc, field: str) -> tuple[list[Any], bool]:
+def _values(doc: Doc, field: str, mapping: IndexMapping | None = None) -> tuple[list[Any], bool]:
     """Values of `field` and whether they are exact (keyword / non-string) values.
 
     Dotted names are object paths, however the document spells them (§1.4); `.keyword`
-    holds only strings of at most `ignore_above` characters.
+    holds only strings of at most `ignore_above` characters. A field the index's `mapping`
+    names is exact unless it is `text`, a keyword one without values over its `ignore_above`.
     """
     if field == "_id":
         return [doc.get("_id")], True
     fields = flatten({k: v for k, v in doc.items() if k != "_id"})
+    explicit = None if mapping is None else mapping.get(field)
+    if explicit is not None:
+        values = fields.get(explicit.source, [])
+        if explicit.kind == "text":
+            return values, False
+        if explicit.kind == "keyword":
+            limit = explicit.ignore_above
+            texts = [term_text(v) for v in values]
+            return [t for t in texts if limit is None or utf16_length(t) <= limit], True
+        return values, True
     if field.endswith(".keyword") and field not in fields:
         strings = [v for v in fields.get(field[: -len(".keyword")], ()) if isinstance(v, str)]
         return [v for v in strings if utf16_length(v) <= IGNORE_ABOVE], True
@@ -125,7 +142,7 @@ def _q_term(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     field, wanted = _field_and_value(spec, "term")
 
     def match(doc: Doc) -> bool:
-        values, exact = _values(doc, field)
+        values, exact = _values(doc, field, mapping)
         return _term_matches(values, exact, wanted)
 
     return match
@@ -140,7 +157,7 @@ def _q_terms(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     field, wanted = fields[0]
 
     def match(doc: Doc) -> bool:
-        values, exact = _values(doc, field)
+        values, exact = _values(doc, field, mapping)
         return any(_term_matches(values, exact, w) for w in wanted)
 
     return match
@@ -150,7 +167,7 @@ def _q_prefix(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     field, prefix = _field_and_value(spec, "prefix")
 
     def match(doc: Doc) -> bool:
-        values, exact = _values(doc, field)
+        values, exact = _values(doc, field, mapping)
         return any(s.startswith(str(prefix)) for s in _strings(values, exact))
 
     return match
@@ -162,7 +179,7 @@ def _q_wildcard(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool
         pattern = pattern.get("wildcard")
 
     def match(doc: Doc) -> bool:
-        values, exact = _values(doc, field)
+        values, exact = _values(doc, field, mapping)
         matcher = wildcard(str(pattern))
         return any(matcher(s) for s in _strings(values, exact))
 
@@ -173,7 +190,7 @@ def _q_exists(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     if not isinstance(spec, dict) or "field" not in spec:
         raise parsing_error("[exists] must be provided with a [field]")
     field = str(spec["field"])
-    return lambda doc: bool(_values(doc, field)[0])
+    return lambda doc: bool(_values(doc, field, mapping)[0])
 
 
 def _q_ids(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
@@ -196,7 +213,7 @@ def _q_range(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     active = [(checks[k], v) for k, v in bounds.items() if k in checks]
 
     def match(doc: Doc) -> bool:
-        values, _ = _values(doc, field)
+        values, _ = _values(doc, field, mapping)
         return any(all(check(_compare(v, bound)) for check, bound in active) for v in values)
 
     return match
@@ -210,7 +227,7 @@ def _q_match(spec: Any, mapping: IndexMapping | None) -> Callable[[Doc], bool]:
     words = analyze(str(text))
 
     def match(doc: Doc) -> bool:
-        values, exact = _values(doc, field)
+        values, exact = _values(doc, field, mapping)
         if exact:
             return _term_matches(values, True, text)
         tokens = set(_strings(values, False))
