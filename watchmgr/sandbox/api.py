@@ -332,6 +332,7 @@ class Api:
         header = request.headers.get("authorization", "")
         scheme, _, credentials = header.partition(" ")
         privileges: frozenset[str] | None = None
+        index_privileges = frozenset({"all"})
         principal = ""
         if not header:
             raise EsError(
@@ -347,7 +348,7 @@ class Api:
                 key_id, secret = "", ""
             for key in security.api_keys:
                 if key.id == key_id and key.api_key == secret:
-                    privileges = key.privileges
+                    privileges, index_privileges = key.privileges, key.index_privileges
                     principal = f"API key id [{key.id}] of user [{key.username}]"
         elif scheme.lower() == "bearer":
             for token in security.tokens:
@@ -378,6 +379,9 @@ class Api:
                 "allowed for this request",
                 headers={"WWW-Authenticate": list(_CHALLENGE)},
             )
+        if route_.action.startswith("indices:"):
+            _authorize_index(route_.action, index_privileges, principal, request.path)
+            return
         if (
             not route_.action.startswith("cluster:")
             or "all" in privileges
@@ -1579,3 +1583,27 @@ def _msearch(api: Api, request: Request, groups: dict[str, str]) -> Response:
         except EsError as err:
             responses.append(err.to_body())
     return Response(200, {"took": 1, "responses": responses})
+
+
+#: The index privileges that grant an index action: the first entry whose prefix it has.
+_INDEX_GRANTS = (
+    ("indices:admin/mappings/fields/get", ("view_index_metadata", "manage", "all")),
+    ("indices:admin/create", ("create_index", "manage", "all")),
+    ("indices:admin/delete", ("delete_index", "manage", "all")),
+    ("indices:data/read/", ("read", "all")),
+    ("indices:data/write/", ("write", "index", "all")),
+)
+
+
+def _authorize_index(action: str, held: frozenset[str], principal: str, path: str) -> None:
+    """Refuse an index action that none of the caller's index privileges grants, as ES does."""
+    granted = next((g for prefix, g in _INDEX_GRANTS if action.startswith(prefix)), ("all",))
+    if held & set(granted):
+        return
+    index = path.strip("/").split("/")[0]
+    raise EsError(
+        403,
+        "security_exception",
+        f"action [{action}] is unauthorized for {principal} on indices [{index}], this action "
+        f"is granted by the index privileges [{','.join(granted)}]",
+    )

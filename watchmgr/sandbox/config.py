@@ -14,13 +14,16 @@ LICENSES = WATCHER_LICENSES | {"basic"}
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """An API key; `privileges` are cluster privileges (`manage_watcher`, `monitor_watcher`)."""
+    """An API key; `privileges` are cluster privileges (`manage_watcher`, `monitor_watcher`),
+    `index_privileges` the ones its role descriptor gives on every index (`read`,
+    `view_index_metadata`, ...; the default, `all`, allows any index action)."""
 
     id: str
     api_key: str
     privileges: frozenset[str] = frozenset({"manage_watcher"})
     name: str = "sandbox-key"
     username: str = "sandbox-user"
+    index_privileges: frozenset[str] = frozenset({"all"})
 
     @property
     def encoded(self) -> str:
