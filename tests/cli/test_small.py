@@ -35,7 +35,8 @@ COMMANDS = (["render"], ["validate"], ["plan"], ["apply"], ["environments"], ["c
         ),
         (
             ["render", "--format", "yaml"],
-            "watchmgr: unknown format 'yaml' (use one of: ndjson, json, curl, query)",
+            "watchmgr: unknown format 'yaml' (use one of: ndjson, json, curl, query); "
+            "see 'watchmgr render --help'",
         ),
     ],
 )

@@ -229,7 +229,9 @@ def test_a_bad_test_file_is_one_line_at_its_place_and_exit_1(tmp_path: Path) -> 
 def test_an_unknown_format_or_a_missing_tests_root_is_a_usage_error(tmp_path: Path) -> None:
     result = _run(tmp_path, "--format", "xml")
     assert result.exit_code == 2, _show(result)
-    assert result.stderr == "watchmgr: unknown format 'xml' (use one of: text, json)\n"
+    assert result.stderr == (
+        "watchmgr: unknown format 'xml' (use one of: text, json); see 'watchmgr test --help'\n"
+    )
     result = _run(tmp_path, "--tests-root", str(tmp_path / "nowhere"))
     assert result.exit_code == 2, _show(result)
     assert result.stderr == f"watchmgr: --tests-root {tmp_path / 'nowhere'}: no such directory\n"

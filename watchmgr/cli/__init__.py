@@ -7,13 +7,11 @@ so that ``watchmgr --help`` stays fast.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from watchmgr import __version__
 from watchmgr.cli import convert, environments, github, init, inspect, lock, plan, ruletest
 from watchmgr.cli.group import DetailedExitCodeGroup
+from watchmgr.cli.options import NoColorOpt, QuietOpt, VerboseOpt, VersionOpt
 from watchmgr.errors import ExitCode
 from watchmgr.sandbox.cli import sandbox_command
 
@@ -33,37 +31,13 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"watchmgr {__version__}")
-        raise typer.Exit()
-
-
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-    quiet: Annotated[
-        bool,
-        typer.Option("--quiet", "-q", help="Print only data and errors: no warnings, no notes."),
-    ] = False,
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose",
-            "-v",
-            help="Also say how long the command took, and show the traceback of an internal error.",
-        ),
-    ] = False,
-    no_color: Annotated[
-        bool,
-        typer.Option(
-            "--no-color", help="No colours, even on a terminal (as NO_COLOR=1 in the environment)."
-        ),
-    ] = False,
+    version: VersionOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Deploy Sigma rules as Elasticsearch Watcher watches, per environment."""
     import time

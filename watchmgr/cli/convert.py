@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,37 +17,21 @@ from watchmgr.cli.options import (
     IdPrefixOpt,
     IdSchemeOpt,
     PathsArg,
+    RenderFormatOpt,
+    RenderOutOpt,
     RootOpt,
+    StrictOpt,
+    ValidateFormatOpt,
     tuning,
 )
 from watchmgr.errors import Diagnostics, ExitCode
 
 if TYPE_CHECKING:
     from watchmgr.config import Environment
+    from watchmgr.convert import Conversion
     from watchmgr.output.watches import CurlTarget
-    from watchmgr.workflow import Choices
-
-FormatOpt = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        "-f",
-        metavar="FORMAT",
-        help="ndjson: one {id, source, body} line per watch, sorted by id; json: the same "
-        "as one array; curl: a shell script that PUTs each watch; query: each rule's bare "
-        "query, one a line (see --target).",
-    ),
-]
-OutOpt = Annotated[
-    Path | None,
-    typer.Option(
-        metavar="DIR",
-        help="Write one <id>.json body per watch into this folder instead. watchmgr owns the "
-        "folder: the files it wrote before for watches that are gone are removed (others are "
-        "left alone).",
-        show_default=False,
-    ),
-]
+    from watchmgr.watch import Watch
+    from watchmgr.workflow import Choices, Tuning
 
 
 def _choices(dialect: str | None, scheme: str | None, prefix: str | None) -> Choices:
@@ -80,8 +65,8 @@ QueryTargetOpt = Annotated[
 def render(
     paths: PathsArg = None,
     env: EnvOpt = None,
-    fmt: FormatOpt = "ndjson",
-    out: OutOpt = None,
+    fmt: RenderFormatOpt = "ndjson",
+    out: RenderOutOpt = None,
     target: QueryTargetOpt = "es-qs",
     dialect: DialectOpt = None,
     id_scheme: IdSchemeOpt = None,
@@ -95,11 +80,8 @@ def render(
     line on stderr, and the exit code is then 1.
     """
     from watchmgr import workflow
-    from watchmgr.output import messages, watches
+    from watchmgr.output import messages
 
-    if fmt not in (*watches.FORMATS, "query"):
-        known = ", ".join((*watches.FORMATS, "query"))
-        fail(f"unknown format {fmt!r} (use one of: {known})", ExitCode.USAGE)
     if target not in workflow.QUERY_TARGETS:
         known = ", ".join(workflow.QUERY_TARGETS)
         fail(f"unknown --target {target!r} (use one of: {known})", ExitCode.USAGE)
@@ -107,34 +89,48 @@ def render(
     if fmt == "query" and target != "es-qs":
         _backend_queries(root, paths or [], target)
         return
-
     report = Diagnostics()
-    curl_to = watches.LOCAL
     with reporting(report):
-        if env is None:
-            with busy("converting the rules", fmt) as step:
-                result = workflow.convert_rules(
-                    root, paths or [], None, choices, report, tuning=tuning(cache, progress=step)
-                )
-        else:
-            environment = workflow.environment(root, env, report)
-            with busy("converting the rules", fmt) as step:
-                result = workflow.convert_environment(
-                    environment, paths or [], choices, report, tuning=tuning(cache, progress=step)
-                )
-            curl_to = _curl_target(environment) if fmt == "curl" else curl_to
+        environment = workflow.environment(root, env, report) if env is not None else None
+        with busy("converting the rules", fmt) as step:
+            tuned = tuning(cache, progress=step)
+            result = _convert(root, paths or [], environment, choices, report, tuned)
         messages.write(report)
-        if fmt == "query":
-            for watch in result.watches:
-                sys.stdout.write(f"{watch.body['metadata']['query']}\n")
-        elif out is not None:
-            done = watches.write_watch_files(result.watches, out)
-            gone = f", removed {len(done.removed)} of deleted rules" if done.removed else ""
-            messages.note(f"wrote {messages.plural(done.written, 'watch')} to {out}{gone}")
-        else:
-            watches.write_watches(result.watches, fmt, sys.stdout, curl_to)
+        _write(result.watches, fmt, out, environment)
     if result.errors:
         raise typer.Exit(int(ExitCode.ERROR))
+
+
+def _convert(
+    root: Path,
+    paths: list[Path],
+    env: Environment | None,
+    choices: Choices,
+    report: Diagnostics,
+    tuned: Tuning,
+) -> Conversion:
+    """The rules converted as `env` says, or (None) with the seed's settings."""
+    from watchmgr import workflow
+
+    if env is None:
+        return workflow.convert_rules(root, paths, None, choices, report, tuning=tuned)
+    return workflow.convert_environment(env, paths, choices, report, tuning=tuned)
+
+
+def _write(found: Sequence[Watch], fmt: str, out: Path | None, env: Environment | None) -> None:
+    """The watches as `render` prints them: bare queries, files in `out`, or a stream."""
+    from watchmgr.output import messages, watches
+
+    if fmt == "query":
+        for watch in found:
+            sys.stdout.write(f"{watch.body['metadata']['query']}\n")
+    elif out is not None:
+        done = watches.write_watch_files(found, out)
+        gone = f", removed {len(done.removed)} of deleted rules" if done.removed else ""
+        messages.note(f"wrote {messages.plural(done.written, 'watch')} to {out}{gone}")
+    else:
+        curl_to = _curl_target(env) if fmt == "curl" and env is not None else watches.LOCAL
+        watches.write_watches(found, fmt, sys.stdout, curl_to)
 
 
 def _backend_queries(root: Path, paths: list[Path], target: str) -> None:
@@ -180,22 +176,6 @@ def _curl_target(env: Environment) -> CurlTarget:
     )
 
 
-ValidateFormatOpt = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        "-f",
-        metavar="FORMAT",
-        help="text: the counts on stderr; json: a versioned document on stdout with the counts "
-        "and every error and warning as {path, line, message}.",
-    ),
-]
-StrictOpt = Annotated[
-    bool,
-    typer.Option("--strict", help="Fail (exit 1) on warnings too, as on errors."),
-]
-
-
 def validate(
     paths: PathsArg = None,
     env: EnvOpt = None,
@@ -211,8 +191,6 @@ def validate(
 
     With --strict, a warning fails the check as an error does.
     """
-    if fmt not in ("text", "json"):
-        fail(f"unknown format {fmt!r} (use one of: text, json)", ExitCode.USAGE)
     choices = _choices(dialect, id_scheme, id_prefix)
     from watchmgr import workflow
     from watchmgr.output import documents, messages
@@ -222,18 +200,7 @@ def validate(
         result = workflow.convert_rules(
             root, paths or [], env, choices, report, tuning=tuning(cache, progress=step)
         )
-    counts = (
-        (result.rules, "rule"),
-        (len(result.watches), "watch"),
-        (len(result.errors), "error"),
-        (len(result.warnings), "warning"),
-    )
-    messages.note(", ".join(messages.plural(n, noun) for n, noun in counts))
-    if fmt == "json":
-        found = documents.validation(
-            result.rules, len(result.watches), result.errors, result.warnings
-        )
-        documents.write({**found, "strict": strict})
+    documents.write_validation(result, fmt, strict)
     if result.errors or (strict and result.warnings):
         if not result.errors:
             messages.error(

@@ -5,33 +5,28 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from watchmgr.cli.errors import fail, reporting
-from watchmgr.cli.options import RootOpt
-from watchmgr.errors import Diagnostics, ExitCode
+from watchmgr.cli.options import (
+    ConfigEnvOpt,
+    ConfigFormatOpt,
+    DebugOpt,
+    EnvironmentsFormatOpt,
+    PipelinesFormatOpt,
+    RootOpt,
+)
+from watchmgr.errors import Diagnostics
 
 config_app = typer.Typer(help="Inspect environment configuration.", no_args_is_help=True)
 
 
 def environments(
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="text: a line per environment; json: a versioned document with each one's "
-            "name, file and target.",
-        ),
-    ] = "text",
+    fmt: EnvironmentsFormatOpt = "text",
     root: RootOpt = Path("."),
 ) -> None:
     """List the environments (environments/*.yaml) and where each one deploys."""
-    if fmt not in ("text", "json"):
-        fail(f"unknown format {fmt!r} (use one of: text, json)", ExitCode.USAGE)
     from watchmgr.config import list_environments
     from watchmgr.output import documents
 
@@ -49,30 +44,15 @@ def environments(
 
 @config_app.command("show")
 def config_show(
-    env: Annotated[
-        str, typer.Option("--env", "-e", metavar="ENV", help="The environment to show.")
-    ],
-    debug: Annotated[
-        bool, typer.Option(help="Also show the file and line each setting comes from.")
-    ] = False,
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="yaml: as the environment files are written; json: a versioned document "
-            "with the same settings under 'environment'.",
-        ),
-    ] = "yaml",
+    env: ConfigEnvOpt,
+    debug: DebugOpt = False,
+    fmt: ConfigFormatOpt = "yaml",
     root: RootOpt = Path("."),
 ) -> None:
     """Print an environment as watchmgr resolves it: extends merged, defaults filled in.
 
     Secrets are never printed: each shows as the variable that holds it and ***.
     """
-    if fmt not in ("yaml", "json"):
-        fail(f"unknown format {fmt!r} (use one of: yaml, json)", ExitCode.USAGE)
     from watchmgr import workflow
     from watchmgr.config import dump_yaml, resolved_config
     from watchmgr.output import documents
@@ -88,20 +68,10 @@ def config_show(
 
 
 def pipelines(
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="text: a line per pipeline; json: a versioned document.",
-        ),
-    ] = "text",
+    fmt: PipelinesFormatOpt = "text",
 ) -> None:
     """List the installed pySigma processing pipelines an environment's mapping.pipelines can
     name (as sigma-cli's 'list pipelines' does): identifier, priority, backends, description."""
-    if fmt not in ("text", "json"):
-        fail(f"unknown format {fmt!r} (use one of: text, json)", ExitCode.USAGE)
     from watchmgr import workflow
     from watchmgr.output import documents
     from watchmgr.output.plan import console, print_rows

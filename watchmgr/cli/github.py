@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
 from watchmgr.cli.errors import fail, reporting
 from watchmgr.cli.group import DetailedExitCodeGroup
-from watchmgr.cli.options import RootOpt
+from watchmgr.cli.options import (
+    AuthorOpt,
+    CommentPrOpt,
+    CommitOpt,
+    MarkdownArg,
+    PlanExitCodeOpt,
+    PlanFileToCheckArg,
+    PrOpt,
+    RepoOpt,
+    ReviewedEnvOpt,
+    RootOpt,
+)
 from watchmgr.errors import Diagnostics, ExitCode
 
 if TYPE_CHECKING:
+    from watchmgr.fingerprint import Marker
     from watchmgr.github import GitHub
 
 app = typer.Typer(
@@ -26,38 +38,6 @@ app = typer.Typer(
     help="Post plans on pull requests, check what was reviewed, keep drift issues (for CI).",
     no_args_is_help=True,
 )
-
-MarkdownArg = Annotated[
-    Path,
-    typer.Argument(
-        help="The Markdown of one environment's plan ('watchmgr plan --env E --format markdown').",
-        metavar="MARKDOWN",
-        show_default=False,
-    ),
-]
-RepoOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--repo",
-        metavar="OWNER/NAME",
-        help="The repository as owner/name. Default: $GITHUB_REPOSITORY, as Actions sets it.",
-        show_default=False,
-    ),
-]
-AuthorOpt = Annotated[
-    str,
-    typer.Option(
-        "--author",
-        metavar="LOGIN",
-        help="Whose comments and issues are watchmgr's: the account GITHUB_TOKEN belongs to.",
-    ),
-]
-PrOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--pr", metavar="NUMBER", help="The pull request's number.", show_default=False, min=1
-    ),
-]
 
 
 def _read(path: Path) -> str:
@@ -76,9 +56,7 @@ def _connect(repo: str | None) -> GitHub:
 @app.command("comment")
 def comment(
     markdown: MarkdownArg,
-    pr: Annotated[
-        int, typer.Option("--pr", metavar="NUMBER", help="The pull request's number.", min=1)
-    ],
+    pr: CommentPrOpt,
     repo: RepoOpt = None,
     author: AuthorOpt = "github-actions[bot]",
 ) -> None:
@@ -98,28 +76,10 @@ def comment(
 
 @app.command("check-reviewed")
 def check_reviewed(
-    planfile: Annotated[
-        Path,
-        typer.Argument(
-            help="The fresh plan, saved by 'watchmgr plan --env E --out PLANFILE'.",
-            metavar="PLANFILE",
-            show_default=False,
-        ),
-    ],
-    env_name: Annotated[
-        str,
-        typer.Option("--env", "-e", metavar="ENV", help="The environment.", show_default=False),
-    ],
+    planfile: PlanFileToCheckArg,
+    env_name: ReviewedEnvOpt,
     pr: PrOpt = None,
-    commit: Annotated[
-        str | None,
-        typer.Option(
-            "--commit",
-            metavar="SHA",
-            help="A commit on the main branch: the pull request that merged it is checked.",
-            show_default=False,
-        ),
-    ] = None,
+    commit: CommitOpt = None,
     repo: RepoOpt = None,
     author: AuthorOpt = "github-actions[bot]",
     root: RootOpt = Path("."),
@@ -131,7 +91,7 @@ def check_reviewed(
     that differ; it never writes to a cluster. Exit codes: 0 the same plan; 1 another plan, or
     no reviewed plan found; 2 usage error.
     """
-    from watchmgr import github, workflow
+    from watchmgr import workflow
     from watchmgr.fingerprint import marker_of
     from watchmgr.output import messages
 
@@ -141,36 +101,44 @@ def check_reviewed(
     with reporting(report):
         env = workflow.environment(root, env_name, report)
         fresh = marker_of(workflow.saved_plan(planfile, env))
-        gh = _connect(repo)
-        number = pr if pr is not None else github.merged_pull_request(gh, str(commit))
-        reviewed = github.reviewed_marker(gh, number, env.name, author)
-        try:
-            github.check_reviewed(reviewed, fresh, number)
-        except github.PlanChangedError as err:
-            messages.write(report)
-            messages.error(str(err))
-            for line in err.details:
-                messages.note(f"  {line}")
-            raise typer.Exit(int(ExitCode.ERROR)) from err
+        number = _check_reviewed(_connect(repo), pr, commit, env.name, author, fresh, report)
     messages.note(
         f"the plan for environment {env.name!r} is the one reviewed on pull request "
         f"#{number} ({fresh.fingerprint})"
     )
 
 
+def _check_reviewed(
+    gh: GitHub,
+    pr: int | None,
+    commit: str | None,
+    env_name: str,
+    author: str,
+    fresh: Marker,
+    report: Diagnostics,
+) -> int:
+    """The number of the pull request (given, or that merged `commit`) whose plan comment for
+    the environment carries `fresh`'s fingerprint; exit 1 with what differs when it does not."""
+    from watchmgr import github
+    from watchmgr.output import messages
+
+    number = pr if pr is not None else github.merged_pull_request(gh, str(commit))
+    reviewed = github.reviewed_marker(gh, number, env_name, author)
+    try:
+        github.check_reviewed(reviewed, fresh, number)
+    except github.PlanChangedError as err:
+        messages.write(report)
+        messages.error(str(err))
+        for line in err.details:
+            messages.note(f"  {line}")
+        raise typer.Exit(int(ExitCode.ERROR)) from err
+    return number
+
+
 @app.command("drift")
 def drift(
     markdown: MarkdownArg,
-    plan_exit_code: Annotated[
-        int,
-        typer.Option(
-            "--plan-exit-code",
-            metavar="CODE",
-            help="The exit code of 'watchmgr plan --detailed-exitcode': 2 (drift) opens or "
-            "updates the environment's drift issue, 0 (none) closes it.",
-            show_default=False,
-        ),
-    ],
+    plan_exit_code: PlanExitCodeOpt,
     repo: RepoOpt = None,
     author: AuthorOpt = "github-actions[bot]",
 ) -> None:

@@ -4,62 +4,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from watchmgr.cli.errors import busy, fail, reporting
-from watchmgr.cli.options import RootOpt
-from watchmgr.errors import Diagnostics, ExitCode
-
-EnvOpt = Annotated[
-    str,
-    typer.Option(
-        "--env",
-        "-e",
-        metavar="ENV",
-        help="The environment (a file in environments/).",
-        show_default=False,
-    ),
-]
-StatusFormatOpt = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        "-f",
-        metavar="FORMAT",
-        help="text: a table, worst first; json: the versioned status document.",
-    ),
-]
-FailOnOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--fail-on",
-        metavar="HEALTH",
-        help="Exit 1 when a watch is 'unhealthy' (its last run or an action failed), or "
-        "'inactive' (that, or deactivated). For CI and monitoring.",
-        show_default=False,
-    ),
-]
-AllOpt = Annotated[
-    bool,
-    typer.Option("--all", help="Every watch on the cluster, not only the environment's own."),
-]
-ExportOutOpt = Annotated[
-    Path | None,
-    typer.Option(
-        metavar="DIR",
-        help="Write one <id>.json body per watch into this folder (watchmgr owns it, as with "
-        "render --out). Without it: one {id, active, body} JSON line per watch on stdout.",
-        show_default=False,
-    ),
-]
-
-FAIL_ON = {"unhealthy": ("failing",), "inactive": ("failing", "inactive")}
+from watchmgr.cli.options import (
+    FAIL_ON,
+    AllOpt,
+    ExportOutOpt,
+    FailOnOpt,
+    InspectEnvOpt,
+    RootOpt,
+    StatusFormatOpt,
+)
+from watchmgr.errors import Diagnostics
 
 
 def status(
-    env: EnvOpt,
+    env: InspectEnvOpt,
     fmt: StatusFormatOpt = "text",
     fail_on: FailOnOpt = None,
     root: RootOpt = Path("."),
@@ -69,10 +29,6 @@ def status(
     For each: failing, inactive, never run or ok; when it last ran, last met its condition
     and was last throttled; its acknowledged actions and the last execution's error.
     """
-    if fmt not in ("text", "json"):
-        fail(f"unknown format {fmt!r} (use one of: text, json)", ExitCode.USAGE)
-    if fail_on is not None and fail_on not in FAIL_ON:
-        fail(f"unknown --fail-on {fail_on!r} (use one of: {', '.join(FAIL_ON)})", ExitCode.USAGE)
     from watchmgr import workflow
     from watchmgr.cli.local import connector
     from watchmgr.output import status as output
@@ -94,7 +50,7 @@ def status(
 
 
 def export(
-    env: EnvOpt,
+    env: InspectEnvOpt,
     everything: AllOpt = False,
     out: ExportOutOpt = None,
     root: RootOpt = Path("."),

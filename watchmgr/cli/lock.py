@@ -8,44 +8,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
 from watchmgr.cli.errors import fail, reporting
+from watchmgr.cli.options import UnlockEnvOpt, UnlockRootOpt, UnlockYesOpt
 from watchmgr.errors import Diagnostics, ExitCode
 
 if TYPE_CHECKING:
     from watchmgr.cluster import LockState
 
-UnlockEnvOpt = Annotated[
-    str,
-    typer.Option(
-        "--env",
-        "-e",
-        metavar="ENV",
-        help="The environment whose lock to release (a file in environments/).",
-        show_default=False,
-    ),
-]
-UnlockYesOpt = Annotated[
-    bool,
-    typer.Option(
-        "--yes",
-        "-y",
-        help="Release without asking. Required when stdin is not a terminal (CI).",
-    ),
-]
-RootOpt = Annotated[
-    Path,
-    typer.Option("--root", metavar="DIR", help="The repository root, which holds environments/."),
-]
-
 
 def unlock_command(
     env_name: UnlockEnvOpt,
     yes: UnlockYesOpt = False,
-    root: RootOpt = Path("."),
+    root: UnlockRootOpt = Path("."),
 ) -> None:
     """Release an environment's apply lock, left behind by an apply that was killed.
 

@@ -1,4 +1,5 @@
-"""`plan` and `apply`: options in, `watchmgr.workflow` called, plans and reports rendered.
+"""`plan`, `apply` and `destroy`: options in, `watchmgr.workflow` called, plans and reports
+rendered.
 
 Data goes to stdout, messages and the progress bar to stderr.
 """
@@ -9,149 +10,38 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
 from watchmgr.cli.errors import fail, reporting
-from watchmgr.cli.options import tuning
+from watchmgr.cli.options import (
+    AdoptOpt,
+    ApplyEnvOpt,
+    ApplyFormatOpt,
+    DetailedOpt,
+    EnvsOpt,
+    MassDeleteOpt,
+    ParallelismOpt,
+    PlanAdoptOpt,
+    PlanFileArg,
+    PlanFormatOpt,
+    PlanOutOpt,
+    PlanRootOpt,
+    TargetOpt,
+    YesOpt,
+    tuning,
+)
 from watchmgr.errors import Diagnostics, ExitCode, of_severity
 
 if TYPE_CHECKING:
     from watchmgr.apply import Report, Result
+    from watchmgr.cluster import Cluster
     from watchmgr.plan import Plan
-    from watchmgr.workflow import Targets
+    from watchmgr.workflow import Plans
 
 #: Writes at once, at most: `.watches` is a single-shard index (watcher-api.md §5).
 MAX_PARALLELISM = 64
-
-EnvsOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--env",
-        "-e",
-        metavar="ENV",
-        help="Environment to plan (a file in environments/). Repeat it for several; "
-        "without it every environment is planned.",
-        show_default=False,
-    ),
-]
-RootOpt = Annotated[
-    Path,
-    typer.Option(
-        "--root",
-        metavar="DIR",
-        help="The repository root, which holds environments/ and the rule paths.",
-        show_default=".",
-    ),
-]
-
-
-PlanFormatOpt = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        "-f",
-        metavar="FORMAT",
-        help="text: tables and field diffs for people; json: the versioned plan document; "
-        "markdown: for a pull-request comment, diffs folded away.",
-    ),
-]
-DetailedOpt = Annotated[
-    bool,
-    typer.Option(
-        "--detailed-exitcode",
-        help="Exit 0 when nothing would change, 2 when changes are pending, and any other "
-        "code (never 2) on errors, usage errors included.",
-    ),
-]
-PlanOutOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--out",
-        metavar="FILE",
-        help="Also save the plan as JSON to this file, for 'watchmgr apply --env E FILE'.",
-    ),
-]
-TargetOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--target",
-        "-t",
-        metavar="TARGET",
-        help="Limit the plan to some rules and their watches: a rule file, folder or glob, a "
-        "watch id or a Sigma rule id. Repeat it for several. Deletes then reach only the "
-        "targeted watches.",
-        show_default=False,
-    ),
-]
-ApplyFormatOpt = Annotated[
-    str,
-    typer.Option(
-        "--format",
-        "-f",
-        metavar="FORMAT",
-        help="text: the plan, then a table of results; json: the results as a versioned "
-        "document on stdout (the plan goes to stderr for people).",
-    ),
-]
-PlanAdoptOpt = Annotated[
-    bool,
-    typer.Option(
-        "--adopt",
-        help="Show watches at the rules' ids that watchmgr does not own as adoptions (what "
-        "'apply --adopt' does) instead of conflicts.",
-    ),
-]
-ApplyEnvOpt = Annotated[
-    str,
-    typer.Option(
-        "--env",
-        "-e",
-        metavar="ENV",
-        help="The environment to apply (a file in environments/).",
-        show_default=False,
-    ),
-]
-PlanFileArg = Annotated[
-    Path | None,
-    typer.Argument(
-        metavar="PLANFILE",
-        help="A plan saved by 'watchmgr plan --out'. Applied exactly as saved, and refused "
-        "if any watch it touches changed since. Without it a fresh plan is made.",
-        show_default=False,
-    ),
-]
-YesOpt = Annotated[
-    bool,
-    typer.Option(
-        "--yes",
-        "-y",
-        help="Apply without asking. Required when stdin is not a terminal (CI).",
-    ),
-]
-ParallelismOpt = Annotated[
-    int,
-    typer.Option(
-        "--parallelism", metavar="N", help="How many watches to write at the same time (1 to 64)."
-    ),
-]
-MassDeleteOpt = Annotated[
-    bool,
-    typer.Option(
-        "--allow-mass-delete",
-        help="Apply a plan that deletes more than 5 watches and more than 20 % of the "
-        "environment's watches, or all of them.",
-    ),
-]
-AdoptOpt = Annotated[
-    bool,
-    typer.Option(
-        "--adopt",
-        help="Take over watches at the rules' ids that watchmgr does not own (for example "
-        "ones sigmac deployed) instead of refusing them.",
-    ),
-]
 
 
 def plan_command(
@@ -161,7 +51,7 @@ def plan_command(
     out: PlanOutOpt = None,
     adopt: PlanAdoptOpt = False,
     target: TargetOpt = None,
-    root: RootOpt = Path("."),
+    root: PlanRootOpt = Path("."),
 ) -> None:
     """Show what apply would change on each environment's cluster, changing nothing.
 
@@ -174,31 +64,35 @@ def plan_command(
     from watchmgr.cli.local import connector
     from watchmgr.output import messages, plan
 
-    usage = ExitCode.USAGE_DETAILED if detailed_exitcode else ExitCode.USAGE
-    if fmt not in plan.FORMATS:
-        fail(f"unknown format {fmt!r} (use one of: {', '.join(plan.FORMATS)})", usage)
-    if out is not None and (out.is_dir() or not out.parent.is_dir()):
-        problem = "is a directory" if out.is_dir() else "is in a directory that does not exist"
-        fail(f"--out {out} {problem}; give the path of a file to write", usage)
-    report = Diagnostics()
+    _check_out(out, ExitCode.USAGE_DETAILED if detailed_exitcode else ExitCode.USAGE)
     targets = workflow.Targets(target, root) if target else None
+    options = workflow.PlanOptions(adopt, out is not None, targets)
+    report = Diagnostics()
     with reporting(report):
         planned = workflow.plan_environments(
-            root,
-            envs or [],
-            connector(),
-            report,
-            with_uuid=out is not None,
-            tuning=tuning(),
-            adopt=adopt,
-            targets=targets,
+            root, envs or [], connector(), report, options, tuning()
         )
-        _check_targets(targets, planned.failed)
         warnings = of_severity(report, "warning")
         messages.write(report)
         plan.render(planned.plans, fmt, warnings)
         if out is not None:
             _save(plan.render_json(planned.plans, warnings), out)
+    _exit(planned, detailed_exitcode)
+
+
+def _check_out(out: Path | None, usage: ExitCode) -> None:
+    """Refuse an --out that cannot be a file to write, before anything is planned."""
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        problem = "is a directory" if out.is_dir() else "is in a directory that does not exist"
+        fail(f"--out {out} {problem}; give the path of a file to write", usage)
+
+
+def _exit(planned: Plans, detailed_exitcode: bool) -> None:
+    """Exit 1 for a plan that failed or that apply would refuse; 2 for pending changes when
+    --detailed-exitcode asks."""
+    from watchmgr import workflow
+    from watchmgr.output import messages
+
     refused = [r for r in map(workflow.refusal, planned.plans) if r is not None]
     for line in refused:
         messages.error(line)
@@ -206,17 +100,6 @@ def plan_command(
         raise typer.Exit(int(ExitCode.ERROR))
     if detailed_exitcode and planned.has_changes:
         raise typer.Exit(int(ExitCode.CHANGES_PENDING))
-
-
-def _check_targets(targets: Targets | None, failed: int = 0) -> None:
-    """Refuse a --target that matched nothing: most likely a typo, and the plan would be empty."""
-    missed = targets.unmatched() if targets is not None and not failed else []
-    if missed:
-        shown = ", ".join(repr(t) for t in missed)
-        fail(
-            f"--target {shown} matches no rule or watch (give a rule file, folder or glob, a "
-            "watch id or a Sigma rule id)"
-        )
 
 
 def _save(document: str, out: Path) -> None:
@@ -238,7 +121,7 @@ def apply_command(
     adopt: AdoptOpt = False,
     target: TargetOpt = None,
     fmt: ApplyFormatOpt = "text",
-    root: RootOpt = Path("."),
+    root: PlanRootOpt = Path("."),
 ) -> None:
     """Make an environment's cluster hold exactly its rules' watches.
 
@@ -247,51 +130,24 @@ def apply_command(
     conflict, not overwritten. Exit codes: 0 everything applied; 1 anything not applied or an
     environment, rule or cluster problem; 2 usage error.
     """
-    _check_apply_options(parallelism, yes, fmt)
-    if target and planfile is not None:
-        fail(
-            "--target cannot narrow a saved plan: make the plan with --target and apply that",
-            ExitCode.USAGE,
-        )
+    _check_apply_options(parallelism, yes, bool(target) and planfile is not None)
     from watchmgr import workflow
     from watchmgr.cli.local import connector
-    from watchmgr.output import messages
 
-    report = Diagnostics()
     targets = workflow.Targets(target, root) if target else None
+    options = workflow.PlanOptions(adopt, False, targets)
+    report = Diagnostics()
     with reporting(report):
         env = workflow.environment(root, env_name, report)
         saved = workflow.saved_plan(planfile, env) if planfile is not None else None
         source = saved if saved is not None else workflow.desired(env, report, tuning())
         with connector(parallelism)(env) as cluster:
             chosen = workflow.plan_to_apply(
-                env,
-                cluster,
-                source,
-                planfile,
-                adopt=adopt,
-                allow_mass_delete=allow_mass_delete,
-                targets=targets,
+                env, cluster, source, planfile, options, allow_mass_delete=allow_mass_delete
             )
-            _check_targets(targets)
-            if saved is not None and planfile is not None:
-                workflow.stale_plan(cluster, chosen, planfile)
-            messages.write(report)
-            _show_plan(chosen, fmt)
-            if not chosen.has_changes:
-                _show_report(None, env.name, fmt)
-                return
-            _confirm(yes, env.name)
-            with _progress(chosen, fmt) as progress:
-                done = workflow.apply(
-                    chosen,
-                    cluster,
-                    parallelism=parallelism,
-                    saved=saved is not None,
-                    progress=progress,
-                )
+            done = _apply(chosen, cluster, report, parallelism, yes, fmt, saved is not None)
         _show_report(done, env.name, fmt)
-    if not done.ok:
+    if done is not None and not done.ok:
         fail(workflow.not_applied(done, planfile))
 
 
@@ -300,7 +156,7 @@ def destroy_command(
     yes: YesOpt = False,
     parallelism: ParallelismOpt = 8,
     fmt: ApplyFormatOpt = "text",
-    root: RootOpt = Path("."),
+    root: PlanRootOpt = Path("."),
 ) -> None:
     """Delete every watch the environment owns on its cluster, and nothing else.
 
@@ -308,30 +164,46 @@ def destroy_command(
     as apply does (under the environment's lock, each watch checked again first). Watches
     other environments or people own are never touched. Exit codes as apply.
     """
-    _check_apply_options(parallelism, yes, fmt)
+    _check_apply_options(parallelism, yes)
     from watchmgr import workflow
     from watchmgr.cli.local import connector
-    from watchmgr.output import messages
 
     report = Diagnostics()
     with reporting(report):
         env = workflow.environment(root, env_name, report)
         with connector(parallelism)(env) as cluster:
             chosen = workflow.destroy_plan(env, cluster)
-            messages.write(report)
-            _show_plan(chosen, fmt)
-            if not chosen.has_changes:
-                _show_report(None, env.name, fmt)
-                return
-            deletes = len(chosen.pending())
-            _confirm(yes, env.name, f"Delete all {deletes} watches of environment {env.name!r}?")
-            with _progress(chosen, fmt) as progress:
-                done = workflow.apply(
-                    chosen, cluster, parallelism=parallelism, saved=False, progress=progress
-                )
+            question = f"Delete all {len(chosen.pending())} watches of environment {env.name!r}?"
+            done = _apply(chosen, cluster, report, parallelism, yes, fmt, False, question)
         _show_report(done, env.name, fmt)
-    if not done.ok:
+    if done is not None and not done.ok:
         fail(workflow.not_applied(done, None))
+
+
+def _apply(
+    chosen: Plan,
+    cluster: Cluster,
+    report: Diagnostics,
+    parallelism: int,
+    yes: bool,
+    fmt: str,
+    saved: bool,
+    question: str | None = None,
+) -> Report | None:
+    """Show the plan, ask (unless `yes`) and execute it with a progress bar; None when there
+    was nothing to do."""
+    from watchmgr import workflow
+    from watchmgr.output import messages
+
+    messages.write(report)
+    _show_plan(chosen, fmt)
+    if not chosen.has_changes:
+        return None
+    _confirm(yes, chosen.environment, question)
+    with _progress(chosen, fmt) as progress:
+        return workflow.apply(
+            chosen, cluster, parallelism=parallelism, saved=saved, progress=progress
+        )
 
 
 def _show_plan(chosen: Plan, fmt: str) -> None:
@@ -352,9 +224,7 @@ def _show_report(done: Report | None, environment: str, fmt: str) -> None:
         plan.render_report(done, plan.console())
 
 
-def _check_apply_options(parallelism: int, yes: bool, fmt: str = "text") -> None:
-    if fmt not in ("text", "json"):
-        fail(f"unknown format {fmt!r} (use one of: text, json)", ExitCode.USAGE)
+def _check_apply_options(parallelism: int, yes: bool, targeted_saved_plan: bool = False) -> None:
     if not 1 <= parallelism <= MAX_PARALLELISM:
         fail(
             f"--parallelism must be between 1 and {MAX_PARALLELISM}, not {parallelism} (every "
@@ -365,6 +235,11 @@ def _check_apply_options(parallelism: int, yes: bool, fmt: str = "text") -> None
         fail(
             "apply asks before writing and stdin is not a terminal; pass --yes to apply "
             "without asking",
+            ExitCode.USAGE,
+        )
+    if targeted_saved_plan:
+        fail(
+            "--target cannot narrow a saved plan: make the plan with --target and apply that",
             ExitCode.USAGE,
         )
 

@@ -4,52 +4,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from watchmgr.cli.errors import fail, reporting
-from watchmgr.cli.options import CacheOpt, DialectOpt, PathsArg, RootOpt, tuning
+from watchmgr.cli.options import (
+    CacheOpt,
+    CheckEnvOpt,
+    DialectOpt,
+    PathsArg,
+    RootOpt,
+    TestEnvOpt,
+    TestFormatOpt,
+    TestsRootOpt,
+    tuning,
+)
 from watchmgr.errors import Diagnostics, ExitCode, of_severity
-
-TestEnvOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--env",
-        "-e",
-        metavar="ENV",
-        help="Convert as environments/<ENV>.yaml says and index the events in a scratch index "
-        "on its cluster (created for the run, deleted after it). Without it: the seed's "
-        "settings and an embedded sandbox.",
-        show_default=False,
-    ),
-]
-TestsRootOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--tests-root",
-        metavar="DIR",
-        help="The folder that holds SigmaHQ's regression_data/ (a rule's "
-        "regression_tests_path is relative to it). Default: the folders above each rule.",
-        show_default=False,
-    ),
-]
-TestFormatOpt = Annotated[
-    str,
-    typer.Option(
-        "--format", "-f", metavar="FORMAT", help="text: per rule, for people; json: versioned."
-    ),
-]
-CheckEnvOpt = Annotated[
-    str,
-    typer.Option(
-        "--env",
-        "-e",
-        metavar="ENV",
-        help="The environment whose watches and cluster to check.",
-        show_default=False,
-    ),
-]
 
 
 def test_command(
@@ -74,8 +44,6 @@ def test_command(
     from watchmgr.output import messages
     from watchmgr.output import ruletest as output
 
-    if fmt not in output.FORMATS:
-        fail(f"unknown format {fmt!r} (use one of: {', '.join(output.FORMATS)})", ExitCode.USAGE)
     if tests_root is not None and not tests_root.is_dir():
         fail(f"--tests-root {tests_root}: no such directory", ExitCode.USAGE)
     choices = _choices(dialect, None, None)

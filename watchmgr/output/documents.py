@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from watchmgr.apply import Report
 from watchmgr.errors import Diagnostic
+
+if TYPE_CHECKING:
+    from watchmgr.convert import Conversion
 
 FORMAT_VERSION = 1
 
@@ -39,6 +42,22 @@ def validation(
         "errors": diagnostics(errors),
         "warnings": diagnostics(warnings),
     }
+
+
+def write_validation(result: Conversion, fmt: str, strict: bool) -> None:
+    """What ``validate`` found: the counts as a note, and in `fmt` json its document."""
+    from watchmgr.output import messages
+
+    counts = (
+        (result.rules, "rule"),
+        (len(result.watches), "watch"),
+        (len(result.errors), "error"),
+        (len(result.warnings), "warning"),
+    )
+    messages.note(", ".join(messages.plural(n, noun) for n, noun in counts))
+    if fmt == "json":
+        found = validation(result.rules, len(result.watches), result.errors, result.warnings)
+        write({**found, "strict": strict})
 
 
 def environments(found: Iterable[Sequence[str]]) -> dict[str, Any]:

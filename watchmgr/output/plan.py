@@ -17,11 +17,11 @@ from rich.text import Text
 
 from watchmgr.apply import Outcome, Report
 from watchmgr.errors import Diagnostic
-from watchmgr.output import documents, messages
+from watchmgr.output import documents, formats, messages
 from watchmgr.plan import SYMBOLS, Change, ChangeAction, FieldChange, Plan, document
 from watchmgr.watch import Ownership
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = formats.PLAN
 
 
 def console(stderr: bool = False) -> Console:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
+from watchmgr.output import formats
 from watchmgr.ruletest import CaseResult, RuleResult, TestRun
 
-FORMATS = ("text", "json")
+FORMATS = formats.TEXT_OR_JSON
 #: The version of the json output; a change that removes or renames a key raises it.
 JSON_VERSION = 1
 

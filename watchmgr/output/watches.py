@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TextIO
 
 from watchmgr.errors import WatchmgrError
+from watchmgr.output import formats
 from watchmgr.watch import Watch
 
-FORMATS = ("ndjson", "json", "curl")
+FORMATS = formats.WATCHES
 
 
 def watch_record(watch: Watch) -> dict[str, object]:

@@ -29,7 +29,15 @@ from watchmgr.workflow.inputs import Choices, Connect, Tuning, endpoint, environ
 from watchmgr.workflow.inventory import HEALTH, destroy_plan, exported, watch_statuses
 from watchmgr.workflow.lock import lock_state, unlock
 from watchmgr.workflow.mappings import Checked, check_mappings
-from watchmgr.workflow.planning import Plans, Targets, plan, plan_environments, refusal
+from watchmgr.workflow.planning import (
+    PlanOptions,
+    Plans,
+    Targets,
+    fresh_plan,
+    plan,
+    plan_environments,
+    refusal,
+)
 from watchmgr.workflow.ruletests import (
     BULK_SIZE,
     SEARCHES_PER_REQUEST,
@@ -50,6 +58,7 @@ __all__ = [
     "Choices",
     "Connect",
     "OpenTestCluster",
+    "PlanOptions",
     "Plans",
     "Targets",
     "Tuning",
@@ -63,6 +72,7 @@ __all__ = [
     "endpoint",
     "environment",
     "exported",
+    "fresh_plan",
     "installed_pipelines",
     "lock_state",
     "not_applied",

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from watchmgr.workflow.planning import Targets, plan
+from watchmgr.workflow.planning import PlanOptions, fresh_plan
+from watchmgr.workflow.saved import stale_plan
 
 if TYPE_CHECKING:
     from watchmgr.apply import Progress, Report
@@ -21,24 +22,28 @@ def plan_to_apply(
     cluster: Cluster,
     source: Plan | Sequence[Watch],
     where: Path | None,
+    options: PlanOptions,
     *,
-    adopt: bool,
     allow_mass_delete: bool,
-    targets: Targets | None = None,
 ) -> Plan:
     """The plan apply executes: `source` if it is a saved plan (from `where`, checked against
-    the cluster), else a fresh one of the desired watches. Refused when it deletes too much."""
+    the cluster and refused if its watches moved since), else a fresh one of the desired
+    watches (`fresh_plan`). Refused when it deletes too much, or a target matched nothing."""
     from watchmgr.apply import check_cluster, check_saved_plan
     from watchmgr.plan import Plan, check_mass_delete, with_adoptions
 
-    if isinstance(source, Plan):
-        check_cluster(cluster, source, str(where))
-        check_saved_plan(source, str(where), adopt)
-        chosen = with_adoptions(source) if adopt else source
-    else:
-        chosen = plan(env, cluster, source, adopt=adopt)
-        chosen = targets.of(chosen) if targets is not None else chosen
+    if not isinstance(source, Plan):
+        chosen = fresh_plan(env, cluster, source, options)
+        check_mass_delete(chosen, allow_mass_delete)
+        if options.targets is not None:
+            options.targets.check_matched()
+        return chosen
+    check_cluster(cluster, source, str(where))
+    check_saved_plan(source, str(where), options.adopt)
+    chosen = with_adoptions(source) if options.adopt else source
     check_mass_delete(chosen, allow_mass_delete)
+    if where is not None:
+        stale_plan(cluster, chosen, where)
     return chosen
 
 

@@ -41,6 +41,28 @@ def plan(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """How `plan` and `apply` make a fresh plan, as their options say."""
+
+    adopt: bool = False  # watches at the rules' ids that nobody owns: adoptions, not conflicts
+    with_uuid: bool = False  # record the cluster's uuid in the plan (``plan --out``)
+    targets: Targets | None = None  # ``--target``: only these rules and watches
+
+
+def fresh_plan(
+    env: Environment,
+    cluster: Cluster,
+    watches: Sequence[Watch],
+    options: PlanOptions,
+) -> Plan:
+    """The plan of `watches` against the cluster, limited to the targets."""
+    planned = plan(env, cluster, watches, adopt=options.adopt, with_uuid=options.with_uuid)
+    if options.targets is not None:
+        planned = options.targets.of(planned)
+    return planned
+
+
 class Targets:
     """``--target``: the rules and watches a plan is limited to (Terraform's -target), each a
     watch id, a Sigma rule id, or a rule path or glob (relative to the working directory or the
@@ -71,8 +93,15 @@ class Targets:
                 kept.append(change)
         return replace(planned, changes=tuple(kept))
 
-    def unmatched(self) -> list[str]:
-        return [t for t in self.given if t not in self.matched]
+    def check_matched(self) -> None:
+        """Refuse a target that matched nothing: most likely a typo, and the plan would be
+        empty."""
+        missed = [t for t in self.given if t not in self.matched]
+        if missed:
+            raise WatchmgrError(
+                f"--target {', '.join(repr(t) for t in missed)} matches no rule or watch (give "
+                "a rule file, folder or glob, a watch id or a Sigma rule id)"
+            )
 
     def _hits(self, target: str, change: Change) -> bool:
         from watchmgr.watch import Ownership
@@ -103,15 +132,13 @@ def plan_environments(
     names: Sequence[str],
     connect: Connect,
     report: Diagnostics,
-    *,
-    with_uuid: bool = False,
+    options: PlanOptions = PlanOptions(),
     tuning: Tuning = DEFAULT_TUNING,
-    adopt: bool = False,
-    targets: Targets | None = None,
 ) -> Plans:
     """Plan each environment in `names` (default: every one); one that fails does not stop
     the others: its error is reported and counted. A plan that apply would refuse for the
-    deletes it makes is kept, with a warning."""
+    deletes it makes is kept, with a warning. Targets that match nothing in any environment
+    are refused when every environment was planned."""
     from watchmgr.config import list_environments
     from watchmgr.plan import PlanError, check_mass_delete
 
@@ -126,8 +153,7 @@ def plan_environments(
             env = environment(root, name, report)
             with connect(env) as cluster:
                 wanted = desired(env, report, tuning)
-                planned = plan(env, cluster, wanted, with_uuid=with_uuid, adopt=adopt)
-                plans.append(targets.of(planned) if targets is not None else planned)
+                plans.append(fresh_plan(env, cluster, wanted, options))
         except WatchmgrError as err:
             report.failure(err)
             failed += 1
@@ -136,6 +162,8 @@ def plan_environments(
             check_mass_delete(plans[-1], allow=False)
         except PlanError as err:
             report.warning(str(err))
+    if options.targets is not None and not failed:
+        options.targets.check_matched()
     return Plans(tuple(plans), failed)
 
 
