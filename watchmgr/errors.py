@@ -96,10 +96,10 @@ class Diagnostic:
 
     location: SourceLocation
     message: str
-    severity: str = "error"  # "error" | "warning"
+    severity: str = "error"  # "error" | "warning" | "note" (a step skipped, said once)
 
     def __str__(self) -> str:
-        prefix = "warning: " if self.severity == "warning" else ""
+        prefix = f"{self.severity}: " if self.severity in ("warning", "note") else ""
         return f"{self.location}: {prefix}{self.message}"
 
 
@@ -129,6 +129,10 @@ class Diagnostics:
 
     def warning(self, message: str, location: SourceLocation = COMMAND) -> None:
         self._items.append(Diagnostic(location, message, "warning"))
+
+    def note(self, message: str, location: SourceLocation = COMMAND) -> None:
+        """Something for people that is no problem in an input (a check that was skipped)."""
+        self._items.append(Diagnostic(location, message, "note"))
 
     def failure(self, err: WatchmgrError) -> None:
         """A domain error that stopped one part of a command (its location is in its text)."""

@@ -446,6 +446,16 @@ PrOpt = Annotated[
         "--pr", metavar="NUMBER", help="The pull request's number.", show_default=False, min=1
     ),
 ]
+MappingCheckOpt = Annotated[
+    bool,
+    typer.Option(
+        "--mapping-check/--no-mapping-check",
+        help="Warn per watch whose query does not fit the field mappings of the indices it "
+        "searches, as 'watchmgr check' does (reads the mappings once per set of indices; "
+        "skipped, with a note, when the key may not read them).",
+    ),
+]
+
 EnvironmentsFormatOpt = Annotated[
     str,
     format_option(

@@ -21,6 +21,7 @@ from watchmgr.cli.options import (
     ApplyFormatOpt,
     DetailedOpt,
     EnvsOpt,
+    MappingCheckOpt,
     MassDeleteOpt,
     ParallelismOpt,
     PlanAdoptOpt,
@@ -51,6 +52,7 @@ def plan_command(
     out: PlanOutOpt = None,
     adopt: PlanAdoptOpt = False,
     target: TargetOpt = None,
+    mapping_check: MappingCheckOpt = True,
     root: PlanRootOpt = Path("."),
 ) -> None:
     """Show what apply would change on each environment's cluster, changing nothing.
@@ -66,7 +68,7 @@ def plan_command(
 
     _check_out(out, ExitCode.USAGE_DETAILED if detailed_exitcode else ExitCode.USAGE)
     targets = workflow.Targets(target, root) if target else None
-    options = workflow.PlanOptions(adopt, out is not None, targets)
+    options = workflow.PlanOptions(adopt, out is not None, mapping_check, targets)
     report = Diagnostics()
     with reporting(report):
         planned = workflow.plan_environments(
@@ -120,6 +122,7 @@ def apply_command(
     allow_mass_delete: MassDeleteOpt = False,
     adopt: AdoptOpt = False,
     target: TargetOpt = None,
+    mapping_check: MappingCheckOpt = True,
     fmt: ApplyFormatOpt = "text",
     root: PlanRootOpt = Path("."),
 ) -> None:
@@ -135,7 +138,7 @@ def apply_command(
     from watchmgr.cli.local import connector
 
     targets = workflow.Targets(target, root) if target else None
-    options = workflow.PlanOptions(adopt, False, targets)
+    options = workflow.PlanOptions(adopt, False, mapping_check, targets)
     report = Diagnostics()
     with reporting(report):
         env = workflow.environment(root, env_name, report)
@@ -143,7 +146,7 @@ def apply_command(
         source = saved if saved is not None else workflow.desired(env, report, tuning())
         with connector(parallelism)(env) as cluster:
             chosen = workflow.plan_to_apply(
-                env, cluster, source, planfile, options, allow_mass_delete=allow_mass_delete
+                env, cluster, source, planfile, report, options, allow_mass_delete=allow_mass_delete
             )
             done = _apply(chosen, cluster, report, parallelism, yes, fmt, saved is not None)
         _show_report(done, env.name, fmt)

@@ -44,11 +44,11 @@ def settings() -> Settings:
 
 def write(diagnostics: Iterable[Diagnostic], stream: TextIO | None = None) -> None:
     """Print each diagnostic as its one line (a `Diagnostics` is emptied: each prints once);
-    warnings only unless quiet."""
+    warnings and notes only unless quiet."""
     items = diagnostics.take() if isinstance(diagnostics, Diagnostics) else diagnostics
     out = stream if stream is not None else sys.stderr
     for diagnostic in items:
-        if diagnostic.severity == "warning" and settings().verbosity < 0:
+        if diagnostic.severity != "error" and settings().verbosity < 0:
             continue
         out.write(f"{diagnostic}\n")
 

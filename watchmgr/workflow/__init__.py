@@ -28,7 +28,7 @@ from watchmgr.workflow.conversion import convert_environment, convert_rules, des
 from watchmgr.workflow.inputs import Choices, Connect, Tuning, endpoint, environment
 from watchmgr.workflow.inventory import HEALTH, destroy_plan, exported, watch_statuses
 from watchmgr.workflow.lock import lock_state, unlock
-from watchmgr.workflow.mappings import Checked, check_mappings
+from watchmgr.workflow.mappings import Checked, check_mappings, mapping_warnings
 from watchmgr.workflow.planning import (
     PlanOptions,
     Plans,
@@ -75,6 +75,7 @@ __all__ = [
     "fresh_plan",
     "installed_pipelines",
     "lock_state",
+    "mapping_warnings",
     "not_applied",
     "plan",
     "plan_environments",

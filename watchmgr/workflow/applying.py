@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from watchmgr.errors import Diagnostics
 from watchmgr.workflow.planning import PlanOptions, fresh_plan
 from watchmgr.workflow.saved import stale_plan
 
@@ -22,6 +23,7 @@ def plan_to_apply(
     cluster: Cluster,
     source: Plan | Sequence[Watch],
     where: Path | None,
+    report: Diagnostics,
     options: PlanOptions,
     *,
     allow_mass_delete: bool,
@@ -33,7 +35,7 @@ def plan_to_apply(
     from watchmgr.plan import Plan, check_mass_delete, with_adoptions
 
     if not isinstance(source, Plan):
-        chosen = fresh_plan(env, cluster, source, options)
+        chosen = fresh_plan(env, cluster, source, report, options)
         check_mass_delete(chosen, allow_mass_delete)
         if options.targets is not None:
             options.targets.check_matched()

@@ -1,13 +1,27 @@
-"""`watchmgr check`: each watch's query against the field mappings of the indices it searches."""
+"""Each watch's query against the field mappings of the indices it searches: `watchmgr check`,
+and the same warnings in `plan` and `apply`.
+
+The mappings are read once per set of indices (`Cluster.field_mappings`); `fieldcheck` says
+what does not fit. `check` reports indices that match nothing as a warning and fails on a
+cluster error; a plan goes on without the check then, with one note saying why (a
+least-privilege plan key may lack ``view_index_metadata``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from watchmgr.errors import Diagnostics
+from watchmgr.errors import ClusterError, Diagnostics
 from watchmgr.workflow.conversion import convert_environment
 from watchmgr.workflow.inputs import DEFAULT_TUNING, Choices, Connect, Tuning, environment
+
+if TYPE_CHECKING:
+    from watchmgr.cluster import Cluster
+    from watchmgr.fieldcheck import CheckedWatch
+    from watchmgr.watch import Watch
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,36 +41,59 @@ def check_mappings(
 ) -> Checked:
     """Warn per watch of the environment where its query does not fit the field mappings of
     the indices it searches (`fieldcheck`); the mappings are read once per set of indices."""
-    from watchmgr.fieldcheck import (
-        CheckedWatch,
-        check_watch,
-        fields_to_read,
-        ignore_above_summary,
-        no_index,
-    )
-    from watchmgr.ruletest import query_fields, watch_query
-
     env = environment(root, env_name, report)
     conversion = convert_environment(env, (), Choices(), report, tuning=tuning)
+    with connect(env) as cluster:
+        warned = mapping_warnings(cluster, conversion.watches, report)
+    return Checked(len(conversion.watches), warned)
+
+
+def mapping_warnings(
+    cluster: Cluster, watches: Sequence[Watch], report: Diagnostics, *, in_plan: bool = False
+) -> int:
+    """Put a warning in `report` for each watch whose query does not fit the mappings of its
+    indices, and one per keyword field that wildcards search past its ``ignore_above``; how
+    many watches got one. Indices that match nothing are a warning, or `in_plan` a note; a
+    cluster that refuses to show its mappings is an error, or `in_plan` one note and no check.
+    """
+    from watchmgr.fieldcheck import check_watch, fields_to_read, ignore_above_summary, no_index
+
+    warned = 0
+    checked = []
+    for indices, group in sorted(_by_indices(watches).items()):
+        try:
+            mappings = cluster.field_mappings(indices, fields_to_read(group))
+        except ClusterError as err:
+            if not in_plan:
+                raise
+            report.note(f"mapping check skipped: {err}")
+            return warned
+        checked += [(item, mappings) for item in group]
+        if not mappings and in_plan:
+            report.note(
+                f"mapping check skipped: no index on the cluster matches {', '.join(indices)} "
+                f"(searched by {len(group)} watch{'es' if len(group) > 1 else ''})"
+            )
+        elif not mappings:
+            report.extend([no_index(group)])
+            warned += len(group)
+        for item in group if mappings else ():
+            warnings = check_watch(item, mappings)
+            report.extend(warnings)
+            warned += bool(warnings)
+    report.extend(ignore_above_summary(checked))
+    return warned
+
+
+def _by_indices(watches: Sequence[Watch]) -> dict[tuple[str, ...], list[CheckedWatch]]:
+    """The watches to check, grouped by the indices they search (all of them: ``*``)."""
+    from watchmgr.fieldcheck import CheckedWatch
+    from watchmgr.ruletest import query_fields, watch_query
+
     groups: dict[tuple[str, ...], list[CheckedWatch]] = {}
-    for watch in conversion.watches:
+    for watch in watches:
         request = watch.body.get("input", {}).get("search", {}).get("request", {})
         indices = tuple(request.get("indices") or ["*"])
         uses = query_fields(watch_query(watch.body))
         groups.setdefault(indices, []).append(CheckedWatch(watch.id, watch.location, indices, uses))
-    warned = 0
-    checked = []
-    with connect(env) as cluster:
-        for indices, watches in sorted(groups.items()):
-            mappings = cluster.field_mappings(indices, fields_to_read(watches))
-            checked += [(item, mappings) for item in watches]
-            if not mappings:
-                report.extend([no_index(watches)])
-                warned += len(watches)
-                continue
-            for item in watches:
-                warnings = check_watch(item, mappings)
-                report.extend(warnings)
-                warned += bool(warnings)
-    report.extend(ignore_above_summary(checked))
-    return Checked(len(conversion.watches), warned)
+    return groups

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from watchmgr.errors import Diagnostics, WatchmgrError
 from watchmgr.workflow.conversion import desired
 from watchmgr.workflow.inputs import DEFAULT_TUNING, Connect, Tuning, environment
+from watchmgr.workflow.mappings import mapping_warnings
 
 if TYPE_CHECKING:
     from watchmgr.cluster import Cluster
@@ -47,6 +48,7 @@ class PlanOptions:
 
     adopt: bool = False  # watches at the rules' ids that nobody owns: adoptions, not conflicts
     with_uuid: bool = False  # record the cluster's uuid in the plan (``plan --out``)
+    mapping_check: bool = True  # warn where a query does not fit its indices' field mappings
     targets: Targets | None = None  # ``--target``: only these rules and watches
 
 
@@ -54,12 +56,17 @@ def fresh_plan(
     env: Environment,
     cluster: Cluster,
     watches: Sequence[Watch],
+    report: Diagnostics,
     options: PlanOptions,
 ) -> Plan:
-    """The plan of `watches` against the cluster, limited to the targets."""
+    """The plan of `watches` against the cluster, limited to the targets, with a warning for
+    each planned watch whose query does not fit the field mappings of its indices."""
     planned = plan(env, cluster, watches, adopt=options.adopt, with_uuid=options.with_uuid)
     if options.targets is not None:
         planned = options.targets.of(planned)
+    if options.mapping_check:
+        ids = {change.watch_id for change in planned.changes}
+        mapping_warnings(cluster, [w for w in watches if w.id in ids], report, in_plan=True)
     return planned
 
 
@@ -153,7 +160,7 @@ def plan_environments(
             env = environment(root, name, report)
             with connect(env) as cluster:
                 wanted = desired(env, report, tuning)
-                plans.append(fresh_plan(env, cluster, wanted, options))
+                plans.append(fresh_plan(env, cluster, wanted, report, options))
         except WatchmgrError as err:
             report.failure(err)
             failed += 1
