@@ -9,8 +9,13 @@ defaults below reproduce sigmac's watches exactly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
+
+#: What Watcher's interval schedule accepts: a whole number and one of these units (no ms, no
+#: decimals; at least 1s, which the checks add).
+WATCHER_INTERVAL = re.compile(r"^([0-9]+)(s|m|h|d|w)$")
 
 #: sigmac's e-mail body separator line.
 RULER = "=" * 80
@@ -118,7 +123,8 @@ class WatchSettings:
     id_prefix: str = field(default="", metadata=written("id prefix"))
     #: the trigger interval when the rule has no ``detection.timeframe`` (sigmac used that first).
     interval: str = field(default="30m", metadata=written("interval"))
-    #: the lower bound of the search's time range filter.
+    #: the lower bound of the search's time range filter when the rule has no
+    #: ``detection.timeframe`` (or in the sigmac-2020 dialect, as sigmac did: `watch.schedule`).
     range: str = field(default="now-30m/m", metadata=written("date math"))
     timestamp_field: str = field(default="timestamp", metadata=written("field name"))
     throttle_period: str | None = field(default=None, metadata=written("time value"))

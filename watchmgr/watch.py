@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from watchmgr import query as query_module
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation
 from watchmgr.rules import Aggregation, Rule, RuleCondition
-from watchmgr.settings import RULER, Action, WatchSettings
+from watchmgr.settings import RULER, WATCHER_INTERVAL, Action, WatchSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +158,29 @@ def base_id(rule: Rule, settings: WatchSettings) -> str:
     return watch_id
 
 
+def schedule(rule: Rule, settings: WatchSettings) -> tuple[str, str]:
+    """How often the watch runs and how far back its search looks (the range's lower bound).
+
+    A rule's ``detection.timeframe`` is the window its condition counts in, so it sets both: the
+    watch runs every timeframe and searches the timeframe before (``now-5m/m``). The
+    ``sigmac-2020`` dialect reproduces sigmac, which took the interval from the timeframe and
+    kept the configured range (the seed's ``now-30m/m``); a rule without a timeframe takes both
+    from its settings.
+    """
+    if rule.timeframe is None:
+        return settings.interval, settings.range
+    match = WATCHER_INTERVAL.match(rule.timeframe)
+    if match is None or int(match.group(1)) == 0:
+        raise RuleError(
+            f"detection.timeframe {rule.timeframe!r} is not a Watcher interval: a whole number "
+            "and one of the units s, m, h, d, w (like 5m; months and years as days: 30d)",
+            rule.locate(r"^\s*timeframe\s*:"),
+        )
+    if settings.dialect == "sigmac-2020":
+        return rule.timeframe, settings.range
+    return rule.timeframe, f"now-{rule.timeframe}/m"
+
+
 def build_body(
     rule: Rule, condition: RuleCondition, query: str, settings: WatchSettings
 ) -> dict[str, Any]:
@@ -169,12 +192,13 @@ def build_body(
         aggregation = (
             None  # only reached in the sigmac-2020 dialect, which drops it (with a warning)
         )
+    interval, look_back = schedule(rule, settings)
     request_body: dict[str, Any] = {
         "size": 0,
         "query": {
             "bool": {
                 "must": [{"query_string": {"query": query, "analyze_wildcard": True}}],
-                "filter": {"range": {settings.timestamp_field: {"gte": settings.range}}},
+                "filter": {"range": {settings.timestamp_field: {"gte": look_back}}},
             }
         },
     }
@@ -190,7 +214,7 @@ def build_body(
             "query": query,
             Ownership.KEY: Ownership(rule.sigma_id, rule.path, settings.environment).to_metadata(),
         },
-        "trigger": {"schedule": {"interval": rule.timeframe or settings.interval}},
+        "trigger": {"schedule": {"interval": interval}},
         "input": {"search": {"request": {"body": request_body, "indices": list(settings.indices)}}},
         "condition": shape.condition,
         "actions": {

@@ -1,6 +1,7 @@
-"""An interval and a look-back range that disagree are a warning (the range is not derived:
-the seed's watches keep sigmac's 30m range beside a rule's timeframe, and watchmgr reproduces
-them). A range a little longer than the interval (late events) is not warned about."""
+"""An interval and a look-back range that disagree are a warning. A rule's timeframe sets both
+(its condition counts in that window), except in the sigmac-2020 dialect, whose watches keep
+sigmac's 30m range beside the timeframe as the seed's did. A range a little longer than the
+interval (late events) is not warned about."""
 
 from __future__ import annotations
 
@@ -43,18 +44,33 @@ def test_a_level_of_its_own_is_named(repo: Repo) -> None:
     assert line.startswith("environments/local.yaml:6: warning: watch.by_level.high: interval 5m")
 
 
-def test_a_rules_timeframe_against_the_range_is_a_warning_at_the_rule(repo: Repo) -> None:
+def test_a_rules_timeframe_sets_the_interval_and_the_range(repo: Repo) -> None:
     rule = rule_yaml("Burst").replace(
         "condition: selection", "condition: selection\n    timeframe: 5m"
     )
     repo.rule("burst", rule)
-    for args in ([], ["--env", "dev"]):
-        assert warnings_of(repo, *args) == [
-            "rules/burst.yml:1: warning: the watch runs every 5m (its rule's timeframe or an "
-            "override) but searches from now-30m/m: each event is alerted on up to 6 times; give "
-            "this rule range: now-5m/m (an environment's override can)"
-        ], args
-    plan = repo.run("plan", "--env", "dev", "--format", "json")
+    assert warnings_of(repo) == []
+    rendered = repo.run("render", "rules/burst.yml")
+    body = json.loads(rendered.stdout)["body"]
+    assert body["trigger"] == {"schedule": {"interval": "5m"}}
+    search = body["input"]["search"]["request"]["body"]
+    assert search["query"]["bool"]["filter"]["range"] == {"timestamp": {"gte": "now-5m/m"}}
+
+
+def test_in_the_sigmac_2020_dialect_a_rules_timeframe_against_the_range_is_a_warning_at_the_rule(
+    repo: Repo,
+) -> None:
+    rule = rule_yaml("Burst").replace(
+        "condition: selection", "condition: selection\n    timeframe: 5m"
+    )
+    repo.rule("burst", rule)
+    repo.environment("local", SANDBOX + "watch:\n  dialect: sigmac-2020\n")
+    assert warnings_of(repo, "--env", "local") == [
+        "rules/burst.yml:1: warning: the watch runs every 5m (its rule's timeframe or an "
+        "override) but searches from now-30m/m: each event is alerted on up to 6 times; give "
+        "this rule range: now-5m/m (an environment's override can)"
+    ]
+    plan = repo.run("plan", "--env", "local", "--format", "json")
     assert [w["path"] for w in json.loads(plan.stdout)["warnings"]] == ["rules/burst.yml"]
 
 

@@ -120,7 +120,7 @@ def test_fields_make_one_aligned_line_each_in_the_mail() -> None:
     )
 
 
-def test_timeframe_sets_the_interval_and_tags_default_to_an_empty_string() -> None:
+def test_timeframe_sets_the_interval_and_range_and_tags_default_to_an_empty_string() -> None:
     text = RULE.format(title="T").replace(
         "    condition: sel", "    timeframe: 5m\n    condition: sel"
     )
@@ -128,8 +128,34 @@ def test_timeframe_sets_the_interval_and_tags_default_to_an_empty_string() -> No
     assert body["trigger"] == {"schedule": {"interval": "5m"}}
     assert body["metadata"]["tags"] == ""
     assert body["input"]["search"]["request"]["body"]["query"]["bool"]["filter"] == {
+        "range": {"timestamp": {"gte": "now-5m/m"}}
+    }
+
+
+def test_in_the_sigmac_2020_dialect_timeframe_sets_only_the_interval_as_sigmac_did() -> None:
+    text = RULE.format(title="T").replace(
+        "    condition: sel", "    timeframe: 5m\n    condition: sel"
+    )
+    body = render_yaml(text, dialect="sigmac-2020")[0].watches[0].body
+    assert body["trigger"] == {"schedule": {"interval": "5m"}}
+    assert body["input"]["search"]["request"]["body"]["query"]["bool"]["filter"] == {
         "range": {"timestamp": {"gte": "now-30m/m"}}
     }
+
+
+@pytest.mark.parametrize("timeframe", ["5 minutes", "2M", "0s", "1.5h"])
+def test_a_timeframe_watcher_cannot_run_is_an_error_at_its_line(timeframe: str) -> None:
+    text = RULE.format(title="T").replace(
+        "    condition: sel", f"    timeframe: {timeframe}\n    condition: sel"
+    )
+    result, lines = render_yaml(text)
+    assert result.watches == ()
+    (line,) = lines
+    number = 1 + next(
+        i for i, text_line in enumerate(text.splitlines()) if "timeframe" in text_line
+    )
+    assert line.startswith(f"rules/test.yml:{number}: detection.timeframe ")
+    assert "is not a Watcher interval" in line
 
 
 def test_settings_shape_the_body() -> None:

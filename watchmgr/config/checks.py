@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from watchmgr.errors import ConfigError, SourceLocation
+from watchmgr.settings import WATCHER_INTERVAL
 
 Key = tuple[str | int, ...]
 Locations = dict[Key, SourceLocation]
@@ -35,7 +36,6 @@ _SECRET_VALUE = re.compile(
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _URL = re.compile(r"^(https?)://([^/?#\s]+)(/[^\s?#]*)?(\?[^\s#]*)?$")
 _SECRET_QUERY = re.compile(r"(?:^|[?&])[^=&]*(?:token|key|secret|pass|sig|auth)[^=&]*=", re.I)
-_INTERVAL = re.compile(r"^([0-9]+)(s|m|h|d|w)$")
 _TIME_VALUE = re.compile(r"^(0|[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d|w))$", re.I)
 _DATE_MATH = re.compile(r"^now(?:[+-][0-9]+[yMwdhHms])*(?:/[yMwdhHms])?$")
 #: An index name or pattern as Elasticsearch accepts it.
@@ -157,7 +157,7 @@ def choice(ctx: Ctx, key: Key, value: Any, choices: tuple[str, ...]) -> str:
 
 def interval(ctx: Ctx, key: Key, value: Any) -> str:
     written = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-    match = _INTERVAL.match(written) if written is not None else None
+    match = WATCHER_INTERVAL.match(written) if written is not None else None
     if match is None or int(match.group(1)) == 0:
         shown = repr(value) if isinstance(value, str) else kind(value)
         raise ctx.error(

@@ -23,9 +23,9 @@ def schedule_warnings(env: Environment | None, watches: Sequence[Watch]) -> list
     """A warning for each way `watches` run at an interval their search's range disagrees with:
     a range shorter than the interval never searches some events; one of twice the interval or
     more alerts on each event again at every run it covers. (A range a little longer than the
-    interval is the usual allowance for late events and is not warned about.) The range is not
-    derived from the interval: the seed's watches keep sigmac's 30m range beside a rule's
-    timeframe, and watchmgr reproduces them.
+    interval is the usual allowance for late events and is not warned about.) The configured
+    range is not derived from the configured interval; a rule's timeframe sets both
+    (`watch.schedule`), except in the sigmac-2020 dialect, which keeps sigmac's range.
 
     One warning at the environment's setting (`watch.interval` or a level's) for the watches
     that take both from it; one at the rule for a watch whose interval is its own timeframe.
