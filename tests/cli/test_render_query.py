@@ -133,6 +133,14 @@ def test_a_rule_the_backend_refuses_is_one_line_and_the_others_print(repo: Repo)
     assert refused.stdout == fine.stdout
 
 
+def test_a_splunk_pipeline_stage_stays_on_its_querys_line(repo: Repo) -> None:
+    # The backend writes `|re` as a `| regex` stage on a line of its own; one query, one line.
+    repo.rule("regex", rule_yaml("Regex").replace("Image|endswith: '\\x.exe'", "A|re: 'b.*c'"))
+    result = repo.run("render", "--format", "query", "--target", "splunk", "rules/regex.yml")
+    assert result.exit_code == 0, show(result)
+    assert result.stdout == '* | regex A="b.*c"\n', show(result)
+
+
 def test_an_unknown_target_is_a_usage_error(repo: Repo) -> None:
     result = repo.run("render", "--format", "query", "--target", "qradar")
     assert result.exit_code == ExitCode.USAGE, show(result)

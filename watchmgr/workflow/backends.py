@@ -77,7 +77,9 @@ def backend_queries(
                 f"--target {target} needs the pySigma backend {package}, which is not "
                 f"installed (pip install {package})"
             ) from err
-        convert_rule = lambda rule: backend.convert_rule(rule.sigma)  # noqa: E731
+        convert_rule = lambda rule: [  # noqa: E731
+            _one_line(str(q)) for q in backend.convert_rule(rule.sigma)
+        ]
     loaded = load_paths(list(paths) or [root / "rules"], root)
     report.extend(loaded.diagnostics)
     found: list[tuple[str, str]] = []
@@ -92,3 +94,9 @@ def backend_queries(
             continue
         found.extend((rule.path, str(q)) for q in queries)
     return found
+
+
+def _one_line(query: str) -> str:
+    """A backend's query on one line: Splunk's backend starts a pipeline stage (``| regex``,
+    ``| where``) on a line of its own, and a line break before a pipe is only white space there."""
+    return query.replace("\n| ", " | ")
