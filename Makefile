@@ -33,7 +33,8 @@ lint: $(STAMP)
 test: lint $(ES8)
 	$(BIN)/pytest -q
 	PYTHONPATH=.venv-es8 WATCHMGR_EXPECT_CLIENT_MAJOR=8 $(BIN)/pytest -q -p no:cacheprovider \
-		tests/cluster tests/plan/test_end_to_end.py tests/ruletest/test_cluster_indices.py tests/ruletest/test_command.py
+		tests/cluster tests/plan/test_end_to_end.py tests/ruletest/test_cluster_indices.py tests/ruletest/test_command.py \
+		tests/cli/test_plan_mappings.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/render_corpus.py
