@@ -178,7 +178,14 @@ def schedule(rule: Rule, settings: WatchSettings) -> tuple[str, str]:
         )
     if settings.dialect == "sigmac-2020":
         return rule.timeframe, settings.range
-    return rule.timeframe, f"now-{rule.timeframe}/m"
+    return rule.timeframe, matching_range(rule.timeframe)
+
+
+def matching_range(interval: str) -> str:
+    """The look-back that searches one `interval` (a Watcher interval): rounded down to the
+    minute as the seed's range is (``now-5m/m``), or to the second for an interval in seconds
+    (a minute's rounding would triple a 30s window)."""
+    return f"now-{interval}/{'s' if interval.endswith('s') else 'm'}"
 
 
 def build_body(

@@ -74,6 +74,18 @@ def test_in_the_sigmac_2020_dialect_a_rules_timeframe_against_the_range_is_a_war
     assert [w["path"] for w in json.loads(plan.stdout)["warnings"]] == ["rules/burst.yml"]
 
 
+def test_a_ranges_rounding_counts_toward_how_far_it_reaches(repo: Repo) -> None:
+    # now-30s/m rounds down to the minute: every 30s it searches 30 to 90 seconds back.
+    repo.environment("local", SANDBOX + "watch:\n  interval: 30s\n  range: now-30s/m\n")
+    assert warnings_of(repo, "--env", "local") == [
+        "environments/local.yaml:4: warning: watch: interval 30s and range now-30s/m disagree "
+        "(3 watches): each event is alerted on up to 3 times; set watch.range: now-30s/s, or an "
+        "interval that matches"
+    ]
+    repo.environment("local", SANDBOX + "watch:\n  interval: 30s\n  range: now-30s/s\n")
+    assert warnings_of(repo, "--env", "local") == []
+
+
 @pytest.mark.parametrize(("interval", "look_back"), [("30m", "now-30m/m"), ("5m", "now-7m")])
 def test_agreeing_or_slightly_longer_ranges_are_quiet(
     repo: Repo, interval: str, look_back: str

@@ -132,6 +132,21 @@ def test_timeframe_sets_the_interval_and_range_and_tags_default_to_an_empty_stri
     }
 
 
+@pytest.mark.parametrize(
+    ("timeframe", "look_back"), [("30s", "now-30s/s"), ("1h", "now-1h/m"), ("7d", "now-7d/m")]
+)
+def test_a_timeframes_range_is_rounded_to_the_minute_or_for_seconds_to_the_second(
+    timeframe: str, look_back: str
+) -> None:
+    text = RULE.format(title="T").replace(
+        "    condition: sel", f"    timeframe: {timeframe}\n    condition: sel"
+    )
+    body = render_yaml(text)[0].watches[0].body
+    assert body["input"]["search"]["request"]["body"]["query"]["bool"]["filter"] == {
+        "range": {"timestamp": {"gte": look_back}}
+    }
+
+
 def test_in_the_sigmac_2020_dialect_timeframe_sets_only_the_interval_as_sigmac_did() -> None:
     text = RULE.format(title="T").replace(
         "    condition: sel", "    timeframe: 5m\n    condition: sel"

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from watchmgr.errors import Diagnostic
+from watchmgr.watch import matching_range
 
 if TYPE_CHECKING:
     from watchmgr.config import Environment
@@ -53,7 +54,7 @@ def schedule_warnings(env: Environment | None, watches: Sequence[Watch]) -> list
             location = SourceLocation(path, int(line)) if line.isdigit() else SourceLocation(where)
             what = f"{key}: interval {interval} and range {look_back} disagree"
             count = f"{len(group)} watch{'es' if len(group) > 1 else ''}"
-            advice = f"set {key}.range: now-{interval}/m, or an interval that matches"
+            advice = f"set {key}.range: {matching_range(interval)}, or an interval that matches"
             message = f"{what} ({count}): {_effect(interval, look_back)}; {advice}"
             warnings.append(Diagnostic(location, message, "warning"))
             continue
@@ -61,7 +62,7 @@ def schedule_warnings(env: Environment | None, watches: Sequence[Watch]) -> list
             message = (
                 f"the watch runs every {interval} (its rule's timeframe or an override) but "
                 f"searches from {look_back}: {_effect(interval, look_back)}; give this rule "
-                f"range: now-{interval}/m (an environment's override can)"
+                f"range: {matching_range(interval)} (an environment's override can)"
             )
             warnings.append(Diagnostic(watch.location, message, "warning"))
     return warnings
@@ -82,15 +83,31 @@ def _schedule(body: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def _disagree(interval: str, look_back: str) -> bool:
-    every, back = _seconds(interval, _INTERVAL), _seconds(look_back, _LOOK_BACK)
-    return every is not None and back is not None and not every <= back < 2 * every
+    every, reach = _seconds(interval, _INTERVAL), _reach(look_back)
+    if every is None or reach is None:
+        return False
+    least, most = reach
+    return not (every <= least and most < 2 * every)
 
 
 def _effect(interval: str, look_back: str) -> str:
-    every, back = _seconds(interval, _INTERVAL) or 1, _seconds(look_back, _LOOK_BACK) or 0
-    if back < every:
+    every, (least, most) = _seconds(interval, _INTERVAL) or 1, _reach(look_back) or (0, 0)
+    if least < every:
         return "events in the rest of each interval are never searched"
-    return f"each event is alerted on up to {math.ceil(back / every)} times"
+    # a range of twice the interval or more already repeats; else its rounding makes it repeat
+    times = math.ceil((least if least >= 2 * every else most) / every)
+    return f"each event is alerted on up to {times} times"
+
+
+def _reach(look_back: str) -> tuple[float, float] | None:
+    """How far back a look-back searches, at least and at most: its amount, plus up to one unit
+    of its rounding (``now-30s/m`` rounds down to the minute: 30 to 90 seconds)."""
+    match = _LOOK_BACK.fullmatch(look_back)
+    if match is None:
+        return None
+    least = int(match.group(1)) * _SECONDS[match.group(2)]
+    rounding = match.group(3)
+    return least, least + (_SECONDS[rounding[1:]] if rounding else 0)
 
 
 def _seconds(text: str, pattern: re.Pattern[str]) -> float | None:
