@@ -73,9 +73,20 @@ def test_the_index_pin_says_where_an_internal_index_goes() -> None:
     assert "--index-url" in text
 
 
-def test_a_local_directory_says_ci_cannot_install_it() -> None:
-    made = scaffold.requirement({"url": "file:///src/watchmgr", "dir_info": {}}, "1.2.3")
+@pytest.mark.parametrize(
+    ("direct_url", "what"),
+    [
+        ({"url": "file:///src/watchmgr", "dir_info": {}}, "a directory"),
+        ({"url": "file:///tmp/watchmgr-1.2.3.tar.gz", "archive_info": {}}, "an archive"),
+    ],
+)
+def test_a_local_directory_or_archive_says_ci_cannot_install_it(
+    direct_url: dict[str, object], what: str
+) -> None:
+    made = scaffold.requirement(direct_url, "1.2.3")
+    assert not made.portable
     text = scaffold.files(made)[".github/requirements.txt"]
+    assert f"# installed from {what} on the machine" in text
     assert "CI runners cannot\n# install it" in text
     assert "# watchmgr @ git+https://git.example.com/tools/watchmgr@v1.2.3\n" in text
 

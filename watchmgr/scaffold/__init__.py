@@ -54,8 +54,9 @@ def requirement(direct_url: Mapping[str, Any] | None, version: str = __version__
     running install, None when it came from a package index) elsewhere.
 
     From a git repository: its URL at the exact commit. From an index: ``watchmgr==version``
-    (from the same index). From a local directory or archive: its ``file:`` URL, which only
-    this machine can install, said in the comment (and by `portable`).
+    (from the same index). From a local directory or archive (PEP 610's ``dir_info`` or
+    ``archive_info`` with a ``file:`` URL): that URL, which only this machine can install, said
+    in the comment (and by `portable`).
     """
     if direct_url is None:
         return Requirement(
@@ -78,9 +79,10 @@ def requirement(direct_url: Mapping[str, Any] | None, version: str = __version__
         return Requirement(
             f"watchmgr @ {url}{fragment}", "installed from this archive: change it to upgrade."
         )
+    what = "a directory" if "dir_info" in direct_url else "an archive"
     return Requirement(
         f"watchmgr @ {url}{fragment}",
-        "installed from a directory on the machine that ran `watchmgr init`: CI runners cannot\n"
+        f"installed from {what} on the machine that ran `watchmgr init`: CI runners cannot\n"
         "install it. Replace it with where CI can get watchmgr, for instance\n"
         f"watchmgr @ git+https://git.example.com/tools/watchmgr@v{version}",
         portable=False,
