@@ -12,7 +12,8 @@ Nothing here prints, parses options, decides an exit code or knows which cluster
 the edge (`watchmgr.cli`) passes a `Connect`, or a `Cluster` it opened, and a `Tuning` saying
 how the conversion runs; nothing here reads the process environment.
 
-The names below are the workflow's surface: the CLI calls them as ``workflow.<name>``.
+The names below are the workflow's surface, what the CLI calls as ``workflow.<name>``; the
+modules' other names are their own (tests and the benchmarks may import them from there).
 """
 
 from __future__ import annotations
@@ -26,38 +27,18 @@ from watchmgr.workflow.backends import (
 )
 from watchmgr.workflow.conversion import convert_environment, convert_rules, desired
 from watchmgr.workflow.inputs import Choices, Connect, Tuning, endpoint, environment
-from watchmgr.workflow.inventory import HEALTH, destroy_plan, exported, watch_statuses
+from watchmgr.workflow.inventory import destroy_plan, exported, watch_statuses
 from watchmgr.workflow.lock import lock_state, unlock
-from watchmgr.workflow.mappings import Checked, check_mappings, mapping_warnings
-from watchmgr.workflow.planning import (
-    PlanOptions,
-    Plans,
-    Targets,
-    fresh_plan,
-    plan,
-    plan_environments,
-    refusal,
-)
-from watchmgr.workflow.ruletests import (
-    BULK_SIZE,
-    SEARCHES_PER_REQUEST,
-    OpenTestCluster,
-    test_rules,
-)
-from watchmgr.workflow.saved import MAX_PLAN_DEPTH, saved_plan, stale_plan
-from watchmgr.workflow.schedules import schedule_warnings
+from watchmgr.workflow.mappings import check_mappings
+from watchmgr.workflow.planning import PlanOptions, Plans, Targets, plan_environments, refusal
+from watchmgr.workflow.ruletests import test_rules
+from watchmgr.workflow.saved import saved_plan
 
 __all__ = [
-    "BULK_SIZE",
-    "HEALTH",
-    "MAX_PLAN_DEPTH",
     "QUERY_BACKENDS",
     "QUERY_TARGETS",
-    "SEARCHES_PER_REQUEST",
-    "Checked",
     "Choices",
     "Connect",
-    "OpenTestCluster",
     "PlanOptions",
     "Plans",
     "Targets",
@@ -72,18 +53,13 @@ __all__ = [
     "endpoint",
     "environment",
     "exported",
-    "fresh_plan",
     "installed_pipelines",
     "lock_state",
-    "mapping_warnings",
     "not_applied",
-    "plan",
     "plan_environments",
     "plan_to_apply",
     "refusal",
     "saved_plan",
-    "schedule_warnings",
-    "stale_plan",
     "test_rules",
     "unlock",
     "watch_statuses",
