@@ -10,8 +10,8 @@ defaults below reproduce sigmac's watches exactly.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Literal
 
 #: What Watcher's interval schedule accepts: a whole number and one of these units (no ms, no
 #: decimals; at least 1s, which the checks add).
@@ -30,7 +30,7 @@ def _key(name: str) -> dict[str, str]:
 
 
 # An action's fields are declared in the order the watch's action lists its keys (the seed's
-# order); `watch.action_json` writes them so, under each field's key.
+# order); `action_json` (below) writes them so, under each field's key.
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,3 +144,24 @@ class WatchSettings:
 
 
 DEFAULT_SETTINGS = WatchSettings()
+
+
+def action_json(action: Action) -> dict[str, Any]:
+    """`action` as ``{kind: {key: value}}``: the one place an action becomes JSON.
+
+    Every setting under its key (`settings` declares them in the watch's order), None where it
+    is unset, templates as written (``{title}`` unfilled); an empty list is left out. The watch
+    builder fills it in for a rule (`watch._action`); ``config show`` prints it as it is.
+    """
+    settings: dict[str, Any] = {}
+    for declared in fields(action):
+        value = getattr(action, declared.name)
+        if declared.name == "headers":  # (name, value) pairs
+            value = dict(value)
+        elif isinstance(value, tuple):
+            if not value:
+                continue
+            value = list(value)
+        if declared.name != "name":
+            settings[declared.metadata.get("key", declared.name)] = value
+    return {action.kind: settings}

@@ -10,13 +10,13 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from watchmgr import query as query_module
 from watchmgr.errors import Diagnostic, RuleError, SourceLocation
 from watchmgr.rules import Aggregation, Rule, RuleCondition
-from watchmgr.settings import RULER, WATCHER_INTERVAL, Action, WatchSettings
+from watchmgr.settings import RULER, WATCHER_INTERVAL, Action, WatchSettings, action_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,27 +458,6 @@ def _hits_body(rule: Rule) -> str:
     else:
         body += "{{_source}}\n" + RULER + "\n"
     return body + "{{/ctx.payload.hits.hits}}"
-
-
-def action_json(action: Action) -> dict[str, Any]:
-    """`action` as ``{kind: {key: value}}``: the one place an action becomes JSON.
-
-    Every setting under its key (`settings` declares them in the watch's order), None where it
-    is unset, templates as written (``{title}`` unfilled); an empty list is left out. The watch
-    builder fills it in for a rule (`_action`); ``config show`` prints it as it is.
-    """
-    settings: dict[str, Any] = {}
-    for field in fields(action):
-        value = getattr(action, field.name)
-        if field.name == "headers":  # (name, value) pairs
-            value = dict(value)
-        elif isinstance(value, tuple):
-            if not value:
-                continue
-            value = list(value)
-        if field.name != "name":
-            settings[field.metadata.get("key", field.name)] = value
-    return {action.kind: settings}
 
 
 def _action(action: Action, rule: Rule, listing: str | None) -> dict[str, Any]:

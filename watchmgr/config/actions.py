@@ -2,7 +2,7 @@
 
 `KINDS` is the table: an action kind, the keys it accepts and how they are checked. The keys
 are those of the watch's action, so ``config show`` prints an action as the watch builder
-writes it (`watch.action_json`). Action settings name no secret: webhook credentials are
+writes it (`settings.action_json`). Action settings name no secret: webhook credentials are
 refused (they would be stored in the watch).
 """
 

@@ -33,8 +33,7 @@ from watchmgr.config.checks import (
     time_value,
 )
 from watchmgr.selection import LEVELS
-from watchmgr.settings import WRITTEN, Action, IdScheme, WatchSettings, Written
-from watchmgr.watch import action_json
+from watchmgr.settings import WRITTEN, Action, IdScheme, WatchSettings, Written, action_json
 
 ID_SCHEMES: tuple[str, ...] = get_args(IdScheme)
 _ID_PREFIX = re.compile(r"^[A-Za-z0-9._:-]*$")
