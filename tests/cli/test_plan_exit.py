@@ -49,9 +49,15 @@ def test_a_plan_with_a_conflict_exits_1_and_says_apply_would_refuse_it(
         result = repo.run("plan", "--env", "dev", *extra)
         assert result.exit_code == ExitCode.ERROR, show(result)
         assert result.stderr.splitlines()[-1] == (
-            "watchmgr: apply would refuse the plan for environment 'dev': 1 watch in conflict "
-            "(see why above; --adopt takes over watches no environment owns)"
+            "watchmgr: apply would refuse 1 watch in conflict for environment 'dev', write the "
+            "rest and fail (see why above; --adopt takes over watches no environment owns)"
         ), show(result)
+    applied = repo.run("apply", "--env", "dev", "--yes")
+    assert applied.exit_code == ExitCode.ERROR, show(applied)
+    live = {w["_id"] for w in es_client(sandbox).watcher.query_watches(size=100)["watches"]}
+    assert len(live) > 1, live  # the rest was written
+    hand = es_client(sandbox).watcher.get_watch(id="Rule-0001")["watch"]
+    assert "watchmgr" not in hand.get("metadata", {}), hand  # the conflict was not
 
 
 def test_plan_adopt_shows_the_adoption_apply_adopt_makes(repo: Repo, sandbox: Sandbox) -> None:

@@ -184,7 +184,7 @@ def refusal(planned: Plan) -> str | None:
     if not conflicts:
         return None
     return (
-        f"apply would refuse the plan for environment {planned.environment!r}: {conflicts} "
-        f"watch{'es' if conflicts > 1 else ''} in conflict (see why above; --adopt takes over "
-        "watches no environment owns)"
+        f"apply would refuse {conflicts} watch{'es' if conflicts > 1 else ''} in conflict for "
+        f"environment {planned.environment!r}, write the rest and fail (see why above; --adopt "
+        "takes over watches no environment owns)"
     )
