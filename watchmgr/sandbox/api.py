@@ -1384,6 +1384,18 @@ def _create_index(api: Api, request: Request, groups: dict[str, str]) -> Respons
     mappings = body.get("mappings") if isinstance(body, dict) else None
     if mappings is not None and not isinstance(mappings, dict):
         raise parse_exception("Failed to parse mapping: mappings must be an object")
+    if mappings is not None:
+        from watchmgr.sandbox.mapping import MalformedMapping, check_mapping
+
+        try:
+            check_mapping(mappings)
+        except MalformedMapping as err:
+            raise EsError(
+                400,
+                "mapper_parsing_exception",
+                f"Failed to parse mapping: {err.reason}",
+                caused_by=EsError(400, err.type, err.reason),
+            ) from err
     if not api.store.create_index(index, mappings):
         raise EsError(
             400,
