@@ -125,3 +125,57 @@ def test_indices_that_match_nothing_are_one_note(repo: Repo, sandbox: Sandbox) -
     ], show(result)
     quiet = repo.run("-q", "plan", "--env", "dev")
     assert quiet.exit_code == 0 and quiet.stderr == "", show(quiet)  # -q: no notes either
+
+
+#: Linux rules search zz-1, the others logs-1: two sets of indices, read in that order.
+TWO_SETS = (
+    "mapping:\n  keyword_suffix: ''\n  indices:\n    default: [logs-1]\n    by_logsource:\n"
+    "      - product: linux\n        indices: [zz-1]\n"
+)
+#: A key that may read the mappings of logs-* and of no other index.
+LOGS_ONLY = ApiKey(
+    "lo",
+    "lokey",
+    frozenset({"manage_watcher"}),
+    index_privileges=frozenset({"read", "view_index_metadata"}),
+    index_names=("logs-*",),
+)
+
+
+def test_a_key_refused_on_some_indices_keeps_the_check_of_the_others_and_names_the_rest(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    repo = Repo(tmp_path)
+    repo.rule("typo", rule_yaml("Typo").replace("Image|", "Imagee|"))
+    repo.rule("long", rule_yaml("Long", image="a\\\\very\\\\long\\\\path\\\\cmd.exe"))
+    repo.rule("linux", rule_yaml("Linux").replace("product: windows", "product: linux"))
+    repo.cluster_env("dev", sandbox, TWO_SETS)
+    client = es_client(sandbox)
+    for index in ("logs-1", "zz-1"):
+        client.indices.create(
+            index=index, mappings={"properties": {"Image": {"type": "keyword", "ignore_above": 16}}}
+        )
+    sandbox.set_security(Security(api_keys=(LOGS_ONLY,)))
+    text = (repo.root / "environments" / "dev.yaml").read_text()
+    text = text.replace("rules:", "  api_key_env: TEST_KEY\nrules:")
+    (repo.root / "environments" / "dev.yaml").write_text(text)
+
+    result = repo.run(
+        "plan", "--env", "dev", "--detailed-exitcode", env={"TEST_KEY": LOGS_ONLY.encoded}
+    )
+
+    assert result.exit_code == 2, show(result)
+    lines = result.stderr.splitlines()
+    # logs-1 was read: its watches' warnings and the ignore_above summary for them stay
+    assert [line[: len(LONG)] for line in _starting(lines, "rules/")] == [
+        LONG,
+        TYPO[: len(LONG)],
+    ], show(result)
+    summary = _starting(lines, "watchmgr: warning: ")
+    assert len(summary) == 1 and "'Image' with wildcards" in summary[0], show(result)
+    # zz-1 was refused: one note says so and names it
+    notes = _starting(lines, "watchmgr: note: ")
+    assert len(notes) == 1, show(result)
+    assert notes[0].startswith("watchmgr: note: mapping check stopped: "), show(result)
+    assert "view_index_metadata" in notes[0], show(result)
+    assert notes[0].endswith("; not checked: zz-1 (searched by 1 watch)"), show(result)

@@ -192,3 +192,82 @@ def test_the_query_dsl_meets_mapped_fields_as_their_types_say(
 ) -> None:
     found = es.search(index="ecs", query=query, size=10)
     assert {hit["_id"] for hit in found["hits"]["hits"]} == expected
+
+
+SUB_FIELD = "illegal field [k], only fields can be specified inside fields"
+NOT_A_MAP = "Expected map for property [fields] on field [a] but got a class java.lang.String"
+
+
+@pytest.mark.parametrize(
+    ("mappings", "cause"),
+    [
+        # a multi-field's spec must be an object (TypeParsers.parseMultiField)
+        (
+            {"properties": {"a": {"type": "text", "fields": {"k": "x"}}}},
+            {"type": "mapper_parsing_exception", "reason": SUB_FIELD},
+        ),
+        (
+            {"properties": {"o": {"properties": {"b": {"type": "text", "fields": {"k": 1}}}}}},
+            {"type": "mapper_parsing_exception", "reason": SUB_FIELD},
+        ),
+        (
+            {"properties": {"a": {"type": "text", "fields": {"k.x": {"type": "keyword"}}}}},
+            {
+                "type": "mapper_parsing_exception",
+                "reason": "Field name [k.x] which is a multi field of [a] cannot contain '.'",
+            },
+        ),
+        (
+            {"properties": {"a": {"type": "text", "fields": "k"}}},
+            {
+                "type": "mapper_parsing_exception",
+                "reason": "expected map for property [fields] on field [k] or [fields] "
+                "but got a class java.lang.String",
+            },
+        ),
+        # a property's spec must be an object; ES names the class of the *name* (String)
+        (
+            {"properties": {"a": "keyword"}},
+            {"type": "mapper_parsing_exception", "reason": NOT_A_MAP},
+        ),
+        ({"properties": {"a": 7}}, {"type": "mapper_parsing_exception", "reason": NOT_A_MAP}),
+        (
+            {"properties": {"o": {"properties": "x"}}},
+            {"type": "parse_exception", "reason": "properties must be a map type"},
+        ),
+    ],
+)
+def test_a_malformed_mapping_is_refused_at_index_creation(
+    es: Any, mappings: dict[str, Any], cause: dict[str, str]
+) -> None:
+    from elasticsearch import BadRequestError, NotFoundError
+
+    with pytest.raises(BadRequestError) as failed:
+        es.indices.create(index="malformed", mappings=mappings)
+    assert failed.value.body == {
+        "error": {
+            "root_cause": [cause],
+            "type": "mapper_parsing_exception",
+            "reason": f"Failed to parse mapping: {cause['reason']}",
+            "caused_by": cause,
+        },
+        "status": 400,
+    }
+    with pytest.raises(NotFoundError):
+        es.indices.get_field_mapping(index="malformed", fields="*")
+
+
+def test_an_empty_list_stands_for_an_empty_object_in_a_mapping(es: Any) -> None:
+    es.indices.create(
+        index="empty-lists",
+        mappings={
+            "properties": {"a": {"type": "text", "fields": []}, "b": [], "o": {"properties": []}}
+        },
+    )
+    es.index(index="empty-lists", id="1", document={"a": "x y"}, refresh=True)
+    assert hits_in(es, "empty-lists", "a:y") == {"1"}
+
+
+def hits_in(es: Any, index: str, query: str) -> set[str]:
+    found = es.search(index=index, query={"query_string": {"query": query}}, size=10)
+    return {hit["_id"] for hit in found["hits"]["hits"]}

@@ -9,6 +9,7 @@ then the action (request validation -> licence -> body parsing, watcher-api.md Â
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import json
 import re
@@ -333,6 +334,7 @@ class Api:
         scheme, _, credentials = header.partition(" ")
         privileges: frozenset[str] | None = None
         index_privileges = frozenset({"all"})
+        index_names: tuple[str, ...] = ("*",)
         principal = ""
         if not header:
             raise EsError(
@@ -349,6 +351,7 @@ class Api:
             for key in security.api_keys:
                 if key.id == key_id and key.api_key == secret:
                     privileges, index_privileges = key.privileges, key.index_privileges
+                    index_names = key.index_names
                     principal = f"API key id [{key.id}] of user [{key.username}]"
         elif scheme.lower() == "bearer":
             for token in security.tokens:
@@ -380,7 +383,7 @@ class Api:
                 headers={"WWW-Authenticate": list(_CHALLENGE)},
             )
         if route_.action.startswith("indices:"):
-            _authorize_index(route_.action, index_privileges, principal, request.path)
+            _authorize_index(route_.action, index_privileges, index_names, principal, request.path)
             return
         if (
             not route_.action.startswith("cluster:")
@@ -1384,6 +1387,18 @@ def _create_index(api: Api, request: Request, groups: dict[str, str]) -> Respons
     mappings = body.get("mappings") if isinstance(body, dict) else None
     if mappings is not None and not isinstance(mappings, dict):
         raise parse_exception("Failed to parse mapping: mappings must be an object")
+    if mappings is not None:
+        from watchmgr.sandbox.mapping import MalformedMapping, check_mapping
+
+        try:
+            check_mapping(mappings)
+        except MalformedMapping as err:
+            raise EsError(
+                400,
+                "mapper_parsing_exception",
+                f"Failed to parse mapping: {err.reason}",
+                caused_by=EsError(400, err.type, err.reason),
+            ) from err
     if not api.store.create_index(index, mappings):
         raise EsError(
             400,
@@ -1595,12 +1610,19 @@ _INDEX_GRANTS = (
 )
 
 
-def _authorize_index(action: str, held: frozenset[str], principal: str, path: str) -> None:
-    """Refuse an index action that none of the caller's index privileges grants, as ES does."""
+def _authorize_index(
+    action: str, held: frozenset[str], names: tuple[str, ...], principal: str, path: str
+) -> None:
+    """Refuse an index action that none of the caller's index privileges grants on the indices
+    the path names, as ES does."""
     granted = next((g for prefix, g in _INDEX_GRANTS if action.startswith(prefix)), ("all",))
-    if held & set(granted):
-        return
     index = path.strip("/").split("/")[0]
+    expression = "*" if index.startswith("_") else index  # /_mapping/...: every index
+    covered = all(
+        any(fnmatch.fnmatchcase(part, name) for name in names) for part in expression.split(",")
+    )
+    if covered and held & set(granted):
+        return
     raise EsError(
         403,
         "security_exception",

@@ -15,8 +15,11 @@ LICENSES = WATCHER_LICENSES | {"basic"}
 @dataclass(frozen=True, slots=True)
 class ApiKey:
     """An API key; `privileges` are cluster privileges (`manage_watcher`, `monitor_watcher`),
-    `index_privileges` the ones its role descriptor gives on every index (`read`,
-    `view_index_metadata`, ...; the default, `all`, allows any index action)."""
+    `index_privileges` the ones its role descriptor gives on the indices `index_names` name
+    (`read`, `view_index_metadata`, ...; the default, `all` on `*`, allows any index action).
+    A request's index expression is covered when each of its comma-separated parts matches
+    one of `index_names` (a wildcard part as written: ES would narrow it to the covered
+    indices instead, which the sandbox does not model)."""
 
     id: str
     api_key: str
@@ -24,6 +27,7 @@ class ApiKey:
     name: str = "sandbox-key"
     username: str = "sandbox-user"
     index_privileges: frozenset[str] = frozenset({"all"})
+    index_names: tuple[str, ...] = ("*",)
 
     @property
     def encoded(self) -> str:

@@ -6,6 +6,8 @@ Dynamic mapping as Elasticsearch applies it with default settings: a string is `
 ``float``, booleans ``boolean``; an object's fields are mapped under its name, and a dotted key
 (``"a.b"``) is the path ``a`` → ``b``. The first document that holds a field decides its type.
 `field_mapping_answer` is ``GET <index>/_mapping/field/<fields>``'s body for one index.
+One walk reads the explicit mapping (`_explicit_fields`) for that answer, for searches and for
+`check_mapping`, which refuses at index creation what ES's mapping parser refuses.
 
 `IndexMapping` is how a search meets the explicitly mapped fields (`lucene.py`): ``keyword``
 and ``wildcard`` hold each whole value as one exact term (none longer than the field's
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,23 +39,87 @@ def leaf_fields(
 ) -> dict[str, dict[str, Any]]:
     """Full field name -> its mapping, multi-fields (``a.keyword``) as fields of their own."""
     fields: dict[str, dict[str, Any]] = {}
-    _explicit(dict((explicit or {}).get("properties") or {}), "", fields)
+    for full, spec, _source in _explicit_fields(explicit):
+        fields[full] = spec
     for doc in docs:
         _dynamic(doc, "", fields)
     return fields
 
 
-def _explicit(properties: Mapping[str, Any], prefix: str, out: dict[str, dict[str, Any]]) -> None:
+class MalformedMapping(ValueError):
+    """A mapping ES's mapping parser refuses: its exception's type and message, which ES
+    answers as the cause of ``mapper_parsing_exception: Failed to parse mapping: <message>``."""
+
+    def __init__(self, reason: str, type_: str = "mapper_parsing_exception") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.type = type_
+
+
+def _java(value: Any) -> tuple[str, str]:
+    """How Java prints a JSON value ES read, and its class, for the messages that name them."""
+    if isinstance(value, bool):
+        return str(value).lower(), "class java.lang.Boolean"
+    if isinstance(value, int):
+        return str(value), "class java.lang.Integer"
+    if isinstance(value, float):
+        return str(value), "class java.lang.Double"
+    if isinstance(value, list):
+        return f"[{', '.join(_java(v)[0] for v in value)}]", "class java.util.ArrayList"
+    return str(value), "class java.lang.String"
+
+
+def _explicit_fields(
+    explicit: Mapping[str, Any] | None,
+) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """Each explicitly mapped field as (full name, its mapping, the document path it indexes);
+    a multi-field (``a.keyword``) is a field of its own whose path is its parent's.
+
+    Raises `MalformedMapping` where ES's mapping parser refuses the mapping (an empty list
+    stands for an empty object there, as ES reads it)."""
+    yield from _walk((explicit or {}).get("properties") or {}, "")
+
+
+def _walk(properties: Any, prefix: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+    if not isinstance(properties, dict):
+        raise MalformedMapping("properties must be a map type", "parse_exception")
     for name, spec in properties.items():
-        if not isinstance(spec, dict):
-            continue
         full = prefix + name
-        if "properties" in spec:
-            _explicit(spec["properties"], full + ".", out)
+        if spec == []:
             continue
-        out[full] = dict(spec)
-        for sub, sub_spec in (spec.get("fields") or {}).items():
-            out[f"{full}.{sub}"] = dict(sub_spec)
+        if not isinstance(spec, dict):
+            # ES names the class of the field's *name* here, so it always says String
+            raise MalformedMapping(
+                f"Expected map for property [fields] on field [{name}] "
+                "but got a class java.lang.String"
+            )
+        if "properties" in spec:
+            yield from _walk(spec["properties"] or {}, full + ".")
+            continue
+        yield full, dict(spec), full
+        subs = spec.get("fields") or {}
+        if not isinstance(subs, dict):
+            shown, java_class = _java(subs)
+            raise MalformedMapping(
+                f"expected map for property [fields] on field [{shown}] or [fields] "
+                f"but got a {java_class}"
+            )
+        for sub, sub_spec in subs.items():
+            if "." in sub:
+                raise MalformedMapping(
+                    f"Field name [{sub}] which is a multi field of [{full}] cannot contain '.'"
+                )
+            if not isinstance(sub_spec, dict):
+                raise MalformedMapping(
+                    f"illegal field [{sub}], only fields can be specified inside fields"
+                )
+            yield f"{full}.{sub}", dict(sub_spec), full
+
+
+def check_mapping(explicit: Mapping[str, Any]) -> None:
+    """Raise `MalformedMapping` if ES would refuse `explicit` at index creation."""
+    for _ in _explicit_fields(explicit):
+        pass
 
 
 def _dynamic(doc: Mapping[str, Any], prefix: str, out: dict[str, dict[str, Any]]) -> None:
@@ -151,21 +217,9 @@ class IndexMapping:
     """The fields an index was created with; fields it does not name are mapped dynamically."""
 
     def __init__(self, explicit: Mapping[str, Any] | None) -> None:
-        self._fields: dict[str, FieldType] = {}
-        self._walk(dict((explicit or {}).get("properties") or {}), "")
-
-    def _walk(self, properties: Mapping[str, Any], prefix: str) -> None:
-        for name, spec in properties.items():
-            if not isinstance(spec, dict):
-                continue
-            full = prefix + name
-            if "properties" in spec:
-                self._walk(spec["properties"], full + ".")
-                continue
-            self._fields[full] = _field_type(spec, full)
-            for sub, sub_spec in (spec.get("fields") or {}).items():
-                if isinstance(sub_spec, dict):
-                    self._fields[f"{full}.{sub}"] = _field_type(sub_spec, full)
+        self._fields: dict[str, FieldType] = {
+            full: _field_type(spec, source) for full, spec, source in _explicit_fields(explicit)
+        }
 
     def __bool__(self) -> bool:
         return bool(self._fields)

@@ -3,8 +3,9 @@ and the same warnings in `plan` and `apply`.
 
 The mappings are read once per set of indices (`Cluster.field_mappings`); `fieldcheck` says
 what does not fit. `check` reports indices that match nothing as a warning and fails on a
-cluster error; a plan goes on without the check then, with one note saying why (a
-least-privilege plan key may lack ``view_index_metadata``).
+cluster error; a plan goes on then, with what was checked before the error and one note saying
+why and which indices were not checked (a least-privilege plan key may lack
+``view_index_metadata`` on some of them).
 """
 
 from __future__ import annotations
@@ -54,25 +55,28 @@ def mapping_warnings(
     """Put a warning in `report` for each watch whose query does not fit the mappings of its
     indices, and one per keyword field that wildcards search past its ``ignore_above``; how
     many watches got one. Indices that match nothing are a warning, or `in_plan` a note; a
-    cluster that refuses to show its mappings is an error, or `in_plan` one note and no check.
+    cluster that refuses to show its mappings is an error, or `in_plan` one note: the check
+    stops there, keeps what it found for the sets of indices read before (their warnings and
+    the ``ignore_above`` summary), and names the indices it did not check.
     """
     from watchmgr.fieldcheck import check_watch, fields_to_read, ignore_above_summary, no_index
 
     warned = 0
     checked = []
-    for indices, group in sorted(_by_indices(watches).items()):
+    groups = sorted(_by_indices(watches).items())
+    for done, (indices, group) in enumerate(groups):
         try:
             mappings = cluster.field_mappings(indices, fields_to_read(group))
         except ClusterError as err:
             if not in_plan:
                 raise
-            report.note(f"mapping check skipped: {err}")
-            return warned
+            report.note(_stopped(err, groups[done:], whole=not done))
+            break
         checked += [(item, mappings) for item in group]
         if not mappings and in_plan:
             report.note(
                 f"mapping check skipped: no index on the cluster matches {', '.join(indices)} "
-                f"(searched by {len(group)} watch{'es' if len(group) > 1 else ''})"
+                f"(searched by {_watches(len(group))})"
             )
         elif not mappings:
             report.extend([no_index(group)])
@@ -83,6 +87,25 @@ def mapping_warnings(
             warned += bool(warnings)
     report.extend(ignore_above_summary(checked))
     return warned
+
+
+def _stopped(
+    err: ClusterError, left: Sequence[tuple[tuple[str, ...], list[CheckedWatch]]], *, whole: bool
+) -> str:
+    """The note for a cluster error part-way: the check stops there, and the indices of the
+    sets not read yet (the failing one first) go unchecked."""
+    if whole:
+        return f"mapping check skipped: {err}"
+    names = sorted({name for indices, _ in left for name in indices})
+    searched_by = sum(len(group) for _, group in left)
+    return (
+        f"mapping check stopped: {err}; not checked: {', '.join(names)} "
+        f"(searched by {_watches(searched_by)})"
+    )
+
+
+def _watches(count: int) -> str:
+    return f"{count} watch{'es' if count > 1 else ''}"
 
 
 def _by_indices(watches: Sequence[Watch]) -> dict[tuple[str, ...], list[CheckedWatch]]:
