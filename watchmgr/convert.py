@@ -281,7 +281,7 @@ def _across_files(results: Sequence[FileResult], diagnostics: list[Diagnostic]) 
         diagnostics.extend(result.diagnostics)
         dropped: set[int] = set()
         for rule_id, line, id_line in result.rule_ids:
-            earlier = first_rule.setdefault(rule_id, SourceLocation(result.path, line))
+            earlier = first_rule.setdefault(rule_id, SourceLocation(result.path, id_line))
             if earlier.path != result.path:
                 diagnostics.append(
                     Diagnostic(

@@ -72,7 +72,7 @@ BAD = [
         GOOD.replace("Good Rule", "Other Title"),
         b"",
         r"z\.yml:2: duplicate rule id 0b6f7a2e-3c2d-4a8e-9a61-0f2b8e7d1c11 "
-        r"\(also in .*good\.yml:1\)",
+        r"\(also in .*good\.yml:2\)",
     ),
     (
         "colliding watch ids",
