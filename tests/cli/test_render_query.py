@@ -145,5 +145,113 @@ def test_an_unknown_target_is_a_usage_error(repo: Repo) -> None:
     result = repo.run("render", "--format", "query", "--target", "qradar")
     assert result.exit_code == ExitCode.USAGE, show(result)
     assert result.stderr == (
-        "watchmgr: unknown --target 'qradar' (use one of: es-qs, graylog, splunk, logpoint)\n"
-    )
+        "watchmgr: unknown --target 'qradar' (use one of: es-qs, graylog, splunk, logpoint); "
+        "see 'watchmgr render --help'\n"
+    ), show(result)
+
+
+COUNTED = """\
+title: Failed logons
+logsource:
+    product: windows
+detection:
+    selection:
+        EventID: 4625
+    timeframe: 30s
+    condition: selection | count() > 5
+"""
+
+
+@pytest.mark.parametrize("target", ["splunk", "logpoint"])
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (
+            COUNTED,
+            "rules/counted.yml:8: {target}: the aggregation 'count() > 5' has no {target} form "
+            "here: the query would match every event its search matches, not the count",
+        ),
+        (
+            COUNTED.replace(" | count() > 5", ""),
+            "rules/counted.yml:7: {target}: the timeframe '30s' has no {target} form here: the "
+            "query would match events at any time, not in the window",
+        ),
+    ],
+    ids=["aggregation", "timeframe"],
+)
+def test_a_backend_refuses_a_rule_that_counts_in_a_window(
+    tmp_path: Path, target: str, rule: str, expected: str
+) -> None:
+    # pySigma gets the search without the count and the window: `EventID=4625` would fire on
+    # every failed logon. Refused as graylog refuses it, one line at the line that says it.
+    repo = Repo(tmp_path)
+    repo.rule("counted", rule)
+    result = repo.run("render", "--format", "query", "--target", target)
+    assert result.exit_code == ExitCode.ERROR, show(result)
+    assert result.stderr == expected.format(target=target) + "\n", show(result)
+    assert result.stdout == "", show(result)
+
+
+@pytest.mark.parametrize(
+    ("regex", "query"),
+    [
+        ("a\\nb", "A.keyword:/.*(a\\nb).*/"),
+        ("a\\sb", "A.keyword:/.*(a[\t-\\r ]b).*/"),
+        ("a\\rb", "A.keyword:/.*(a\\rb).*/"),
+    ],
+)
+def test_a_query_with_a_newline_or_carriage_return_stays_on_its_line(
+    tmp_path: Path, regex: str, query: str
+) -> None:
+    # Lucene's regexes have no escape for them: the watch holds the raw character, the
+    # query line the escape.
+    repo = Repo(tmp_path)
+    repo.rule("regex", rule_yaml("Regex").replace("Image|endswith: '\\x.exe'", f"A|re: '{regex}'"))
+    result = repo.run("render", "--format", "query")
+    assert result.exit_code == 0, show(result)
+    assert result.stdout.splitlines() == [query], show(result)
+    (watch,) = [json.loads(line) for line in repo.run("render").stdout.splitlines()]
+    raw = query.replace("\\n", "\n").replace("\\r", "\r")
+    assert watch["body"]["metadata"]["query"] == raw
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--target", "graylog"],
+            "--target goes with --format query (not --format ndjson)",
+        ),
+        (
+            ["--format", "json", "--target", "es-qs"],
+            "--target goes with --format query (not --format json)",
+        ),
+        (
+            ["--format", "query", "--out", "watches"],
+            "--out goes with --format ndjson, json or curl: --format query prints to stdout",
+        ),
+        *(
+            (
+                ["--format", "query", "--target", target, *given],
+                f"{names} with --target es-qs only: --target {target} converts the rules as "
+                "written, without environment or watch settings",
+            )
+            for target in ("graylog", "splunk", "logpoint")
+            for given, names in [
+                (["--env", "dev"], "--env goes"),
+                (["--dialect", "sigmac"], "--dialect goes"),
+                (["--id-scheme", "sigma-id"], "--id-scheme goes"),
+                (["--id-prefix", "x-"], "--id-prefix goes"),
+                (["--dialect", "sigma", "--id-prefix", "x-"], "--dialect, --id-prefix go"),
+            ]
+        ),
+    ],
+)
+def test_an_option_render_would_ignore_is_a_usage_error(
+    repo: Repo, args: list[str], message: str
+) -> None:
+    result = repo.run("render", *args)
+    assert result.exit_code == ExitCode.USAGE, show(result)
+    assert result.stderr == f"watchmgr: {message}\n", show(result)
+    assert result.stdout == "", show(result)
+    assert not (repo.root / "watches").exists()

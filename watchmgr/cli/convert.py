@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -17,6 +17,7 @@ from watchmgr.cli.options import (
     IdPrefixOpt,
     IdSchemeOpt,
     PathsArg,
+    QueryTargetOpt,
     RenderFormatOpt,
     RenderOutOpt,
     RootOpt,
@@ -35,31 +36,33 @@ if TYPE_CHECKING:
 
 
 def _choices(dialect: str | None, scheme: str | None, prefix: str | None) -> Choices:
-    """The watch settings the options give, refused (usage error) when unknown."""
-    from typing import get_args
-
-    from watchmgr.query import DIALECTS
-    from watchmgr.settings import IdScheme
+    """The watch settings the options give (their values already checked by their options)."""
     from watchmgr.workflow import Choices
 
-    if dialect is not None and dialect not in DIALECTS:
-        fail(f"unknown dialect {dialect!r} (use one of: {', '.join(DIALECTS)})", ExitCode.USAGE)
-    if scheme is not None and scheme not in get_args(IdScheme):
-        fail(f"unknown id scheme {scheme!r} (use 'title' or 'sigma-id')", ExitCode.USAGE)
     return Choices(dialect, scheme, prefix)
 
 
-QueryTargetOpt = Annotated[
-    str,
-    typer.Option(
-        "--target",
-        "-t",
-        metavar="LANGUAGE",
-        help="With --format query: es-qs (the watch's own query_string); graylog (the text "
-        "sigmac's graylog backend printed: quoted values, no .keyword); splunk or logpoint "
-        "through pySigma's backends (pip install 'watchmgr[splunk]' or 'watchmgr[logpoint]').",
-    ),
-]
+def _refuse_ignored_options(
+    fmt: str, out: Path | None, target: str | None, ignored: Mapping[str, str | None]
+) -> None:
+    """Refuse (usage error) an option this combination would ignore: --target without
+    --format query, --out with it, and with another language than es-qs the options that set
+    the watches (`ignored`, by option name: its value, None when not given)."""
+    if target is not None and fmt != "query":
+        fail(f"--target goes with --format query (not --format {fmt})", ExitCode.USAGE)
+    if fmt == "query" and out is not None:
+        fail(
+            "--out goes with --format ndjson, json or curl: --format query prints to stdout",
+            ExitCode.USAGE,
+        )
+    given = [name for name, value in ignored.items() if value is not None]
+    if target not in (None, "es-qs") and given:
+        verb = "goes" if len(given) == 1 else "go"
+        fail(
+            f"{', '.join(given)} {verb} with --target es-qs only: --target {target} converts the "
+            "rules as written, without environment or watch settings",
+            ExitCode.USAGE,
+        )
 
 
 def render(
@@ -67,7 +70,7 @@ def render(
     env: EnvOpt = None,
     fmt: RenderFormatOpt = "ndjson",
     out: RenderOutOpt = None,
-    target: QueryTargetOpt = "es-qs",
+    target: QueryTargetOpt = None,
     dialect: DialectOpt = None,
     id_scheme: IdSchemeOpt = None,
     id_prefix: IdPrefixOpt = None,
@@ -82,11 +85,15 @@ def render(
     from watchmgr import workflow
     from watchmgr.output import messages
 
-    if target not in workflow.QUERY_TARGETS:
-        known = ", ".join(workflow.QUERY_TARGETS)
-        fail(f"unknown --target {target!r} (use one of: {known})", ExitCode.USAGE)
+    settings = {
+        "--env": env,
+        "--dialect": dialect,
+        "--id-scheme": id_scheme,
+        "--id-prefix": id_prefix,
+    }
+    _refuse_ignored_options(fmt, out, target, settings)
     choices = _choices(dialect, id_scheme, id_prefix)
-    if fmt == "query" and target != "es-qs":
+    if target is not None and target != "es-qs":
         _backend_queries(root, paths or [], target)
         return
     report = Diagnostics()
@@ -123,7 +130,7 @@ def _write(found: Sequence[Watch], fmt: str, out: Path | None, env: Environment 
 
     if fmt == "query":
         for watch in found:
-            sys.stdout.write(f"{watch.body['metadata']['query']}\n")
+            sys.stdout.write(f"{_query_line(watch.body['metadata']['query'])}\n")
     elif out is not None:
         done = watches.write_watch_files(found, out)
         gone = f", removed {len(done.removed)} of deleted rules" if done.removed else ""
@@ -141,9 +148,15 @@ def _backend_queries(root: Path, paths: list[Path], target: str) -> None:
         found = workflow.backend_queries(root, paths, target, report)
         failed = any(d.severity == "error" for d in report)
         for _path, query in found:
-            sys.stdout.write(f"{query}\n")
+            sys.stdout.write(f"{_query_line(query)}\n")
     if failed:
         raise typer.Exit(int(ExitCode.ERROR))
+
+
+def _query_line(query: str) -> str:
+    """`query` on one line: a newline or carriage return in it (a regex's ``\\n`` or ``\\s``
+    becomes one, as Lucene's regexes have no escape for them) written as ``\\n``, ``\\r``."""
+    return query.replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _curl_target(env: Environment) -> CurlTarget:

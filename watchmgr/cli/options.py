@@ -41,6 +41,34 @@ def tuning(
     )
 
 
+class UnknownValue(typer.BadParameter):
+    """A value outside its option's set, said as watchmgr says it (``unknown format 'xml' (use
+    one of: text, json)``) rather than as Click's "Invalid value for ...". A usage error."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def one_of(what: str, values: Sequence[str]) -> Callable[[str | None], str | None]:
+    """The check of an option whose value is one of `values` (None: not given)."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in values:
+            raise UnknownValue(f"unknown {what} {value!r} (use one of: {', '.join(values)})")
+        return value
+
+    return check
+
+
+#: The option sets below are written here, not imported, so that ``watchmgr --help`` loads no
+#: conversion code; ``tests/cli/test_option_sets.py`` checks each against its owner.
+#: ``--dialect``: `watchmgr.query.DIALECTS`.
+DIALECTS = ("sigma", "sigmac", "sigmac-2020")
+#: ``--id-scheme``: `watchmgr.settings.IdScheme`.
+ID_SCHEMES = ("title", "sigma-id")
+#: ``render --target``: `watchmgr.workflow.QUERY_TARGETS`.
+QUERY_TARGETS = ("es-qs", "graylog", "splunk", "logpoint")
+
 PathsArg = Annotated[
     list[Path] | None,
     typer.Argument(
@@ -54,6 +82,7 @@ DialectOpt = Annotated[
     typer.Option(
         metavar="DIALECT",
         show_default="sigma",
+        callback=one_of("dialect", DIALECTS),
         help="Query dialect: 'sigma' (what the rule says: case-insensitive, whole values), "
         "'sigmac' (sigmac 2020's text with its mistakes put right) or 'sigmac-2020' (byte for "
         "byte, mistakes included, to adopt watches sigmac deployed).",
@@ -65,6 +94,7 @@ IdSchemeOpt = Annotated[
         "--id-scheme",
         metavar="SCHEME",
         show_default="title",
+        callback=one_of("id scheme", ID_SCHEMES),
         help="Watch ids from the rule 'title' (sigmac's scheme) or its Sigma 'sigma-id'.",
     ),
 ]
@@ -100,25 +130,6 @@ EnvOpt = Annotated[
         show_default=False,
     ),
 ]
-
-
-class UnknownValue(typer.BadParameter):
-    """A value outside its option's set, said as watchmgr says it (``unknown format 'xml' (use
-    one of: text, json)``) rather than as Click's "Invalid value for ...". A usage error."""
-
-    def format_message(self) -> str:
-        return self.message
-
-
-def one_of(what: str, values: Sequence[str]) -> Callable[[str | None], str | None]:
-    """The check of an option whose value is one of `values` (None: not given)."""
-
-    def check(value: str | None) -> str | None:
-        if value is not None and value not in values:
-            raise UnknownValue(f"unknown {what} {value!r} (use one of: {', '.join(values)})")
-        return value
-
-    return check
 
 
 def format_option(values: Sequence[str], help: str) -> Any:
@@ -269,7 +280,23 @@ RenderFormatOpt = Annotated[
         formats.RENDER,
         "ndjson: one {id, source, body} line per watch, sorted by id; json: the same "
         "as one array; curl: a shell script that PUTs each watch; query: each rule's bare "
-        "query, one a line (see --target).",
+        "query, one a line (see --target), a newline or carriage return in it written as the "
+        "escape \\n or \\r so that it stays on its line.",
+    ),
+]
+
+QueryTargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        "-t",
+        metavar="LANGUAGE",
+        show_default="es-qs",
+        callback=one_of("--target", QUERY_TARGETS),
+        help="Only with --format query: es-qs (the watch's own query_string); graylog (the "
+        "text sigmac's graylog backend printed: quoted values, no .keyword); splunk or logpoint "
+        "through pySigma's backends (pip install 'watchmgr[splunk]' or 'watchmgr[logpoint]'). "
+        "The last three convert the rules as written: no --env, --dialect or --id-* with them.",
     ),
 ]
 

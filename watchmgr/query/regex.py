@@ -8,8 +8,10 @@ import re
 from watchmgr.query.boundary import resolve
 
 #: Lucene's regexes have no escapes for control characters (``\\t`` is the letter t) and
-#: Lucene 8 no ``\\s``: whitespace is the range tab to carriage return, written raw (so no
-#: raw newline lands in a query line), and the space.
+#: Lucene 8 no ``\\s``: a PCRE ``\\n``, ``\\r``, ``\\t`` is written as the raw character, and
+#: whitespace as the range tab to carriage return (a raw tab and carriage return) and the space.
+#: So a watch's query may hold a raw newline or carriage return; ``render -f query`` writes
+#: them as ``\\n``, ``\\r`` to keep one query a line.
 _PCRE_CLASSES = {"d": "0-9", "w": "a-zA-Z0-9_", "s": "\t-\r "}
 _PCRE_NEGATED = {"D": "d", "W": "w", "S": "s"}
 #: Characters that are operators in Lucene's regex syntax but literals in PCRE.

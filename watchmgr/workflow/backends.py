@@ -77,9 +77,12 @@ def backend_queries(
                 f"--target {target} needs the pySigma backend {package}, which is not "
                 f"installed (pip install {package})"
             ) from err
-        convert_rule = lambda rule: [  # noqa: E731
-            _one_line(str(q)) for q in backend.convert_rule(rule.sigma)
-        ]
+
+        def through_pysigma(rule: Rule) -> list[str]:
+            _refuse_windows(rule, target)
+            return [_one_line(str(q)) for q in backend.convert_rule(rule.sigma)]
+
+        convert_rule = through_pysigma
     loaded = load_paths(list(paths) or [root / "rules"], root)
     report.extend(loaded.diagnostics)
     found: list[tuple[str, str]] = []
@@ -94,6 +97,25 @@ def backend_queries(
             continue
         found.extend((rule.path, str(q)) for q in queries)
     return found
+
+
+def _refuse_windows(rule: Rule, target: str) -> None:
+    """Raise RuleError for a rule that counts events in a window: pySigma sees the condition
+    without its aggregation (`watchmgr.rules` splits it off) and the detection without its
+    timeframe, so its query would match every event the search part matches."""
+    for condition in rule.conditions:
+        if condition.aggregation is not None:
+            raise RuleError(
+                f"the aggregation {condition.aggregation.text!r} has no {target} form here: "
+                "the query would match every event its search matches, not the count",
+                rule.locate(r"^\s*condition:"),
+            )
+    if rule.timeframe is not None:
+        raise RuleError(
+            f"the timeframe {rule.timeframe!r} has no {target} form here: the query would "
+            "match events at any time, not in the window",
+            rule.locate(r"^\s*timeframe\s*:"),
+        )
 
 
 def _one_line(query: str) -> str:
