@@ -226,9 +226,13 @@ def test_a_query_with_a_newline_or_carriage_return_stays_on_its_line(
             ["--format", "json", "--target", "es-qs"],
             "--target goes with --format query (not --format json)",
         ),
-        (
-            ["--format", "query", "--out", "watches"],
-            "--out goes with --format ndjson, json or curl: --format query prints to stdout",
+        *(
+            (
+                ["--format", fmt, "--out", "watches"],
+                f"--out writes one <id>.json body per watch (--format ndjson or json); "
+                f"--format {fmt} prints to stdout (redirect it to a file)",
+            )
+            for fmt in ("query", "curl")
         ),
         *(
             (

@@ -46,13 +46,14 @@ def _refuse_ignored_options(
     fmt: str, out: Path | None, target: str | None, ignored: Mapping[str, str | None]
 ) -> None:
     """Refuse (usage error) an option this combination would ignore: --target without
-    --format query, --out with it, and with another language than es-qs the options that set
+    --format query, --out with it or with curl, and with another language than es-qs the options that set
     the watches (`ignored`, by option name: its value, None when not given)."""
     if target is not None and fmt != "query":
         fail(f"--target goes with --format query (not --format {fmt})", ExitCode.USAGE)
-    if fmt == "query" and out is not None:
+    if fmt in ("query", "curl") and out is not None:
         fail(
-            "--out goes with --format ndjson, json or curl: --format query prints to stdout",
+            f"--out writes one <id>.json body per watch (--format ndjson or json); --format {fmt} "
+            "prints to stdout (redirect it to a file)",
             ExitCode.USAGE,
         )
     given = [name for name, value in ignored.items() if value is not None]
