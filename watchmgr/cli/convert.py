@@ -46,8 +46,8 @@ def _refuse_ignored_options(
     fmt: str, out: Path | None, target: str | None, ignored: Mapping[str, str | None]
 ) -> None:
     """Refuse (usage error) an option this combination would ignore: --target without
-    --format query, --out with it or with curl, and with another language than es-qs the options that set
-    the watches (`ignored`, by option name: its value, None when not given)."""
+    --format query, --out with it or with curl, and with another language than es-qs the
+    options that set the watches (`ignored`, by option name: its value, None when not given)."""
     if target is not None and fmt != "query":
         fail(f"--target goes with --format query (not --format {fmt})", ExitCode.USAGE)
     if fmt in ("query", "curl") and out is not None:
