@@ -569,7 +569,9 @@ VerboseOpt = Annotated[
 NoColorOpt = Annotated[
     bool,
     typer.Option(
-        "--no-color", help="No colours, even on a terminal (as NO_COLOR=1 in the environment)."
+        "--no-color",
+        help="Plain text, even on a terminal: no colours and no bold (NO_COLOR=1 in the "
+        "environment drops the colours only, as no-color.org asks).",
     ),
 ]
 
