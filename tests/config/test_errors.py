@@ -549,8 +549,23 @@ def test_unknown_environment_lists_the_existing_ones(tmp_path: Path) -> None:
 
 
 def test_unknown_environment_without_any(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"\(environments: none\)"):
+    (tmp_path / "environments").mkdir()
+    with pytest.raises(ConfigError, match=r"\(environments: none\)$"):
         load_environment(tmp_path, "prod")
+
+
+def test_no_environments_folder_says_where_to_run_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As from rules/ of a repository: the root is the current folder, which has no environments/.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_environment(Path("."), "local")
+    assert str(caught.value) == (
+        "unknown environment 'local': there is no environments/local.yaml (environments: none; "
+        "this folder has no environments/ folder: run watchmgr from the repository root or pass "
+        "--root)"
+    )
 
 
 def test_list_environments_shows_broken_files_with_their_error(tmp_path: Path) -> None:

@@ -178,6 +178,12 @@ def load_environment(root: Path, name: str) -> Environment:
         existing = ", ".join(known) or "none"
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
+        if not (root / ENVIRONMENTS_DIR).is_dir():
+            where = "this folder" if root == Path(".") else str(root)
+            hint = (
+                f"; {where} has no {ENVIRONMENTS_DIR}/ folder: run watchmgr from the repository "
+                "root or pass --root"
+            )
         raise ConfigError(
             f"unknown environment {name!r}: there is no "
             f"{ENVIRONMENTS_DIR}/{name}{SUFFIX} (environments: {existing}{hint})"
