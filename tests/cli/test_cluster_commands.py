@@ -100,12 +100,14 @@ def test_destroy_deletes_only_the_environments_own_watches(repo: Repo, sandbox: 
     deployed(repo, sandbox)
     refused = repo.run("destroy", "--env", "dev")
     assert refused.exit_code == ExitCode.USAGE, show(refused)  # no terminal, no --yes
+    assert "destroy asks before writing" in refused.stderr, show(refused)
     declined = repo.run("destroy", "--env", "dev", "--yes", "--parallelism", "0")
     assert declined.exit_code == ExitCode.USAGE, show(declined)
     assert [e for e in sandbox.writes() if e.status < 300] == []
     result = repo.run("destroy", "--env", "dev", "--yes")
     assert result.exit_code == 0, show(result)
     assert "Plan: 0 to add, 0 to change, 3 to destroy." in result.stdout
+    assert result.stdout.count("destroy deletes every watch this environment owns") == 3
     assert "Apply dev: 3 done, 0 not done." in result.stdout
     left = es_client(sandbox).watcher.query_watches(size=100)["watches"]
     assert sorted(w["_id"] for w in left) == ["hand-made", "watchmgr-lock-dev"]

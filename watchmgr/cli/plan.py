@@ -167,7 +167,7 @@ def destroy_command(
     as apply does (under the environment's lock, each watch checked again first). Watches
     other environments or people own are never touched. Exit codes as apply.
     """
-    _check_apply_options(parallelism, yes)
+    _check_apply_options(parallelism, yes, command="destroy")
     from watchmgr import workflow
     from watchmgr.cli.local import connector
 
@@ -227,7 +227,9 @@ def _show_report(done: Report | None, environment: str, fmt: str) -> None:
         plan.render_report(done, plan.console())
 
 
-def _check_apply_options(parallelism: int, yes: bool, targeted_saved_plan: bool = False) -> None:
+def _check_apply_options(
+    parallelism: int, yes: bool, targeted_saved_plan: bool = False, command: str = "apply"
+) -> None:
     if not 1 <= parallelism <= MAX_PARALLELISM:
         fail(
             f"--parallelism must be between 1 and {MAX_PARALLELISM}, not {parallelism} (every "
@@ -236,8 +238,8 @@ def _check_apply_options(parallelism: int, yes: bool, targeted_saved_plan: bool 
         )
     if not yes and not sys.stdin.isatty():
         fail(
-            "apply asks before writing and stdin is not a terminal; pass --yes to apply "
-            "without asking",
+            f"{command} asks before writing and stdin is not a terminal; pass --yes to "
+            f"{command} without asking",
             ExitCode.USAGE,
         )
     if targeted_saved_plan:

@@ -87,6 +87,10 @@ def exported(cluster: Cluster, *, everything: bool) -> list[Watch]:
 def destroy_plan(env: Environment, cluster: Cluster) -> Plan:
     """The plan that deletes every watch `env` owns on its cluster and nothing else (Terraform's
     destroy): the plan of no rules, pruning whatever the environment says about pruning."""
+    from dataclasses import replace
+
     from watchmgr.apply import plan_against
 
-    return plan_against(cluster, [], prune=True, respect_remote_active=env.respect_remote_active)
+    planned = plan_against(cluster, [], prune=True, respect_remote_active=env.respect_remote_active)
+    why = "destroy deletes every watch this environment owns"
+    return replace(planned, changes=tuple(replace(c, reason=why) for c in planned.changes))
