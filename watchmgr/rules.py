@@ -621,7 +621,8 @@ def _metadata_warnings(
 
 
 def _check_regex_values(detection: dict[str, Any], at: Callable[[str], SourceLocation]) -> None:
-    """A `re` value must be text: pySigma keeps a number as a number, which no regex is."""
+    """A `re` value must be text (pySigma keeps a number as a number, which no regex is) and a
+    regex Python's `re` compiles, as pySigma checks it, here so the error names the value's line."""
     for name, search in detection.items():
         if name in ("condition", "timeframe"):
             continue
@@ -632,12 +633,19 @@ def _check_regex_values(detection: dict[str, Any], at: Callable[[str], SourceLoc
                     continue
                 values = value if isinstance(value, list) else [value]
                 bad = [v for v in values if not isinstance(v, str)]
+                where = at(rf"^[\s-]*{re.escape(str(key))}\s*:")
                 if bad or not values:
                     shown = f"{_yaml_kind(bad[0])} ({bad[0]}); quote it" if bad else "an empty list"
                     raise RuleError(
-                        f"{key!r}: a regular expression must be text, not {shown}",
-                        at(rf"^[\s-]*{re.escape(str(key))}\s*:"),
+                        f"{key!r}: a regular expression must be text, not {shown}", where
                     )
+                for pattern in values:
+                    try:
+                        re.compile(pattern)
+                    except re.error as err:
+                        raise RuleError(
+                            f"regular expression {pattern!r} is invalid: {err}", where
+                        ) from err
 
 
 def _yaml_kind(value: Any) -> str:
