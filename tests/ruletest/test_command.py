@@ -190,7 +190,7 @@ def test_json_output_is_versioned_and_says_per_test_what_fired(tmp_path: Path) -
     result = _run(tmp_path, "--format", "json")
     assert result.exit_code == 1, _show(result)
     data = json.loads(result.stdout)
-    assert data["version"] == 1 and data["where"] == "the embedded sandbox"
+    assert data["format_version"] == 1 and data["where"] == "the embedded sandbox"
     assert data["summary"] == {"rules": 2, "passed": 1, "failed": 1, "untested": 1}
     whoami = data["rules"][1]
     assert whoami["source"] == "rules/whoami.yml" and whoami["passed"] is False

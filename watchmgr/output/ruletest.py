@@ -55,7 +55,7 @@ def _fired(case: CaseResult) -> str:
 def run_record(run: TestRun) -> dict[str, Any]:
     """The json form of a run."""
     return {
-        "version": JSON_VERSION,
+        "format_version": JSON_VERSION,
         "where": run.where,
         "summary": {
             "rules": len(run.results),
