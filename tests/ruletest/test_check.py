@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -126,6 +127,23 @@ def test_check_reads_the_mappings_of_each_watchs_indices_from_the_cluster(tmp_pa
             "    by_logsource:\n      - {product: linux, indices: [auditbeat-*]}\n"
         )
         result = CliRunner().invoke(app, ["check", "--env", "lab", "--root", str(tmp_path)])
+        as_json = CliRunner().invoke(
+            app, ["check", "--env", "lab", "--root", str(tmp_path), "--format", "json"]
+        )
+    assert as_json.exit_code == 0, as_json.stderr
+    document = json.loads(as_json.stdout)
+    assert {k: document[k] for k in ("format_version", "environment", "watches", "warned")} == {
+        "format_version": 1,
+        "environment": "lab",
+        "watches": 5,
+        "warned": 4,
+    }
+    warned = [
+        f"{w['path']}{'' if w['line'] is None else ':' + str(w['line'])}: warning: {w['message']}"
+        for w in document["warnings"]
+    ]
+    assert warned == [line for line in as_json.stderr.splitlines() if ": warning: " in line]
+    assert len(warned) == 5 and warned[0].startswith("rules/linux.yml:1: warning: auditbeat-*")
     shown = f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
     assert result.exit_code == 0, shown
     lines = result.stderr.splitlines()

@@ -506,6 +506,15 @@ PipelinesFormatOpt = Annotated[
     format_option(formats.TEXT_OR_JSON, "text: a line per pipeline; json: a versioned document."),
 ]
 
+CheckFormatOpt = Annotated[
+    str,
+    format_option(
+        formats.TEXT_OR_JSON,
+        "text: the warnings on stderr and a count; json: also a versioned document with the "
+        "counts and every warning.",
+    ),
+]
+
 ConfigEnvOpt = Annotated[
     str, typer.Option("--env", "-e", metavar="ENV", help="The environment to show.")
 ]

@@ -11,6 +11,7 @@ from watchmgr.cli.errors import fail, reporting
 from watchmgr.cli.options import (
     CacheOpt,
     CheckEnvOpt,
+    CheckFormatOpt,
     DialectOpt,
     PathsArg,
     RootOpt,
@@ -68,20 +69,28 @@ def test_command(
         raise typer.Exit(int(ExitCode.ERROR))
 
 
-def check_command(env: CheckEnvOpt, root: RootOpt = Path("."), cache: CacheOpt = True) -> None:
+def check_command(
+    env: CheckEnvOpt,
+    root: RootOpt = Path("."),
+    cache: CacheOpt = True,
+    fmt: CheckFormatOpt = "text",
+) -> None:
     """Check every watch of an environment against the field mappings of the indices it
     searches: a field in none of them, a wildcard or regex on a text field, a value longer
     than a keyword field's ignore_above. Warnings only; exit 1 on an error.
     """
     from watchmgr import workflow
     from watchmgr.cli.local import connector
-    from watchmgr.output import messages
+    from watchmgr.output import documents, messages
 
     report = Diagnostics()
     with reporting(report):
         checked = workflow.check_mappings(root, env, connector(), report, tuning(cache))
         errors = of_severity(report, "error")
+        warnings = of_severity(report, "warning")
         messages.write(report)
     messages.note(f"{checked.watches} watches checked, {checked.warned} with warnings")
+    if fmt == "json" and not errors:
+        documents.write(documents.mapping_check(env, checked.watches, checked.warned, warnings))
     if errors:
         raise typer.Exit(int(ExitCode.ERROR))

@@ -44,6 +44,19 @@ def validation(
     }
 
 
+def mapping_check(
+    environment: str, watches: int, warned: int, warnings: Sequence[Diagnostic]
+) -> dict[str, Any]:
+    """``check --format json``: how many watches were checked and warned about, and each
+    warning."""
+    return {
+        "environment": environment,
+        "watches": watches,
+        "warned": warned,
+        "warnings": diagnostics(warnings),
+    }
+
+
 def write_validation(result: Conversion, fmt: str, strict: bool) -> None:
     """What ``validate`` found: the counts as a note, and in `fmt` json its document."""
     from watchmgr.output import messages
