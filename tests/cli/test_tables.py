@@ -81,3 +81,24 @@ def test_off_a_terminal_a_path_too_long_for_the_table_is_not_split(repo: Repo) -
     result = repo.run("plan", "--env", "dev")
     assert result.exit_code == 0, show(result)
     assert f"    rules/{deep}/rule.yml" in result.stdout.splitlines(), show(result)
+
+
+def test_status_on_a_narrow_terminal_names_the_cells_it_cannot_head() -> None:
+    from watchmgr.output.status import render_status_text
+
+    record = {
+        "health": "never run",
+        "id": LONG_ID,
+        "last_checked": None,
+        "last_met_condition": None,
+        "last_throttled": None,
+        "acked": [],
+        "error": None,
+    }
+    out = io.StringIO()
+    console = Console(file=out, width=80, color_system=None, soft_wrap=True)
+    render_status_text("dev", [record], console)
+    lines = out.getvalue().splitlines()
+    assert lines[1] == (
+        f"never run  {LONG_ID}  last checked: -  last met: -  last throttled: -  acked: -"
+    ), lines

@@ -172,12 +172,18 @@ _GAP = 2
 
 
 def print_rows(
-    console: Console, header: Sequence[str], rows: Sequence[Sequence[Text]], *, below: int
+    console: Console,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Text]],
+    *,
+    below: int,
+    label_from: int | None = None,
 ) -> None:
     """`rows` as a table whose cells are never broken (ids, paths, actions), except the last,
     which wraps between words; when that does not fit the console, each row is one line of its
     first `below` cells with the others under it, indented, so an id or a path is still whole
-    (and can be copied) on any terminal width."""
+    (and can be copied) on any terminal width. There, with no header above them, the cells from
+    `label_from` on are named (``last checked: -``)."""
     if not rows:
         return
     columns = zip(*rows, strict=True)
@@ -194,6 +200,14 @@ def print_rows(
             table.add_row(*row)
         console.print(table)
         return
+    if label_from is not None:
+        rows = [
+            [
+                c if n < label_from or not c.plain else Text(f"{header[n]}: ") + c
+                for n, c in enumerate(r)
+            ]
+            for r in rows
+        ]
     for row in rows:
         console.print(Text("  ").join(c for c in row[:below] if c.plain), soft_wrap=True)
         for cell in row[below:]:

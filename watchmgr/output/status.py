@@ -49,7 +49,7 @@ def render_status_text(
         for r in records
     ]
     header = ("health", "watch", "last checked", "last met", "last throttled", "acked", "error")
-    print_rows(console, header, rows, below=6)
+    print_rows(console, header, rows, below=6, label_from=2)
     counts: dict[str, int] = {}
     for record in records:
         counts[str(record["health"])] = counts.get(str(record["health"]), 0) + 1
