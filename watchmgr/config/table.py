@@ -11,6 +11,7 @@ prints. Adding a watch setting is one field there (of a kind listed here); every
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -160,8 +161,13 @@ def rows() -> tuple[Setting, ...]:
 
     Read from the settings whenever it is used, never copied at import: a test may declare a
     field (and give the settings it declares it on as `watchmgr.settings.DEFAULT_SETTINGS`).
+    Made once per defaults object: layering asks for a row per value of every rule's patch.
     """
-    defaults = watch_settings.DEFAULT_SETTINGS
+    return _rows_of(watch_settings.DEFAULT_SETTINGS)
+
+
+@functools.lru_cache(maxsize=4)
+def _rows_of(defaults: WatchSettings) -> tuple[Setting, ...]:
     found: list[Setting] = []
     for field in dataclasses.fields(defaults):
         spec = field.metadata.get(WRITTEN)
